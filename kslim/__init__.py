@@ -1,0 +1,117 @@
+"""kslim: TF-Slim on TensorFlow 2 and Keras 3.
+
+``import kslim as slim`` gives tf_slim's top-level namespace. This file is the
+public surface: an explicit list of re-exports, nothing defined here.
+"""
+
+from kslim import _backend
+
+_backend.check_backend()
+
+# ruff: noqa: E402, I001
+from kslim import initializers, losses, regularizers, utils
+from kslim import layers
+from kslim.layers.convolution import (
+    conv1d,
+    conv2d,
+    conv3d,
+    convolution,
+    convolution1d,
+    convolution2d,
+    convolution3d,
+)
+from kslim.layers.core import dropout, elu, flatten, fully_connected, linear, relu, relu6
+from kslim.layers.initializers import (
+    variance_scaling_initializer,
+    xavier_initializer,
+    xavier_initializer_conv2d,
+)
+from kslim.layers.normalization import batch_norm
+from kslim.layers.pooling import avg_pool2d, avg_pool3d, max_pool2d, max_pool3d, pool
+from kslim.layers.regularizers import (
+    apply_regularization,
+    l1_l2_regularizer,
+    l1_regularizer,
+    l2_regularizer,
+    sum_regularizer,
+)
+from kslim.ops.arg_scope import (
+    add_arg_scope,
+    arg_scope,
+    arg_scope_func_key,
+    arg_scoped_arguments,
+    current_arg_scope,
+    has_arg_scope,
+)
+from kslim.ops.graph import (
+    Graph,
+    GraphKeys,
+    add_to_collection,
+    add_to_collections,
+    get_collection,
+    get_default_graph,
+    reset_default_graph,
+)
+from kslim.ops.variable_scope import (
+    AUTO_REUSE,
+    VariableScope,
+    get_variable_scope,
+    name_scope,
+    variable_scope,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AUTO_REUSE",
+    "Graph",
+    "GraphKeys",
+    "VariableScope",
+    "add_arg_scope",
+    "add_to_collection",
+    "add_to_collections",
+    "apply_regularization",
+    "arg_scope",
+    "arg_scope_func_key",
+    "arg_scoped_arguments",
+    "avg_pool2d",
+    "avg_pool3d",
+    "batch_norm",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "convolution",
+    "convolution1d",
+    "convolution2d",
+    "convolution3d",
+    "current_arg_scope",
+    "dropout",
+    "elu",
+    "flatten",
+    "fully_connected",
+    "get_collection",
+    "get_default_graph",
+    "get_variable_scope",
+    "has_arg_scope",
+    "initializers",
+    "l1_l2_regularizer",
+    "l1_regularizer",
+    "l2_regularizer",
+    "layers",
+    "linear",
+    "losses",
+    "max_pool2d",
+    "max_pool3d",
+    "name_scope",
+    "pool",
+    "regularizers",
+    "relu",
+    "relu6",
+    "reset_default_graph",
+    "sum_regularizer",
+    "utils",
+    "variable_scope",
+    "variance_scaling_initializer",
+    "xavier_initializer",
+    "xavier_initializer_conv2d",
+]

@@ -1,0 +1,325 @@
+"""The mechanism behind every slim layer function.
+
+A slim layer function resolves its scope, then either re-uses the Keras layer
+registered for that variable scope (``reuse``) or creates one, calls it on the
+inputs and returns the output. Layers with variables derive from ``SlimLayer``,
+which names its variables by the slim scope (``conv1/weights``). Layers without
+variables (pools, flatten, activations, losses ...) are all one class, ``SlimOp``:
+a named pure function from ``kslim.layers.ops_registry`` plus JSON-able keyword
+arguments, so graphs stay serializable.
+
+On KerasTensors this builds a functional graph; on concrete tensors (eager or
+inside ``tf.function``) weightless ops are computed directly and layers with
+variables are created on first use of their scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import keras
+import tensorflow as tf
+
+from kslim.ops.graph import GraphKeys, get_default_graph
+from kslim.ops.variable_scope import VariableScope, name_scope
+
+_OPS: dict[str, Callable] = {}
+
+
+def register_op(name: str) -> Callable[[Callable], Callable]:
+    """Registers a pure tensor function under ``name`` for ``SlimOp`` layers."""
+
+    def decorator(fn: Callable) -> Callable:
+        _OPS[name] = fn
+        return fn
+
+    return decorator
+
+
+def is_symbolic(*values: Any) -> bool:
+    """True if any (nested) value is a KerasTensor."""
+    for value in values:
+        for item in tf.nest.flatten(value):
+            if isinstance(item, keras.KerasTensor):
+                return True
+    return False
+
+
+def layer_name(scope: str) -> str:
+    """The Keras layer name for a slim scope path (Keras names cannot hold '/')."""
+    return scope.rstrip("/").replace("/", ".")
+
+
+@keras.saving.register_keras_serializable(package="kslim")
+class SlimLayer(keras.layers.Layer):
+    """Base of kslim layers with variables: variables are named by slim scope.
+
+    Args:
+      scope: the full variable-scope path; variables are ``<scope>/<name>``.
+      **kwargs: Keras ``Layer`` arguments (``name`` defaults from ``scope``).
+    """
+
+    def __init__(self, scope: str, **kwargs: Any) -> None:
+        kwargs.setdefault("name", layer_name(scope))
+        super().__init__(**kwargs)
+        self.scope = scope
+
+    def slim_weight(self, name: str, shape, initializer, regularizer=None,
+                    trainable: bool = True, dtype=None):
+        """Creates variable ``<scope>/<name>`` (its ``.path`` is the slim name).
+
+        Args:
+          name: the variable's last name component (``'weights'``).
+          shape: its shape.
+          initializer: a Keras initializer or a callable ``(shape, dtype)``.
+          regularizer: optional callable ``variable -> scalar`` (slim's); its
+            penalty joins ``layer.losses`` and REGULARIZATION_LOSSES.
+          trainable: whether the optimizer trains it.
+          dtype: defaults to the layer's variable dtype.
+
+        Returns:
+          The ``keras.Variable``.
+        """
+        parent, _, leaf = self.scope.rpartition("/")
+        with keras.name_scope(leaf, override_parent=parent):
+            variable = keras.Variable(
+                initializer=initializer,
+                shape=tuple(shape),
+                dtype=dtype or self.variable_dtype,
+                trainable=trainable,
+                name=name,
+            )
+        variable.regularizer = regularizer
+        variable.constraint = None
+        self._track_variable(variable)
+        return variable
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["scope"] = self.scope
+        return config
+
+
+@keras.saving.register_keras_serializable(package="kslim")
+class SlimOp(keras.layers.Layer):
+    """A weightless slim op in a functional graph: ``_OPS[op](*inputs, **kwargs)``.
+
+    Args:
+      op: the registered op name.
+      op_kwargs: JSON-able keyword arguments of the op.
+      **kwargs: Keras ``Layer`` arguments.
+    """
+
+    def __init__(self, op: str, op_kwargs: dict | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if op not in _OPS:
+            raise ValueError(f"SlimOp: unknown op={op!r}; known: {sorted(_OPS)}")
+        self.op = op
+        self.op_kwargs = dict(op_kwargs or {})
+
+    def call(self, inputs, training=None):
+        kwargs = dict(self.op_kwargs)
+        if kwargs.pop("_training", False):
+            kwargs["training"] = bool(training) if training is not None else False
+        if isinstance(inputs, (list, tuple)):
+            return _OPS[self.op](*inputs, **kwargs)
+        return _OPS[self.op](inputs, **kwargs)
+
+    def compute_output_spec(self, inputs, training=None):
+        return keras.src.backend.compute_output_spec(self.call, inputs)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(op=self.op, op_kwargs=self.op_kwargs)
+        return config
+
+
+def apply_op(op: str, inputs, scope: str, **op_kwargs: Any):
+    """Applies registered op ``op`` to ``inputs`` (a tensor or list of tensors).
+
+    Args:
+      op: the registered op name.
+      inputs: a tensor or a list of tensors (positional arguments of the op).
+      scope: the full name-scope path naming the Keras layer (already unique).
+      **op_kwargs: JSON-able keyword arguments of the op.
+
+    Returns:
+      The op's output: a KerasTensor when any input is one, else a tensor.
+    """
+    if is_symbolic(inputs):
+        layer = SlimOp(op, op_kwargs, name=layer_name(scope))
+        return layer(inputs)
+    op_kwargs.pop("_training", None)
+    if isinstance(inputs, (list, tuple)):
+        return _OPS[op](*inputs, **op_kwargs)
+    return _OPS[op](inputs, **op_kwargs)
+
+
+def apply_named_op(op: str, inputs, scope: str | None, default_name: str, **op_kwargs):
+    """Opens ``name_scope(scope, default_name)`` and applies ``op`` in it.
+
+    Returns:
+      ``(output, alias)``: alias is the name-scope path without trailing '/'.
+    """
+    with name_scope(scope, default_name) as ns:
+        alias = ns.rstrip("/")
+        return apply_op(op, inputs, alias, **op_kwargs), alias
+
+
+def get_or_create_layer(sc: VariableScope, factory: Callable[[], keras.layers.Layer],
+                        first_variable: str):
+    """Returns the layer of variable scope ``sc``, creating it if allowed.
+
+    Args:
+      sc: the entered variable scope.
+      factory: builds the layer when the scope has none yet.
+      first_variable: the name of the layer's first variable, for errors.
+
+    Returns:
+      ``(layer, created)``.
+
+    Raises:
+      ValueError: slim's messages when the scope already has a layer and
+        ``reuse`` is not set, or ``reuse=True`` and it has none.
+    """
+    graph = get_default_graph()
+    layer = graph.get_layer(sc.name)
+    if layer is not None:
+        if not sc.reuses:
+            raise ValueError(
+                f"Variable {sc.name}/{first_variable} already exists, disallowed. Did "
+                "you mean to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
+            )
+        return layer, False
+    if sc.reuse is True:
+        raise ValueError(
+            f"Variable {sc.name}/{first_variable} does not exist, or was not created "
+            "with tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
+            "VarScope?"
+        )
+    layer = factory()
+    graph.register_layer(sc.name, layer)
+    for sink in graph._layer_sinks:
+        sink.append(layer)
+    return layer, True
+
+
+def record_variables(layer: keras.layers.Layer, variables_collections=None,
+                     model_variable: bool = True) -> None:
+    """Adds a freshly built layer's variables to the graph's collections.
+
+    Args:
+      layer: a built layer.
+      variables_collections: extra collection name(s), or a dict keyed by the
+        variable's last name component (slim's ``variables_collections``).
+      model_variable: whether they join MODEL_VARIABLES (slim layers' do).
+    """
+    graph = get_default_graph()
+    for variable in layer.weights:
+        names = [GraphKeys.GLOBAL_VARIABLES]
+        if model_variable:
+            names.append(GraphKeys.MODEL_VARIABLES)
+        if variable.trainable:
+            names.append(GraphKeys.TRAINABLE_VARIABLES)
+        extra = variables_collections
+        if isinstance(extra, dict):
+            extra = extra.get(variable.path.rsplit("/", 1)[-1])
+        if extra:
+            names.extend([extra] if isinstance(extra, str) else list(extra))
+        graph.add_to_collections(names, variable)
+
+
+def call_layer(layer, inputs, created: bool, variables_collections=None, **call_kwargs):
+    """Calls ``layer`` and, on first creation, records its variables."""
+    outputs = layer(inputs, **call_kwargs)
+    if created:
+        record_variables(layer, variables_collections)
+        if is_symbolic(outputs):
+            graph = get_default_graph()
+            for variable in layer.weights:
+                if getattr(variable, "regularizer", None) is not None:
+                    graph.add_to_collection("_regularized_anchors", (variable, outputs))
+    return outputs
+
+
+__all__ = [
+    "SlimLayer",
+    "SlimOp",
+    "apply_op",
+    "apply_named_op",
+    "call_layer",
+    "get_or_create_layer",
+    "is_symbolic",
+    "layer_name",
+    "record_variables",
+    "register_op",
+]
+
+
+def finish_layer(outputs, sc: VariableScope, normalizer_fn, normalizer_params,
+                 activation_fn, outputs_collections):
+    """Applies slim's tail of a conv/fc layer: normalizer, activation, collect.
+
+    The normalizer runs inside the layer's variable scope (so ``batch_norm``
+    lands in ``<scope>/BatchNorm``); the activation is applied after it. When
+    there is no normalizer the layer applied its activation itself.
+    """
+    from kslim.utils import collect_named_outputs
+
+    if normalizer_fn is not None:
+        outputs = normalizer_fn(outputs, **(normalizer_params or {}))
+        if activation_fn is not None:
+            outputs = apply_activation(activation_fn, outputs, sc.original_name_scope)
+    return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+def apply_activation(activation_fn, outputs, scope_prefix: str):
+    """Applies ``activation_fn`` as a named weightless op (or directly, eagerly)."""
+    from kslim.layers.activations import activation_name
+
+    spec = activation_name(activation_fn)
+    if not is_symbolic(outputs):
+        from kslim.layers.activations import get_activation
+
+        return get_activation(spec)(outputs)
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"activation_fn={activation_fn!r} after a normalizer_fn must be a known "
+            "activation (tf.nn.relu, a Keras activation name ...) to be part of a "
+            "Keras graph"
+        )
+    with name_scope(scope_prefix + "activation") as ns:
+        return apply_op("activation", outputs, ns.rstrip("/"), activation=spec)
+
+
+@register_op("activation")
+def _activation_op(x, activation):
+    from kslim.layers.activations import get_activation
+
+    return get_activation(activation)(x)
+
+
+def wrap_regularizer(regularizer):
+    """Makes a slim regularizer safe for Keras (None penalties become 0)."""
+    if regularizer is None or isinstance(regularizer, keras.regularizers.Regularizer):
+        return regularizer
+    if not callable(regularizer):
+        raise TypeError(f"regularizer must be callable or None, got {regularizer!r}")
+    return _CallableRegularizer(regularizer)
+
+
+class _CallableRegularizer(keras.regularizers.Regularizer):
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def __call__(self, weights):
+        penalty = self.fn(weights)
+        if penalty is None:
+            return tf.zeros((), weights.dtype)
+        return penalty
+
+    def get_config(self) -> dict:
+        raise NotImplementedError(
+            f"regularizer {self.fn!r} is a plain callable and cannot be serialized; "
+            "use kslim.l2_regularizer / a keras.regularizers object to save models"
+        )

@@ -1,0 +1,267 @@
+"""slim's convolution family: convolution, conv1d/2d/3d (variable scope ``Conv``)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import keras
+import tensorflow as tf
+
+from kslim.layers import _config as cfg
+from kslim.layers.activations import activation_name
+from kslim.layers.base import (
+    SlimLayer,
+    call_layer,
+    finish_layer,
+    get_or_create_layer,
+    wrap_regularizer,
+)
+from kslim.layers.initializers import to_keras_initializer, xavier_initializer
+from kslim.ops.arg_scope import add_arg_scope
+from kslim.ops.variable_scope import variable_scope
+from kslim.utils import n_positive_integers
+
+__all__ = [
+    "Convolution",
+    "convolution",
+    "convolution1d",
+    "convolution2d",
+    "convolution3d",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+]
+
+_DATA_FORMATS = (None, "NWC", "NCW", "NHWC", "NCHW", "NDHWC", "NCDHW")
+_XAVIER = xavier_initializer()
+
+
+def channels_first(data_format: str | None) -> bool:
+    """True for NCW/NCHW/NCDHW."""
+    return data_format is not None and data_format.startswith("NC")
+
+
+def to_channels_last(x, rank: int):
+    """NC... -> N...C."""
+    return tf.transpose(x, [0] + list(range(2, rank + 2)) + [1])
+
+
+def to_channels_first(x, rank: int):
+    """N...C -> NC...."""
+    return tf.transpose(x, [0, rank + 1] + list(range(1, rank + 1)))
+
+
+def check_num_outputs(num_outputs: Any, allow_none: bool = False) -> None:
+    """slim accepts only Python ints for ``num_outputs``."""
+    if allow_none and num_outputs is None:
+        return
+    if not isinstance(num_outputs, int) or isinstance(num_outputs, bool):
+        raise ValueError(
+            "num_outputs type should be one of %s, got %s."
+            % ((int,), type(num_outputs)) + f" (num_outputs={num_outputs!r})"
+        )
+
+
+def input_channels(inputs, data_format: str | None, argname: str = "inputs") -> int:
+    """The static channel count of ``inputs``.
+
+    Raises:
+      ValueError: if the rank or the channel dimension is undefined.
+    """
+    shape = tuple(inputs.shape)
+    if inputs.shape is None or len(shape) == 0:
+        raise ValueError(f"Inputs {inputs!r} has undefined rank.")
+    axis = 1 if channels_first(data_format) else -1
+    channels = shape[axis]
+    if channels is None:
+        raise ValueError(
+            f"Inputs {argname} has undefined channels dimension {axis} (shape {shape}); "
+            "the channel dimension must be known to create the weights."
+        )
+    return int(channels)
+
+
+@keras.saving.register_keras_serializable(package="kslim")
+class Convolution(SlimLayer):
+    """N-D convolution with slim's variables ``weights`` [k..., Cin, Cout] and ``biases``.
+
+    Args:
+      scope: the variable scope path.
+      rank: 1, 2 or 3 spatial dimensions.
+      num_outputs: output channels.
+      kernel_size, stride, rate: tuples of ``rank`` ints.
+      padding: ``'SAME'`` or ``'VALID'``.
+      data_format: ``'N...C'`` or ``'NC...'`` (slim spelling) or None.
+      activation: activation (name or callable) applied inside, or None.
+      use_bias: whether ``biases`` exist.
+      weights_initializer, biases_initializer: initializers.
+      weights_regularizer, biases_regularizer: regularizers or None.
+    """
+
+    def __init__(self, scope: str, rank: int, num_outputs: int, kernel_size: Sequence[int],
+                 stride: Sequence[int] = (1,), padding: str = "SAME",
+                 data_format: str | None = None, rate: Sequence[int] = (1,),
+                 activation=None, use_bias: bool = True, weights_initializer="glorot_uniform",
+                 biases_initializer="zeros", weights_regularizer=None,
+                 biases_regularizer=None, **kwargs: Any) -> None:
+        super().__init__(scope, **kwargs)
+        self.rank = int(rank)
+        self.num_outputs = int(num_outputs)
+        self.kernel_size = tuple(kernel_size)
+        self.stride = tuple(stride)
+        self.padding = padding.upper()
+        self.data_format = data_format
+        self.rate = tuple(rate)
+        self.activation = cfg.de_act(activation)
+        self.use_bias = bool(use_bias)
+        self.weights_initializer = cfg.de_init(weights_initializer)
+        self.biases_initializer = cfg.de_init(biases_initializer)
+        self.weights_regularizer = cfg.de_reg(weights_regularizer)
+        self.biases_regularizer = cfg.de_reg(biases_regularizer)
+
+    def build(self, input_shape) -> None:
+        cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
+        self.weights_var = self.slim_weight(
+            "weights", self.kernel_size + (cin, self.num_outputs), self.weights_initializer,
+            wrap_regularizer(self.weights_regularizer), self.trainable)
+        self.biases_var = None
+        if self.use_bias:
+            self.biases_var = self.slim_weight(
+                "biases", (self.num_outputs,), self.biases_initializer,
+                wrap_regularizer(self.biases_regularizer), self.trainable)
+
+    def call(self, inputs):
+        x = inputs
+        if channels_first(self.data_format):
+            x = to_channels_last(x, self.rank)
+        y = tf.nn.convolution(x, self.weights_var, strides=self.stride, padding=self.padding,
+                              dilations=self.rate)
+        if self.biases_var is not None:
+            y = tf.nn.bias_add(y, self.biases_var)
+        if self.activation is not None:
+            y = self.activation(y)
+        if channels_first(self.data_format):
+            y = to_channels_first(y, self.rank)
+        return y
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            rank=self.rank, num_outputs=self.num_outputs, kernel_size=list(self.kernel_size),
+            stride=list(self.stride), padding=self.padding, data_format=self.data_format,
+            rate=list(self.rate), activation=cfg.ser_act(self.activation),
+            use_bias=self.use_bias, weights_initializer=cfg.ser_init(self.weights_initializer),
+            biases_initializer=cfg.ser_init(self.biases_initializer),
+            weights_regularizer=cfg.ser_reg(self.weights_regularizer),
+            biases_regularizer=cfg.ser_reg(self.biases_regularizer))
+        return config
+
+
+@add_arg_scope
+def convolution(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None,
+                rate=1, activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
+                weights_initializer=_XAVIER, weights_regularizer=None,
+                biases_initializer=tf.zeros_initializer(), biases_regularizer=None, reuse=None,
+                variables_collections=None, outputs_collections=None, trainable=True,
+                scope=None, conv_dims=None):
+    """Adds an N-D convolution followed by an optional normalizer and activation.
+
+    The rank of ``inputs`` (3, 4 or 5) picks 1-D, 2-D or 3-D convolution. Creates
+    ``<scope>/weights`` and, unless ``normalizer_fn`` is given or
+    ``biases_initializer`` is None, ``<scope>/biases``.
+
+    Args:
+      inputs: a tensor or KerasTensor of rank 3, 4 or 5.
+      num_outputs: int, number of output channels.
+      kernel_size: int or list of ints, one per spatial dimension.
+      stride: int or list of ints, default 1.
+      padding: ``'SAME'`` (default) or ``'VALID'``.
+      data_format: None (channels last) or one of NWC, NCW, NHWC, NCHW, NDHWC, NCDHW.
+      rate: dilation rate, int or list, default 1.
+      activation_fn: default ``tf.nn.relu``; None for linear.
+      normalizer_fn: e.g. ``batch_norm``; applied before the activation.
+      normalizer_params: keyword arguments of ``normalizer_fn``.
+      weights_initializer: default Xavier (Glorot uniform).
+      weights_regularizer: optional regularizer of the weights.
+      biases_initializer: default zeros; None for no biases.
+      biases_regularizer: optional regularizer of the biases.
+      reuse: re-use the layer of ``scope`` (requires ``scope``).
+      variables_collections: extra collections for the variables.
+      outputs_collections: collections receiving the output (end_points).
+      trainable: whether the variables are trained.
+      scope: variable scope name, default ``Conv`` made unique.
+      conv_dims: if set, the expected number of spatial dimensions.
+
+    Returns:
+      The output tensor (a KerasTensor when ``inputs`` is one).
+
+    Raises:
+      ValueError: for an invalid ``data_format``, a rank mismatch with
+        ``conv_dims``, a non-int ``num_outputs``, a bad ``kernel_size``, or an
+        undefined channel dimension.
+    """
+    if data_format not in _DATA_FORMATS:
+        raise ValueError("Invalid data_format: %r" % (data_format,))
+    check_num_outputs(num_outputs)
+    shape = getattr(inputs, "shape", None)
+    rank = len(shape) if shape is not None else None
+    if rank is None:
+        raise ValueError(f"Inputs {inputs!r} has undefined rank.")
+    if conv_dims is not None and conv_dims + 2 != rank:
+        raise ValueError("Convolution expects input with rank %d, got %d" % (conv_dims + 2, rank))
+    if rank not in (3, 4, 5):
+        raise ValueError(
+            f"Convolution not supported for input with rank {rank} (inputs shape {shape}); "
+            "expected rank 3, 4 or 5"
+        )
+    dims = rank - 2
+    kernel = n_positive_integers(dims, kernel_size, "kernel_size")
+    strides = n_positive_integers(dims, stride, "stride")
+    rates = n_positive_integers(dims, rate, "rate")
+    if str(padding).upper() not in ("SAME", "VALID"):
+        raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
+    input_channels(inputs, data_format)
+    use_bias = normalizer_fn is None and biases_initializer is not None
+    with variable_scope(scope, "Conv", reuse=reuse) as sc:
+        layer, created = get_or_create_layer(
+            sc,
+            lambda: Convolution(
+                sc.name, dims, num_outputs, kernel, strides, padding, data_format, rates,
+                activation=None if normalizer_fn is not None else activation_name(activation_fn),
+                use_bias=use_bias,
+                weights_initializer=to_keras_initializer(weights_initializer),
+                biases_initializer=to_keras_initializer(biases_initializer),
+                weights_regularizer=weights_regularizer,
+                biases_regularizer=biases_regularizer, trainable=trainable),
+            "weights")
+        outputs = call_layer(layer, inputs, created, variables_collections)
+        return finish_layer(outputs, sc, normalizer_fn, normalizer_params, activation_fn,
+                            outputs_collections)
+
+
+def _fixed_rank(conv_dims: int):
+    def conv(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None,
+             rate=1, activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
+             weights_initializer=_XAVIER, weights_regularizer=None,
+             biases_initializer=tf.zeros_initializer(), biases_regularizer=None, reuse=None,
+             variables_collections=None, outputs_collections=None, trainable=True,
+             scope=None):
+        return convolution(inputs, num_outputs, kernel_size, stride, padding, data_format,
+                           rate, activation_fn, normalizer_fn, normalizer_params,
+                           weights_initializer, weights_regularizer, biases_initializer,
+                           biases_regularizer, reuse, variables_collections,
+                           outputs_collections, trainable, scope, conv_dims)
+
+    conv.__name__ = f"convolution{conv_dims}d"
+    conv.__qualname__ = conv.__name__
+    conv.__doc__ = (
+        f"{conv_dims}-D ``convolution`` (inputs of rank {conv_dims + 2}); see ``convolution``.\n\n"
+        "Calls ``convolution`` positionally, so ``arg_scope([convolution], padding=...)``\n"
+        "makes this function raise TypeError, as in slim."
+    )
+    return add_arg_scope(conv)
+
+
+convolution1d = conv1d = _fixed_rank(1)
+convolution2d = conv2d = _fixed_rank(2)
+convolution3d = conv3d = _fixed_rank(3)
