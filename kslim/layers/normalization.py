@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
 import tensorflow as tf
 
 from kslim.layers import _config as cfg
+from kslim.layers.activations import activation_name
 from kslim.layers.base import (
     SlimLayer,
     apply_activation,
@@ -15,12 +17,22 @@ from kslim.layers.base import (
     get_or_create_layer,
     wrap_regularizer,
 )
+from kslim.layers.initializers import to_keras_initializer
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.graph import GraphKeys
 from kslim.ops.variable_scope import variable_scope
 from kslim.utils import collect_named_outputs
 
-__all__ = ["BatchNorm", "batch_norm"]
+__all__ = [
+    "BatchNorm",
+    "GroupNorm",
+    "InstanceNorm",
+    "LayerNorm",
+    "batch_norm",
+    "group_norm",
+    "instance_norm",
+    "layer_norm",
+]
 
 
 @keras.saving.register_keras_serializable(package="kslim")
@@ -174,11 +186,11 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
         raise ValueError(f"is_training must be True, False or None, got {is_training!r}")
     shape = getattr(inputs, "shape", None)
     if shape is None or getattr(shape, "rank", 0) is None:
-        raise ValueError("Inputs %s has undefined rank." % (inputs,))
+        raise ValueError(f"Inputs {inputs} has undefined rank.")
     rank = len(shape)
     axis = 1 if data_format == "NCHW" and rank > 2 else -1
     if shape[axis] is None:
-        raise ValueError("Inputs %s has undefined channels dimension %s." % (inputs, axis))
+        raise ValueError(f"Inputs {inputs} has undefined channels dimension {axis}.")
     bessel = fused is not False and rank in (2, 4)
     with variable_scope(scope, "BatchNorm", reuse=reuse) as sc:
         layer, created = get_or_create_layer(
@@ -189,4 +201,396 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
         outputs = call_layer(layer, inputs, created, variables_collections)
         if activation_fn is not None:
             outputs = apply_activation(activation_fn, outputs, sc.original_name_scope)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+def _param_initializers(param_initializers) -> dict:
+    if param_initializers is None:
+        return {}
+    if not isinstance(param_initializers, dict):
+        raise TypeError(
+            f"param_initializers must be a dict keyed beta/gamma or None, got "
+            f"{param_initializers!r}")
+    return {k: to_keras_initializer(v) for k, v in param_initializers.items()}
+
+
+def _tensor_name(inputs) -> str:
+    name = getattr(inputs, "name", None)
+    return name if isinstance(name, str) else repr(inputs)
+
+
+class _AffineNorm(SlimLayer):
+    """Shared state of layer/group/instance norm: ``beta``/``gamma`` and an activation."""
+
+    def __init__(self, scope: str, center: bool = True, scale: bool = True, activation=None,
+                 param_initializers=None, **kwargs: Any) -> None:
+        super().__init__(scope, **kwargs)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.activation = cfg.de_act(activation)
+        self.param_initializers = {k: cfg.de_init(v) for k, v in (param_initializers or {}).items()}
+
+    def build_params(self, shape) -> None:
+        init = self.param_initializers
+        self.beta = self.gamma = None
+        if self.center:
+            self.beta = self.slim_weight("beta", shape, init.get("beta", "zeros"),
+                                         trainable=self.trainable)
+        if self.scale:
+            self.gamma = self.slim_weight("gamma", shape, init.get("gamma", "ones"),
+                                          trainable=self.trainable)
+
+    def finish(self, y):
+        if self.activation is not None:
+            y = self.activation(y)
+        return y
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            center=self.center, scale=self.scale, activation=cfg.ser_act(self.activation),
+            param_initializers={k: cfg.ser_init(v) for k, v in self.param_initializers.items()})
+        return config
+
+
+def _get_or_create_norm(sc, factory, center: bool, scale: bool):
+    """A norm layer with no variables is never shared (slim creates none to collide on)."""
+    if not center and not scale:
+        return factory(), True
+    return get_or_create_layer(sc, factory, "beta" if center else "gamma")
+
+
+@keras.saving.register_keras_serializable(package="kslim")
+class LayerNorm(_AffineNorm):
+    """slim's layer normalization: moments over ``[begin_norm_axis, rank)``.
+
+    ``beta``/``gamma`` have shape ``inputs.shape[begin_params_axis:]``; the
+    variance epsilon is 1e-12 (1e-3 for float16), as in slim.
+
+    Args:
+      scope: variable scope path (``.../LayerNorm``).
+      center, scale: create ``beta`` / ``gamma``.
+      activation: applied after normalization, or None.
+      begin_norm_axis: first normalized axis (non-negative).
+      begin_params_axis: first parameter axis (may be negative).
+    """
+
+    def __init__(self, scope: str, center: bool = True, scale: bool = True, activation=None,
+                 begin_norm_axis: int = 1, begin_params_axis: int = -1,
+                 **kwargs: Any) -> None:
+        super().__init__(scope, center, scale, activation, **kwargs)
+        self.begin_norm_axis = int(begin_norm_axis)
+        self.begin_params_axis = int(begin_params_axis)
+
+    def build(self, input_shape) -> None:
+        self.build_params(tuple(int(d) for d in tuple(input_shape)[self.begin_params_axis:]))
+
+    def call(self, inputs):
+        x = inputs
+        rank = x.shape.rank
+        mean, variance = tf.nn.moments(x, list(range(self.begin_norm_axis, rank)),
+                                       keepdims=True)
+        epsilon = 1e-12 if x.dtype != tf.float16 else 1e-3
+        y = tf.nn.batch_normalization(x, mean, variance, offset=self.beta, scale=self.gamma,
+                                      variance_epsilon=epsilon)
+        y.set_shape(x.shape)
+        return self.finish(y)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.pop("param_initializers")
+        config.update(begin_norm_axis=self.begin_norm_axis,
+                      begin_params_axis=self.begin_params_axis)
+        return config
+
+
+@add_arg_scope
+def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
+               variables_collections=None, outputs_collections=None, trainable=True,
+               begin_norm_axis=1, begin_params_axis=-1, scope=None):
+    """Layer normalization (default scope ``LayerNorm``), slim's defaults.
+
+    Normalizes over axes ``begin_norm_axis .. rank-1`` (default: every axis but
+    the batch) with variance epsilon 1e-12 (1e-3 for float16); ``beta`` (zeros)
+    and ``gamma`` (ones) have shape ``inputs.shape[begin_params_axis:]``
+    (default: the last axis) and broadcast over the normalized tensor.
+
+    Args:
+      inputs: a tensor or KerasTensor of known rank.
+      center: create and add ``beta``, default True.
+      scale: create and multiply by ``gamma``, default True.
+      activation_fn: optional activation, default None.
+      reuse: re-use the layer of ``scope``.
+      variables_collections: extra collections (or a dict keyed beta/gamma).
+      outputs_collections: collections receiving the output.
+      trainable: whether beta/gamma are trained, default True.
+      begin_norm_axis: first normalized axis, default 1 (may be negative).
+      begin_params_axis: first parameter axis, default -1.
+      scope: variable scope, default ``LayerNorm`` made unique.
+
+    Returns:
+      The normalized tensor, same shape and dtype as ``inputs``.
+
+    Raises:
+      ValueError: if the rank is unknown, an axis is not below the rank, or
+        ``inputs.shape[begin_params_axis:]`` is not fully defined (slim's
+        messages).
+    """
+    with variable_scope(scope, "LayerNorm", reuse=reuse) as sc:
+        shape = getattr(inputs, "shape", None)
+        if shape is None or getattr(shape, "rank", len(shape)) is None:
+            raise ValueError(f"Inputs {_tensor_name(inputs)} has undefined rank.")
+        rank = len(shape)
+        if begin_norm_axis < 0:
+            begin_norm_axis = rank + begin_norm_axis
+        if begin_params_axis >= rank or begin_norm_axis >= rank:
+            raise ValueError(
+                f"begin_params_axis ({begin_params_axis}) and begin_norm_axis "
+                f"({begin_norm_axis}) must be < rank(inputs) ({rank})")
+        if begin_norm_axis < 0 or begin_params_axis < -rank:
+            raise ValueError(
+                f"begin_params_axis ({begin_params_axis}) and begin_norm_axis "
+                f"({begin_norm_axis}) must be >= -rank(inputs) ({-rank})")
+        params_shape = tuple(shape)[begin_params_axis:]
+        if any(d is None for d in params_shape):
+            raise ValueError(
+                f"Inputs {_tensor_name(inputs)}: shape(inputs)[{begin_params_axis}:] is not "
+                f"fully defined: {tuple(shape)}")
+        layer, created = _get_or_create_norm(
+            sc,
+            lambda: LayerNorm(sc.name, center, scale, activation_name(activation_fn),
+                              begin_norm_axis, begin_params_axis, trainable=trainable),
+            center, scale)
+        outputs = call_layer(layer, inputs, created, variables_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@keras.saving.register_keras_serializable(package="kslim")
+class GroupNorm(_AffineNorm):
+    """slim's group normalization.
+
+    The channel axis is split into ``groups``; moments run over each group and
+    ``reduction_axes``; ``out = x·g + (β − mean·g)`` with ``g = rsqrt(var+eps)·γ``.
+
+    Args:
+      scope: variable scope path.
+      groups: number of groups.
+      channels_axis: the (non-negative) channel axis.
+      reduction_axes: the (non-negative) axes reduced with each group.
+      center, scale, activation, param_initializers: as ``_AffineNorm``.
+      epsilon: variance epsilon.
+      mean_close_to_zero: variance from sufficient statistics (slim's option).
+    """
+
+    def __init__(self, scope: str, groups: int = 32, channels_axis: int = -1,
+                 reduction_axes: Sequence[int] = (-3, -2), center: bool = True,
+                 scale: bool = True, epsilon: float = 1e-6, activation=None,
+                 param_initializers=None, mean_close_to_zero: bool = False,
+                 **kwargs: Any) -> None:
+        super().__init__(scope, center, scale, activation, param_initializers, **kwargs)
+        self.groups = int(groups)
+        self.channels_axis = int(channels_axis)
+        self.reduction_axes = tuple(int(a) for a in reduction_axes)
+        self.epsilon = float(epsilon)
+        self.mean_close_to_zero = bool(mean_close_to_zero)
+
+    def build(self, input_shape) -> None:
+        self.build_params((int(input_shape[self.channels_axis]),))
+
+    def call(self, inputs):
+        x = inputs
+        rank = x.shape.rank
+        axis = self.channels_axis
+        channels = int(x.shape[axis])
+        dynamic = tf.shape(x)
+        dims = [x.shape[i] if x.shape[i] is not None else dynamic[i] for i in range(rank)]
+        before, after = dims[:axis], dims[axis + 1:]
+        split = [self.groups, channels // self.groups]
+        broadcast = [1] * len(before) + split + [1] * len(after)
+        x = tf.reshape(x, before + split + after)
+        moments_axes = [axis + 1] + [a + 1 if a > axis else a for a in self.reduction_axes]
+        if self.mean_close_to_zero:
+            counts, means_ss, variance_ss, _ = tf.nn.sufficient_statistics(
+                x, moments_axes, keepdims=True)
+            mean, variance = tf.nn.normalize_moments(counts, means_ss, variance_ss, shift=None)
+        else:
+            mean, variance = tf.nn.moments(x, moments_axes, keepdims=True)
+        gain = tf.math.rsqrt(variance + self.epsilon)
+        offset = -mean * gain
+        if self.gamma is not None:
+            gamma = tf.reshape(self.gamma, broadcast)
+            gain *= gamma
+            offset *= gamma
+        if self.beta is not None:
+            offset += tf.reshape(self.beta, broadcast)
+        y = tf.reshape(x * gain + offset, dims)
+        return self.finish(y)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(groups=self.groups, channels_axis=self.channels_axis,
+                      reduction_axes=list(self.reduction_axes), epsilon=self.epsilon,
+                      mean_close_to_zero=self.mean_close_to_zero)
+        return config
+
+
+@add_arg_scope
+def group_norm(inputs, groups=32, channels_axis=-1, reduction_axes=(-3, -2), center=True,
+               scale=True, epsilon=1e-6, activation_fn=None, param_initializers=None,
+               reuse=None, variables_collections=None, outputs_collections=None,
+               trainable=True, scope=None, mean_close_to_zero=False):
+    """Group normalization (default scope ``GroupNorm``), slim's defaults.
+
+    The channel axis is divided into ``groups``; statistics are computed per
+    example over each group and ``reduction_axes`` (default H, W of NHWC).
+    ``beta``/``gamma`` have shape [C].
+
+    Args:
+      inputs: a tensor or KerasTensor with known channel and reduction dims.
+      groups: number of groups, default 32; must divide the channels.
+      channels_axis: channel axis, default -1 (use -3 for NCHW).
+      reduction_axes: axes reduced with each group, default (-3, -2).
+      center: create ``beta``, default True.
+      scale: create ``gamma``, default True.
+      epsilon: variance epsilon, default 1e-6.
+      activation_fn: optional activation, default None.
+      param_initializers: optional dict of initializers keyed beta/gamma.
+      reuse, variables_collections, outputs_collections, trainable, scope: as
+        usual (default scope ``GroupNorm``).
+      mean_close_to_zero: compute the variance from sufficient statistics.
+
+    Returns:
+      The normalized tensor.
+
+    Raises:
+      ValueError: slim's messages: undefined rank, ``'Axis is out of bounds.'``,
+        undefined channel/reduction dimensions, ``'reduction_axis must be
+        mutually exclusive with channels_axis'``, ``'Invalid groups %d for %d
+        channels.'``, ``'%d channels is not commensurate with %d groups.'``.
+    """
+    shape = getattr(inputs, "shape", None)
+    if shape is None or getattr(shape, "rank", len(shape)) is None:
+        raise ValueError(f"Inputs {_tensor_name(inputs)} has undefined rank.")
+    rank = len(shape)
+    if channels_axis > rank - 1 or channels_axis < -rank:
+        raise ValueError("Axis is out of bounds.")
+    if channels_axis < 0:
+        channels_axis = rank + channels_axis
+    channels = shape[channels_axis]
+    if channels is None:
+        raise ValueError(
+            f"Inputs {_tensor_name(inputs)} has undefined channel dimension: {channels_axis}.")
+    axes = [a + rank if a < 0 else a for a in reduction_axes]
+    for a in axes:
+        if a >= rank or a < 0:
+            raise ValueError("Axis is out of bounds.")
+        if shape[a] is None:
+            raise ValueError(f"Inputs {_tensor_name(inputs)} has undefined dimensions {a}.")
+        if channels_axis == a:
+            raise ValueError("reduction_axis must be mutually exclusive with channels_axis")
+    if groups > channels:
+        raise ValueError(f"Invalid groups {groups} for {channels} channels.")
+    if channels % groups != 0:
+        raise ValueError(f"{channels} channels is not commensurate with {groups} groups.")
+    initializers = _param_initializers(param_initializers)
+    with variable_scope(scope, "GroupNorm", reuse=reuse) as sc:
+        layer, created = _get_or_create_norm(
+            sc,
+            lambda: GroupNorm(sc.name, groups, channels_axis, axes, center, scale, epsilon,
+                              activation_name(activation_fn), initializers,
+                              mean_close_to_zero, trainable=trainable),
+            center, scale)
+        outputs = call_layer(layer, inputs, created, variables_collections)
+        return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+@keras.saving.register_keras_serializable(package="kslim")
+class InstanceNorm(_AffineNorm):
+    """slim's instance normalization: moments over every axis but batch and channel.
+
+    Args:
+      scope: variable scope path.
+      center, scale, activation, param_initializers: as ``_AffineNorm``.
+      epsilon: variance epsilon.
+      data_format: ``'NHWC'`` (channels last) or ``'NCHW'`` (channels at axis 1).
+    """
+
+    def __init__(self, scope: str, center: bool = True, scale: bool = True,
+                 epsilon: float = 1e-6, activation=None, param_initializers=None,
+                 data_format: str = "NHWC", **kwargs: Any) -> None:
+        super().__init__(scope, center, scale, activation, param_initializers, **kwargs)
+        self.epsilon = float(epsilon)
+        self.data_format = data_format
+
+    def _channel_axis(self, rank: int) -> int:
+        return 1 if self.data_format == "NCHW" else rank - 1
+
+    def build(self, input_shape) -> None:
+        self.build_params((int(input_shape[self._channel_axis(len(input_shape))]),))
+
+    def call(self, inputs):
+        x = inputs
+        rank = x.shape.rank
+        axis = self._channel_axis(rank)
+        moments_axes = [i for i in range(1, rank) if i != axis]
+        beta, gamma = self.beta, self.gamma
+        if self.data_format == "NCHW":
+            broadcast = [1, int(x.shape[1])] + [1] * (rank - 2)
+            beta = None if beta is None else tf.reshape(beta, broadcast)
+            gamma = None if gamma is None else tf.reshape(gamma, broadcast)
+        mean, variance = tf.nn.moments(x, moments_axes, keepdims=True)
+        y = tf.nn.batch_normalization(x, mean, variance, beta, gamma, self.epsilon)
+        return self.finish(y)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(epsilon=self.epsilon, data_format=self.data_format)
+        return config
+
+
+@add_arg_scope
+def instance_norm(inputs, center=True, scale=True, epsilon=1e-6, activation_fn=None,
+                  param_initializers=None, reuse=None, variables_collections=None,
+                  outputs_collections=None, trainable=True, data_format="NHWC", scope=None):
+    """Instance normalization (default scope ``InstanceNorm``), slim's defaults.
+
+    Statistics per example and channel over every other axis; ``beta``/``gamma``
+    have shape [C].
+
+    Args:
+      inputs: a tensor or KerasTensor of known rank with a known channel dim.
+      center: create ``beta``, default True.
+      scale: create ``gamma``, default True.
+      epsilon: variance epsilon, default 1e-6.
+      activation_fn: optional activation, default None.
+      param_initializers: optional dict of initializers keyed beta/gamma.
+      reuse, variables_collections, outputs_collections, trainable: as usual.
+      data_format: ``'NHWC'`` (default, channels last) or ``'NCHW'`` (axis 1).
+      scope: variable scope, default ``InstanceNorm`` made unique.
+
+    Returns:
+      The normalized tensor.
+
+    Raises:
+      ValueError: for an undefined rank, another ``data_format`` or an
+        undefined channel dimension (slim's messages).
+    """
+    shape = getattr(inputs, "shape", None)
+    if shape is None or getattr(shape, "rank", len(shape)) is None:
+        raise ValueError(f"Inputs {_tensor_name(inputs)} has undefined rank.")
+    if data_format not in ("NCHW", "NHWC"):
+        raise ValueError(
+            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})")
+    initializers = _param_initializers(param_initializers)
+    with variable_scope(scope, "InstanceNorm", reuse=reuse) as sc:
+        axis = 1 if data_format == "NCHW" else len(shape) - 1
+        if shape[axis] is None:
+            raise ValueError(f"Inputs {_tensor_name(inputs)} has undefined channels dimension "
+                             f"{tf.TensorShape([None])}.")
+        layer, created = _get_or_create_norm(
+            sc,
+            lambda: InstanceNorm(sc.name, center, scale, epsilon, activation_name(activation_fn),
+                                 initializers, data_format, trainable=trainable),
+            center, scale)
+        outputs = call_layer(layer, inputs, created, variables_collections)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
