@@ -1,0 +1,418 @@
+"""Classification metrics: accuracy, confusion counts and their ratios,
+mean IoU, Cohen's kappa, and the non-streaming ``accuracy``.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from kslim.layers.base import apply_op, is_symbolic, register_op
+from kslim.metrics.aggregation import mean_metric, register_transform
+from kslim.metrics.state import (
+    MetricSpec,
+    add,
+    broadcast_weights,
+    prepare,
+    read,
+    register_metric,
+    remove_squeezable_dimensions,
+    streaming_metric,
+)
+from kslim.ops.variable_scope import name_scope
+
+
+# ------------------------------------------------------------------ accuracy
+@register_transform("accuracy")
+def _accuracy_values(config, x):
+    labels = x["labels"]
+    labels, predictions = remove_squeezable_dimensions(labels, x["predictions"])
+    predictions = tf.cast(predictions, labels.dtype)
+    return tf.cast(tf.equal(predictions, labels), tf.float32), x.get("weights")
+
+
+def streaming_accuracy(predictions, labels, weights=None, metrics_collections=None,
+                       updates_collections=None, name=None):
+    """Streaming (weighted) frequency of ``predictions == labels``.
+
+    Variables ``<scope>/total`` and ``<scope>/count`` (default scope ``accuracy``).
+
+    Args:
+      predictions: tensor of any shape (cast to the dtype of ``labels``).
+      labels: tensor of the shape of ``predictions``.
+      weights: optional tensor broadcastable to ``labels``.
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name, default ``accuracy``.
+
+    Returns:
+      ``(accuracy, update_op)``.
+
+    Raises:
+      ValueError: if a collections argument is not a list or tuple.
+    """
+    return mean_metric("accuracy",
+                       {"predictions": predictions, "labels": labels, "weights": weights},
+                       name, "accuracy", metrics_collections, updates_collections)
+
+
+# ---------------------------------------------------------- confusion counts
+_CONDITIONS = {
+    "tp": ("true_positives", lambda p, lab: tf.logical_and(lab, p)),
+    "fp": ("false_positives", lambda p, lab: tf.logical_and(tf.logical_not(lab), p)),
+    "tn": ("true_negatives", lambda p, lab: tf.logical_and(tf.logical_not(lab),
+                                                           tf.logical_not(p))),
+    "fn": ("false_negatives", lambda p, lab: tf.logical_and(lab, tf.logical_not(p))),
+}
+
+
+def _ratio(num, other):
+    total = num + other
+    return tf.where(total > 0, tf.math.divide_no_nan(num, total), 0.0)
+
+
+_FORMULAS = {
+    "count": lambda c: c[0],
+    "precision": lambda c: _ratio(c[0], c[1]),
+    "recall": lambda c: _ratio(c[0], c[1]),
+    "fpr": lambda c: _ratio(c[0], c[1]),
+    "fnr": lambda c: _ratio(c[0], c[1]),
+}
+
+
+def _counts_path(config, key):
+    prefix = _CONDITIONS[key][0]
+    return f"{prefix}/count" if config.get("nested", True) else "count"
+
+
+def _counts_variables(config, shapes):
+    return [(_counts_path(config, key), (), "float32") for key in config["counts"]]
+
+
+def _counts_update(config, state, x):
+    predictions, labels, weights = prepare(tf.cast(x["predictions"], tf.bool),
+                                           tf.cast(x["labels"], tf.bool), x.get("weights"))
+    counts = []
+    for key in config["counts"]:
+        values = tf.cast(_CONDITIONS[key][1](predictions, labels), tf.float32)
+        if weights is not None:
+            values = values * tf.cast(weights, tf.float32)
+        counts.append(add(state, _counts_path(config, key), tf.reduce_sum(values)))
+    return _FORMULAS[config["formula"]](counts)
+
+
+def _counts_value(config, state):
+    counts = [read(state, _counts_path(config, key)) for key in config["counts"]]
+    return _FORMULAS[config["formula"]](counts)
+
+
+register_metric("counts", MetricSpec(_counts_variables, _counts_update, _counts_value))
+
+
+def _counts_metric(counts, formula, predictions, labels, weights, name, default_name,
+                   metrics_collections, updates_collections, nested=True):
+    config = {"counts": list(counts), "formula": formula, "nested": nested}
+    return streaming_metric("counts",
+                            {"predictions": predictions, "labels": labels, "weights": weights},
+                            config, name, default_name, metrics_collections,
+                            updates_collections)
+
+
+def _count_fn(key):
+    default = _CONDITIONS[key][0]
+
+    def fn(predictions, labels, weights=None, metrics_collections=None,
+           updates_collections=None, name=None):
+        return _counts_metric([key], "count", predictions, labels, weights, name, default,
+                              metrics_collections, updates_collections, nested=False)
+
+    fn.__name__ = f"streaming_{default}"
+    fn.__qualname__ = fn.__name__
+    fn.__doc__ = f"""Streaming weighted count of {default.replace('_', ' ')}.
+
+    Variable ``<scope>/count`` (default scope ``{default}``); predictions and
+    labels are cast to bool.
+
+    Args:
+      predictions: tensor of any shape, cast to bool.
+      labels: tensor of the shape of ``predictions``, cast to bool.
+      weights: optional tensor of rank 0 or the rank of ``labels``.
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name, default ``{default}``.
+
+    Returns:
+      ``(count, update_op)``, float32 scalars.
+    """
+    return fn
+
+
+streaming_true_positives = _count_fn("tp")
+streaming_true_negatives = _count_fn("tn")
+streaming_false_positives = _count_fn("fp")
+streaming_false_negatives = _count_fn("fn")
+
+
+def streaming_precision(predictions, labels, weights=None, metrics_collections=None,
+                        updates_collections=None, name=None):
+    """Streaming precision tp/(tp+fp) (0 while tp+fp is 0).
+
+    Variables ``<scope>/true_positives/count`` and ``<scope>/false_positives/count``
+    (default scope ``precision``); inputs are cast to bool.
+
+    Args:
+      predictions: tensor of any shape, cast to bool.
+      labels: tensor of the shape of ``predictions``, cast to bool.
+      weights: optional tensor of rank 0 or the rank of ``labels``.
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name, default ``precision``.
+
+    Returns:
+      ``(precision, update_op)``.
+    """
+    return _counts_metric(["tp", "fp"], "precision", predictions, labels, weights, name,
+                          "precision", metrics_collections, updates_collections)
+
+
+def streaming_recall(predictions, labels, weights=None, metrics_collections=None,
+                     updates_collections=None, name=None):
+    """Streaming recall tp/(tp+fn) (0 while tp+fn is 0).
+
+    Variables ``<scope>/true_positives/count`` and ``<scope>/false_negatives/count``
+    (default scope ``recall``).
+
+    Args:
+      predictions, labels: tensors of the same shape, cast to bool.
+      weights: optional tensor of rank 0 or the rank of ``labels``.
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name, default ``recall``.
+
+    Returns:
+      ``(recall, update_op)``.
+    """
+    return _counts_metric(["tp", "fn"], "recall", predictions, labels, weights, name,
+                          "recall", metrics_collections, updates_collections)
+
+
+def streaming_false_positive_rate(predictions, labels, weights=None, metrics_collections=None,
+                                  updates_collections=None, name=None):
+    """Streaming false positive rate fp/(fp+tn) (0 while fp+tn is 0).
+
+    Variables ``<scope>/false_positives/count``, ``<scope>/true_negatives/count``
+    (default scope ``false_positive_rate``).
+
+    Args:
+      predictions, labels: tensors of the same shape, cast to bool.
+      weights: optional tensor of rank 0 or the rank of ``labels``.
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name, default ``false_positive_rate``.
+
+    Returns:
+      ``(false_positive_rate, update_op)``.
+    """
+    return _counts_metric(["fp", "tn"], "fpr", predictions, labels, weights, name,
+                          "false_positive_rate", metrics_collections, updates_collections)
+
+
+def streaming_false_negative_rate(predictions, labels, weights=None, metrics_collections=None,
+                                  updates_collections=None, name=None):
+    """Streaming false negative rate fn/(fn+tp) (0 while fn+tp is 0).
+
+    Variables ``<scope>/false_negatives/count``, ``<scope>/true_positives/count``
+    (default scope ``false_negative_rate``).
+
+    Args:
+      predictions, labels: tensors of the same shape, cast to bool.
+      weights: optional tensor of rank 0 or the rank of ``labels``.
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name, default ``false_negative_rate``.
+
+    Returns:
+      ``(false_negative_rate, update_op)``.
+    """
+    return _counts_metric(["fn", "tp"], "fnr", predictions, labels, weights, name,
+                          "false_negative_rate", metrics_collections, updates_collections)
+
+
+# ------------------------------------------------------------------ mean IoU
+def _mean_iou_variables(config, shapes):
+    c = config["num_classes"]
+    return [("total_confusion_matrix", (c, c), "float64")]
+
+
+def _mean_iou_update(config, state, x):
+    predictions = tf.reshape(tf.cast(x["predictions"], tf.int64), [-1])
+    labels = tf.reshape(tf.cast(x["labels"], tf.int64), [-1])
+    weights = x.get("weights")
+    if weights is not None:
+        weights = tf.reshape(weights, [-1])
+    cm = tf.math.confusion_matrix(labels, predictions, config["num_classes"], weights=weights,
+                                  dtype=tf.float64)
+    return add(state, "total_confusion_matrix", cm)
+
+
+def _mean_iou_value(config, state):
+    cm = read(state, "total_confusion_matrix")
+    rows = tf.cast(tf.reduce_sum(cm, 0), tf.float32)
+    cols = tf.cast(tf.reduce_sum(cm, 1), tf.float32)
+    diag = tf.cast(tf.linalg.diag_part(cm), tf.float32)
+    denominator = rows + cols - diag
+    valid = tf.reduce_sum(tf.cast(tf.not_equal(denominator, 0), tf.float32))
+    denominator = tf.where(denominator > 0, denominator, tf.ones_like(denominator))
+    iou = diag / denominator
+    return tf.where(valid > 0, tf.reduce_sum(iou) / tf.maximum(valid, 1.0), 0.0)
+
+
+register_metric("mean_iou", MetricSpec(_mean_iou_variables, _mean_iou_update, _mean_iou_value))
+
+
+def streaming_mean_iou(predictions, labels, num_classes, weights=None, metrics_collections=None,
+                       updates_collections=None, name=None):
+    """Streaming mean intersection-over-union.
+
+    Variable ``<scope>/total_confusion_matrix`` (float64 [C, C], rows = labels;
+    default scope ``mean_iou``). The value is the mean of tp/(row+col−tp) over
+    the classes whose denominator is non-zero.
+
+    Args:
+      predictions: int class predictions of any shape (flattened).
+      labels: int labels of the same shape.
+      num_classes: the number of classes C.
+      weights: optional tensor of the shape of ``labels``.
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name, default ``mean_iou``.
+
+    Returns:
+      ``(mean_iou, update_op)``; ``update_op`` returns the updated confusion
+      matrix, as slim's does.
+
+    Raises:
+      ValueError: if ``num_classes`` is not a positive int.
+    """
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    return streaming_metric("mean_iou",
+                            {"predictions": predictions, "labels": labels, "weights": weights},
+                            {"num_classes": num_classes}, name, "mean_iou",
+                            metrics_collections, updates_collections)
+
+
+# --------------------------------------------------------------- cohen kappa
+def _kappa_variables(config, shapes):
+    c, dtype = config["num_classes"], config["dtype"]
+    return [("po", (c,), dtype), ("pe_row", (c,), dtype), ("pe_col", (c,), dtype)]
+
+
+def _kappa(po, pe_row, pe_col):
+    po_sum = tf.reduce_sum(po)
+    total = tf.reduce_sum(pe_row)
+    pe_sum = tf.reduce_sum(tf.math.divide_no_nan(tf.cast(pe_row * pe_col, tf.float64),
+                                                 tf.cast(total, tf.float64)))
+    po_sum, total = tf.cast(po_sum, tf.float64), tf.cast(total, tf.float64)
+    return tf.math.divide_no_nan(po_sum - pe_sum, total - pe_sum)
+
+
+def _kappa_update(config, state, x):
+    labels = x["labels"]
+    if labels.shape.rank == 2:
+        labels = tf.squeeze(labels, [-1])
+    predictions, labels, weights = prepare(x["predictions_idx"], labels, x.get("weights"))
+    cm = tf.math.confusion_matrix(labels, predictions, config["num_classes"], weights=weights,
+                                  dtype=config["dtype"])
+    po = add(state, "po", tf.linalg.diag_part(cm))
+    pe_row = add(state, "pe_row", tf.reduce_sum(cm, 0))
+    pe_col = add(state, "pe_col", tf.reduce_sum(cm, 1))
+    return _kappa(po, pe_row, pe_col)
+
+
+def _kappa_value(config, state):
+    return _kappa(read(state, "po"), read(state, "pe_row"), read(state, "pe_col"))
+
+
+register_metric("cohen_kappa", MetricSpec(_kappa_variables, _kappa_update, _kappa_value))
+
+
+def cohen_kappa(labels, predictions_idx, num_classes, weights=None, metrics_collections=None,
+                updates_collections=None, name=None):
+    """Streaming Cohen's kappa (note slim's (labels, predictions) order).
+
+    Variables ``<scope>/{po, pe_row, pe_col}`` (default scope ``cohen_kappa``),
+    int64 unless ``weights`` is a float tensor (then float32).
+
+    Args:
+      labels: int labels [N] or [N, 1].
+      predictions_idx: int predicted classes of the shape of ``labels``.
+      num_classes: number of classes, >= 2.
+      weights: optional tensor of the shape of ``labels``.
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name, default ``cohen_kappa``.
+
+    Returns:
+      ``(kappa, update_op)``, float64.
+
+    Raises:
+      ValueError: if ``num_classes`` < 2 (slim's message).
+    """
+    if num_classes < 2:
+        raise ValueError("`num_classes` must be >= 2.Found: {}".format(num_classes))
+    integer = weights is None or tf.as_dtype(getattr(weights, "dtype", "float32")).is_integer
+    config = {"num_classes": int(num_classes), "dtype": "int64" if integer else "float32"}
+    return streaming_metric("cohen_kappa",
+                            {"labels": labels, "predictions_idx": predictions_idx,
+                             "weights": weights},
+                            config, name, "cohen_kappa", metrics_collections,
+                            updates_collections)
+
+
+# ----------------------------------------------------- non-streaming accuracy
+@register_op("metrics_accuracy")
+def _accuracy_op(predictions, labels, weights=None):
+    is_correct = tf.cast(tf.equal(predictions, labels), tf.float32)
+    if weights is not None:
+        is_correct = is_correct * tf.cast(weights, tf.float32)
+        num_values = broadcast_weights(tf.cast(weights, tf.float32), is_correct)
+        return tf.reduce_sum(is_correct) / tf.reduce_sum(num_values)
+    return tf.reduce_mean(is_correct)
+
+
+def accuracy(predictions, labels, weights=None, name=None):
+    """Non-streaming accuracy of one batch (slim ``metrics.accuracy``).
+
+    Args:
+      predictions: tensor of the dtype of ``labels``.
+      labels: bool, integer or string tensor of the shape of ``predictions``.
+      weights: optional tensor broadcastable to ``labels``.
+      name: name scope, default ``accuracy``.
+
+    Returns:
+      The scalar accuracy (a KerasTensor on KerasTensor inputs).
+
+    Raises:
+      ValueError: slim's messages for a float label dtype or mismatched dtypes.
+    """
+    labels_dtype = tf.as_dtype(labels.dtype)
+    if not (labels_dtype.is_integer or labels_dtype in (tf.bool, tf.string)):
+        raise ValueError("Labels should have bool, integer, or string dtype, not %r"
+                         % labels_dtype)
+    if not labels_dtype.is_compatible_with(tf.as_dtype(predictions.dtype)):
+        raise ValueError("Dtypes of predictions and labels should match. "
+                         "Given: predictions (%r) and labels (%r)"
+                         % (tf.as_dtype(predictions.dtype), labels_dtype))
+    inputs = [predictions, labels] + ([] if weights is None else [weights])
+    with name_scope(name, "accuracy") as ns:
+        if is_symbolic(inputs):
+            return apply_op("metrics_accuracy", inputs, ns + "value")
+        return _accuracy_op(*[tf.convert_to_tensor(t) for t in inputs])
+
+
+__all__ = [
+    "accuracy",
+    "cohen_kappa",
+    "streaming_accuracy",
+    "streaming_false_negative_rate",
+    "streaming_false_negatives",
+    "streaming_false_positive_rate",
+    "streaming_false_positives",
+    "streaming_mean_iou",
+    "streaming_precision",
+    "streaming_recall",
+    "streaming_true_negatives",
+    "streaming_true_positives",
+]

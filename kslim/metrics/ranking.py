@@ -1,0 +1,354 @@
+"""Top-k metrics: recall@k, sparse precision/recall@k, (mean) average precision@k.
+
+Labels are dense int tensors ``[batch]`` or ``[batch, num_labels]`` of class
+ids; predictions are logits/scores ``[batch, num_classes]`` (``*_at_k``) or
+top-k class ids ``[batch, k]`` (``*_at_top_k``). Counts are float64, as TF's.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from kslim.metrics.aggregation import mean_metric, register_transform
+from kslim.metrics.state import (
+    MetricSpec,
+    add,
+    broadcast_weights,
+    read,
+    register_metric,
+    streaming_metric,
+)
+
+
+def _at_k_name(name, k=None, class_id=None):
+    name = "%s_at_%d" % (name, k) if k is not None else "%s_at_k" % name
+    if class_id is not None:
+        name = "%s_class%d" % (name, class_id)
+    return name
+
+
+# ------------------------------------------------------------ recall_at_k
+@register_transform("in_top_k")
+def _in_top_k(config, x):
+    hits = tf.math.in_top_k(tf.cast(x["labels"], tf.int32), tf.cast(x["predictions"], tf.float32),
+                            config["k"])
+    return tf.cast(hits, tf.float32), x.get("weights")
+
+
+def streaming_recall_at_k(predictions, labels, k, weights=None, metrics_collections=None,
+                          updates_collections=None, name=None):
+    """Streaming mean of ``in_top_k(predictions, labels, k)`` (slim, deprecated).
+
+    Variables ``<scope>/{total,count}`` (default scope ``recall_at_<k>``).
+
+    Args:
+      predictions: float scores [batch, num_classes].
+      labels: int class ids [batch].
+      k: number of top predictions considered.
+      weights: optional tensor [batch].
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name.
+
+    Returns:
+      ``(recall, update_op)``.
+    """
+    return mean_metric("in_top_k", {"predictions": predictions, "labels": labels,
+                                    "weights": weights},
+                       name, _at_k_name("recall", k), metrics_collections, updates_collections,
+                       k=int(k))
+
+
+# ------------------------------------------------------------- sparse sets
+def _maybe_expand_labels(labels, predictions_idx):
+    lr, pr = labels.shape.rank, predictions_idx.shape.rank
+    if lr is not None and pr is not None and pr == lr + 1:
+        return tf.expand_dims(labels, -1)
+    if lr is not None and pr is not None and pr != lr:
+        raise ValueError(f"Unexpected labels shape {labels.shape} for predictions shape "
+                         f"{predictions_idx.shape}. Predictions rank should be the same rank "
+                         "as labels rank or labels rank plus one .")
+    return labels
+
+
+def _select_class_id(ids, selected_id):
+    ids = tf.cast(ids, tf.int64)
+    shape = tf.shape(ids, out_type=tf.int64)
+    filled = tf.fill(tf.concat([shape[:-1], [1]], 0), tf.constant(selected_id, tf.int64))
+    result = tf.sets.intersection(filled, ids)
+    return tf.SparseTensor(result.indices, result.values, shape)
+
+
+def _select(labels, predictions_idx, class_id):
+    if class_id is None:
+        return labels, predictions_idx
+    return _select_class_id(labels, class_id), _select_class_id(predictions_idx, class_id)
+
+
+def _weighted(counts, weights):
+    counts = tf.cast(counts, tf.float64)
+    if weights is not None:
+        counts = counts * tf.cast(weights, tf.float64)
+    return counts
+
+
+def _sparse_counts(labels, predictions_idx, class_id, weights, which):
+    labels, predictions_idx = _select(labels, predictions_idx, class_id)
+    if which == "tp":
+        counts = tf.sets.size(tf.sets.intersection(predictions_idx, labels))
+    elif which == "fn":
+        counts = tf.sets.size(tf.sets.difference(predictions_idx, labels, aminusb=False))
+    else:
+        counts = tf.sets.size(tf.sets.difference(predictions_idx, labels, aminusb=True))
+    return _weighted(counts, weights)
+
+
+def _topk_names(config):
+    k, class_id = config.get("k"), config.get("class_id")
+    other = "false_negative" if config["which"] == "recall" else "false_positive"
+    return _at_k_name("true_positive", k, class_id), _at_k_name(other, k, class_id)
+
+
+def _topk_variables(config, shapes):
+    return [(name, (), "float64") for name in _topk_names(config)]
+
+
+def _predictions_idx(config, x):
+    if config.get("from_scores"):
+        _, idx = tf.math.top_k(x["predictions"], config["k"])
+        return tf.cast(idx, tf.int64)
+    return tf.cast(x["predictions"], tf.int64)
+
+
+def _topk_update(config, state, x):
+    idx = _predictions_idx(config, x)
+    labels = _maybe_expand_labels(tf.cast(x["labels"], tf.int64), idx)
+    weights = x.get("weights")
+    tp_name, other_name = _topk_names(config)
+    other_kind = "fn" if config["which"] == "recall" else "fp"
+    tp = add(state, tp_name, tf.reduce_sum(_sparse_counts(labels, idx, config.get("class_id"),
+                                                          weights, "tp")))
+    other = add(state, other_name,
+                tf.reduce_sum(_sparse_counts(labels, idx, config.get("class_id"), weights,
+                                             other_kind)))
+    return tp / (tp + other)
+
+
+def _topk_value(config, state):
+    tp_name, other_name = _topk_names(config)
+    tp = read(state, tp_name)
+    return tp / (tp + read(state, other_name))
+
+
+register_metric("top_k", MetricSpec(_topk_variables, _topk_update, _topk_value))
+
+
+def _topk_metric(which, predictions, labels, k, class_id, weights, name, from_scores,
+                 metrics_collections, updates_collections):
+    if k is not None and k < 1:
+        raise ValueError(f"Invalid k={k}. `k` should be >= 1.")
+    config = {"which": which, "k": k, "class_id": class_id, "from_scores": from_scores}
+    return streaming_metric("top_k", {"predictions": predictions, "labels": labels,
+                                      "weights": weights},
+                            config, name, _at_k_name(which, k, class_id), metrics_collections,
+                            updates_collections)
+
+
+def streaming_sparse_recall_at_k(predictions, labels, k, class_id=None, weights=None,
+                                 metrics_collections=None, updates_collections=None,
+                                 name=None):
+    """Streaming recall@k: of the labels, the share found in the top-k predictions.
+
+    Variables ``<scope>/true_positive_at_<k>`` and ``<scope>/false_negative_at_<k>``
+    (float64; default scope ``recall_at_<k>``, ``..._class<id>`` with ``class_id``).
+
+    Args:
+      predictions: float scores [batch, num_classes].
+      labels: int64 class ids [batch] or [batch, num_labels].
+      k: number of top predictions.
+      class_id: restrict to this class.
+      weights: optional tensor [batch] (or broadcastable).
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name.
+
+    Returns:
+      ``(recall, update_op)``, float64 (NaN while nothing is counted).
+
+    Raises:
+      ValueError: for ``k`` < 1.
+    """
+    return _topk_metric("recall", predictions, labels, k, class_id, weights, name, True,
+                        metrics_collections, updates_collections)
+
+
+def streaming_sparse_precision_at_k(predictions, labels, k, class_id=None, weights=None,
+                                    metrics_collections=None, updates_collections=None,
+                                    name=None):
+    """Streaming precision@k: of the top-k predictions, the share that are labels.
+
+    Variables ``<scope>/true_positive_at_<k>``, ``<scope>/false_positive_at_<k>``
+    (float64; default scope ``precision_at_<k>``).
+
+    Args:
+      predictions: float scores [batch, num_classes].
+      labels: int64 class ids [batch] or [batch, num_labels].
+      k: number of top predictions.
+      class_id: restrict to this class.
+      weights: optional tensor [batch].
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name.
+
+    Returns:
+      ``(precision, update_op)``, float64.
+
+    Raises:
+      ValueError: for ``k`` < 1.
+    """
+    return _topk_metric("precision", predictions, labels, k, class_id, weights, name, True,
+                        metrics_collections, updates_collections)
+
+
+def streaming_sparse_precision_at_top_k(top_k_predictions, labels, class_id=None, weights=None,
+                                        metrics_collections=None, updates_collections=None,
+                                        name=None):
+    """``streaming_sparse_precision_at_k`` given the top-k class ids directly.
+
+    Default scope ``precision_at_k`` (``..._class<id>``).
+
+    Args:
+      top_k_predictions: int class ids [batch, k].
+      labels: int64 class ids [batch] or [batch, num_labels].
+      class_id, weights, metrics_collections, updates_collections, name: as
+        ``streaming_sparse_precision_at_k``.
+
+    Returns:
+      ``(precision, update_op)``, float64.
+    """
+    return _topk_metric("precision", top_k_predictions, labels, None, class_id, weights, name,
+                        False, metrics_collections, updates_collections)
+
+
+def sparse_recall_at_top_k(labels, top_k_predictions, class_id=None, weights=None,
+                           metrics_collections=None, updates_collections=None, name=None):
+    """``streaming_sparse_recall_at_k`` given the top-k class ids ((labels, ...) order).
+
+    Default scope ``recall_at_k`` (``..._class<id>``).
+
+    Args:
+      labels: int64 class ids [batch] or [batch, num_labels].
+      top_k_predictions: int class ids [batch, k].
+      class_id, weights, metrics_collections, updates_collections, name: as
+        ``streaming_sparse_recall_at_k``.
+
+    Returns:
+      ``(recall, update_op)``, float64.
+    """
+    return _topk_metric("recall", top_k_predictions, labels, None, class_id, weights, name,
+                        False, metrics_collections, updates_collections)
+
+
+# ------------------------------------------------------- average precision
+def _average_precision(labels, predictions_idx):
+    """Per-row average precision@k of top-k ids ``predictions_idx`` [batch, k]."""
+    k = predictions_idx.shape[-1]
+    if k is None:
+        raise ValueError("The last dimension of predictions_idx must be set. "
+                         "Currently, it is None.")
+    labels = _maybe_expand_labels(labels, predictions_idx)
+    idx_per_k = tf.expand_dims(predictions_idx, -1)
+    labels_per_k = tf.tile(tf.expand_dims(labels, -2),
+                           tf.concat([tf.ones_like(tf.shape(labels)[:-1]), [k, 1]], 0))
+    relevant_per_k = tf.cast(tf.sets.size(tf.sets.intersection(idx_per_k, labels_per_k)),
+                             tf.float64)
+    tp_per_k = tf.cumsum(relevant_per_k, axis=-1)
+    retrieved_per_k = tf.cumsum(tf.ones_like(relevant_per_k), axis=-1)
+    precision_sum = tf.reduce_sum(tp_per_k / retrieved_per_k * relevant_per_k, axis=-1)
+    num_labels = tf.reduce_sum(tf.where(labels >= 0, tf.ones_like(labels),
+                                        tf.zeros_like(labels)), axis=-1)
+    num_relevant = tf.cast(tf.minimum(num_labels, k), tf.float64)
+    return precision_sum / num_relevant
+
+
+def _ap_update(config, state, x):
+    labels = tf.cast(x["labels"], tf.int64)
+    if config.get("k") is not None:
+        scores = x["predictions"]
+        _, idx = tf.math.top_k(scores, config["k"])
+        num_classes = tf.cast(tf.shape(scores)[-1], tf.int64)
+        labels = tf.where(labels >= num_classes, -tf.ones_like(labels), labels)
+    else:
+        idx = x["predictions"]
+    ap = _average_precision(labels, tf.cast(idx, tf.int64))
+    weights = x.get("weights")
+    if weights is None:
+        batch_max = tf.cast(tf.size(ap), tf.float64)
+    else:
+        weights = broadcast_weights(tf.cast(weights, tf.float64), ap)
+        ap = ap * weights
+        batch_max = tf.reduce_sum(weights)
+    max_ = add(state, "max", batch_max)
+    total = add(state, "total", tf.reduce_sum(ap))
+    return tf.math.divide_no_nan(total, max_)
+
+
+register_metric("average_precision", MetricSpec(
+    lambda config, shapes: [("max", (), "float64"), ("total", (), "float64")], _ap_update,
+    lambda config, state: tf.math.divide_no_nan(read(state, "total"), read(state, "max"))))
+
+
+def streaming_sparse_average_precision_at_k(predictions, labels, k, weights=None,
+                                            metrics_collections=None, updates_collections=None,
+                                            name=None):
+    """Streaming mean average precision@k.
+
+    Variables ``<scope>/max`` and ``<scope>/total`` (float64; default scope
+    ``average_precision_at_<k>``). Labels >= num_classes are ignored.
+
+    Args:
+      predictions: float scores [batch, num_classes].
+      labels: int64 class ids [batch] or [batch, num_labels] (-1 pads).
+      k: number of top predictions, >= 1.
+      weights: optional tensor [batch].
+      metrics_collections, updates_collections: collections for value/update.
+      name: scope name.
+
+    Returns:
+      ``(mean_average_precision, update_op)``, float64.
+
+    Raises:
+      ValueError: for ``k`` < 1 (TF's message).
+    """
+    if k < 1:
+        raise ValueError(f"Invalid k={k}. `k` should be >= 1.")
+    return streaming_metric("average_precision",
+                            {"predictions": predictions, "labels": labels, "weights": weights},
+                            {"k": int(k)}, name, _at_k_name("average_precision", k),
+                            metrics_collections, updates_collections)
+
+
+def streaming_sparse_average_precision_at_top_k(top_k_predictions, labels, weights=None,
+                                                metrics_collections=None,
+                                                updates_collections=None, name=None):
+    """Streaming mean average precision of given top-k class ids [batch, k].
+
+    Default scope ``average_precision_at_top_k``; see
+    ``streaming_sparse_average_precision_at_k``.
+
+    Returns:
+      ``(mean_average_precision, update_op)``, float64.
+    """
+    return streaming_metric("average_precision",
+                            {"predictions": top_k_predictions, "labels": labels,
+                             "weights": weights},
+                            {"k": None}, name, "average_precision_at_top_k",
+                            metrics_collections, updates_collections)
+
+
+__all__ = [
+    "sparse_recall_at_top_k",
+    "streaming_recall_at_k",
+    "streaming_sparse_average_precision_at_k",
+    "streaming_sparse_average_precision_at_top_k",
+    "streaming_sparse_precision_at_k",
+    "streaming_sparse_precision_at_top_k",
+    "streaming_sparse_recall_at_k",
+]
