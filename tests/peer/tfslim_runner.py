@@ -1,0 +1,170 @@
+"""Runs slim model code with tf_slim 1.1.0 (TF1 graph mode) and records the results.
+
+Run as a separate process (``python tfslim_runner.py REQUEST.json RESULT.npz``), never
+imported into the pytest process: tf_slim needs TF1 graph mode and patched TF
+internals, which do not mix with Keras 3 in one interpreter.
+
+A request is a JSON list of cases plus an ``.npz`` of input arrays (path given by the
+request's ``"arrays"`` field). Each case is::
+
+    {"id": "conv2d_default",
+     "code": "net = slim.conv2d(x, 5, 3)",     # Python run with slim = tf_slim
+     "inputs": ["x"],                           # arrays fed as tensors (key "<id>/<name>")
+     "outputs": ["net"],                        # names bound by the code (tensors or lists)
+     "train": false,                            # also run the UPDATE_OPS collection
+     "collections": ["end_points"]}             # report the aliases of these collections
+
+The code runs with ``slim``, ``tf``, ``np``, ``A`` (the case's input arrays as numpy),
+``variable_scope``/``name_scope`` (``tf.compat.v1``'s) and each input name (a
+tf.constant) in scope, inside a fresh ``tf.Graph``. The result
+``.npz`` has, per case, the outputs (flattened), each global variable's value before
+and after the run, and a ``__meta__`` JSON entry with variable names and shapes,
+collection contents and any error raised (type and message).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import traceback
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _patch_tensorflow(tf):
+    """Restores the TF internals tf_slim 1.1.0 uses that TF 2.21 removed (reference §0)."""
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import array_ops, control_flow_ops, variable_scope
+
+    ops.Tensor = tf.Tensor
+    ops.IndexedSlices = tf.IndexedSlices
+    control_flow_ops.cond = tf.compat.v1.cond
+    control_flow_ops.case = tf.compat.v1.case
+    control_flow_ops.Assert = tf.debugging.Assert
+    control_flow_ops.while_loop = tf.compat.v1.while_loop
+    array_ops.stack = tf.stack
+    array_ops.unstack = tf.unstack
+    variable_scope.variable = tf.Variable
+    # batch_norm's default rank-4 path imports ``tf_keras.legacy_tf_layers``, which
+    # tf-keras 2.21 only ships under ``tf_keras.src``.
+    legacy = importlib.import_module("tf_keras.src.legacy_tf_layers")
+    sys.modules.setdefault("tf_keras.legacy_tf_layers", legacy)
+    for name in (
+        "base",
+        "core",
+        "convolutional",
+        "normalization",
+        "pooling",
+        "variable_scope_shim",
+    ):
+        try:
+            module = importlib.import_module(f"tf_keras.src.legacy_tf_layers.{name}")
+        except ImportError:
+            continue
+        sys.modules.setdefault(f"tf_keras.legacy_tf_layers.{name}", module)
+
+
+def _flatten(value):
+    if isinstance(value, dict):
+        return [v for k in sorted(value) for v in _flatten(value[k])]
+    if isinstance(value, (list, tuple)):
+        return [v for item in value for v in _flatten(item)]
+    return [value]
+
+
+def _run_case(case, arrays, tf, np, slim):
+    cid = case["id"]
+    meta = {"id": cid}
+    out_arrays = {}
+    A = {name: arrays[f"{cid}/{name}"] for name in case.get("inputs", [])}
+    graph = tf.Graph()
+    with graph.as_default():
+        namespace = {
+            "slim": slim,
+            "tf": tf,
+            "np": np,
+            "A": A,
+            "variable_scope": tf.compat.v1.variable_scope,
+            "name_scope": tf.compat.v1.name_scope,
+        }
+        for name, value in A.items():
+            namespace[name] = tf.constant(value, name=name)
+        try:
+            exec(compile(case["code"], f"<case {cid}>", "exec"), namespace)  # noqa: S102
+        except Exception as exc:  # noqa: BLE001 - the error is the result
+            meta["error"] = {"type": type(exc).__name__, "message": str(exc)}
+            return meta, out_arrays
+        variables = tf.compat.v1.global_variables()
+        meta["variables"] = [v.op.name for v in variables]
+        meta["shapes"] = [v.shape.as_list() for v in variables]
+        meta["trainable"] = [v.op.name for v in tf.compat.v1.trainable_variables()]
+        meta["model_variables"] = [v.op.name for v in tf.compat.v1.model_variables()]
+        meta["collections"] = {}
+        for coll in case.get("collections", []):
+            meta["collections"][coll] = list(slim.utils.convert_collection_to_dict(coll))
+        meta["update_ops"] = len(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS))
+        meta["losses"] = len(tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.LOSSES))
+        reg = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+        meta["regularization_losses"] = [t.op.name for t in reg]
+        fetches = {name: _flatten(namespace[name]) for name in case.get("outputs", [])}
+        with tf.compat.v1.Session(graph=graph) as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            sess.run(tf.compat.v1.local_variables_initializer())
+            before = sess.run(variables)
+            updates = []
+            if case.get("train"):
+                updates = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+            try:
+                values, _ = sess.run([fetches, updates])
+            except Exception as exc:  # noqa: BLE001 - the error is the result
+                meta["error"] = {"type": type(exc).__name__, "message": str(exc)}
+                return meta, out_arrays
+            after = sess.run(variables)
+        meta["outputs"] = {name: len(vals) for name, vals in values.items()}
+        for name, vals in values.items():
+            for i, val in enumerate(vals):
+                out_arrays[f"{cid}/out/{name}/{i}"] = np.asarray(val)
+        for name, b, a in zip(meta["variables"], before, after, strict=True):
+            out_arrays[f"{cid}/init/{name}"] = np.asarray(b)
+            out_arrays[f"{cid}/final/{name}"] = np.asarray(a)
+    return meta, out_arrays
+
+
+def main(argv):
+    """``tfslim_runner.py REQUEST.json RESULT.npz``: runs every case of the request."""
+    request_path, result_path = argv[1], argv[2]
+    with open(request_path) as f:
+        request = json.load(f)
+
+    import numpy as np
+    import tensorflow as tf
+
+    tf.compat.v1.disable_eager_execution()
+    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
+    _patch_tensorflow(tf)
+    import tf_slim as slim
+
+    arrays = dict(np.load(request["arrays"]))
+    metas = []
+    results = {}
+    for case in request["cases"]:
+        try:
+            meta, case_arrays = _run_case(case, arrays, tf, np, slim)
+        except Exception as exc:  # noqa: BLE001 - report, keep the other cases
+            meta = {
+                "id": case["id"],
+                "runner_error": traceback.format_exc(),
+                "error": {"type": type(exc).__name__, "message": str(exc)},
+            }
+            case_arrays = {}
+        metas.append(meta)
+        results.update(case_arrays)
+    results["__meta__"] = np.array(json.dumps(metas))
+    np.savez(result_path, **results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
