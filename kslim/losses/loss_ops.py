@@ -172,13 +172,28 @@ def compute_weighted_loss(losses, weights=1.0, scope=None):
 # ------------------------------------------------------------- collection
 @add_arg_scope
 def add_loss(loss, loss_collection=GraphKeys.LOSSES):
-    """Adds ``loss`` to ``loss_collection`` (nothing if it is falsy)."""
+    """Adds an externally defined ``loss`` to ``loss_collection``.
+
+    Args:
+      loss: a loss tensor (or KerasTensor).
+      loss_collection: the collection name, default LOSSES; nothing is added
+        when it is falsy (None or '').
+    """
     if loss_collection:
         get_default_graph().add_to_collection(loss_collection, loss)
 
 
 def get_losses(scope=None, loss_collection=GraphKeys.LOSSES):
-    """Returns the losses of ``loss_collection`` whose name matches ``scope``."""
+    """Returns the losses of ``loss_collection`` whose name matches ``scope``.
+
+    Args:
+      scope: optional regular expression matched (``re.match``, a prefix match)
+        against each loss's name (``softmax_cross_entropy_loss/value``).
+      loss_collection: the collection, default LOSSES.
+
+    Returns:
+      A list of loss tensors (a copy).
+    """
     return get_default_graph().get_collection(loss_collection, scope)
 
 
