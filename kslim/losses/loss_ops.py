@@ -227,6 +227,10 @@ def get_regularization_losses(scope=None):
 
     Args:
       scope: optional prefix regex on the variable name.
+
+    Returns:
+      A list of scalar penalties (layers' variable regularizers, then anything
+      added to REGULARIZATION_LOSSES, e.g. by ``apply_regularization``).
     """
     import re
 
