@@ -1,0 +1,1 @@
+"""Subcommands of the ``kslim`` command line (listed in ``kslim.cli.COMMANDS``)."""
