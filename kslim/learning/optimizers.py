@@ -80,14 +80,28 @@ def _dedup(gradient: tf.IndexedSlices) -> tuple[tf.Tensor, tf.Tensor]:
     return summed, unique
 
 
-class _VariableLearningRate:
-    """A ``tf.Variable`` learning rate, read at every step (TF1 reads it per run)."""
+@keras.saving.register_keras_serializable(package="kslim")
+class VariableLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+    """A learning rate held in a ``tf.Variable``, read at every step (TF1 reads it per run).
 
-    def __init__(self, variable: tf.Variable) -> None:
-        self.variable = variable
+    Assigning to the variable changes the rate of the next step, as in a TF1 script that
+    runs ``lr.assign(...)``. Serialized as its current value (restored into a new variable).
 
-    def __call__(self) -> tf.Tensor:
+    Args:
+      value: the ``tf.Variable`` (or a float, put into a new non-trainable variable).
+    """
+
+    def __init__(self, value: Any) -> None:
+        if isinstance(value, (tf.Variable, keras.Variable)):
+            self.variable = _tf_variable(value)
+        else:
+            self.variable = tf.Variable(_float(value, "value"), trainable=False)
+
+    def __call__(self, step: Any) -> tf.Tensor:
         return tf.convert_to_tensor(self.variable)
+
+    def get_config(self) -> dict:
+        return {"value": float(np.asarray(self.variable.numpy()))}
 
 
 def _legacy_schedule_to_keras(value: Any) -> keras.optimizers.schedules.LearningRateSchedule | None:
@@ -116,7 +130,7 @@ def _learning_rate(value: Any, what: str) -> Any:
     """A TF1 learning rate as something a Keras optimizer accepts.
 
     Args:
-      value: a number, an eager tensor, a ``tf.Variable`` (read every step), a Keras
+      value: a number, an eager tensor, a ``tf.Variable`` (a ``VariableLearningRate``), a Keras
         ``LearningRateSchedule``, TF1's eager decay partial (converted to the Keras
         schedule of the same config) or a callable taking no argument.
       what: the argument's name for error messages.
@@ -130,7 +144,7 @@ def _learning_rate(value: Any, what: str) -> Any:
     if isinstance(value, keras.optimizers.schedules.LearningRateSchedule):
         return value
     if isinstance(value, (tf.Variable, keras.Variable)):
-        return _VariableLearningRate(_tf_variable(value))
+        return VariableLearningRate(value)
     schedule = _legacy_schedule_to_keras(value)
     if schedule is not None:
         return schedule
