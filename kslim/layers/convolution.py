@@ -110,12 +110,24 @@ class Convolution(SlimLayer):
       weights_regularizer, biases_regularizer: regularizers or None.
     """
 
-    def __init__(self, scope: str, rank: int, num_outputs: int, kernel_size: Sequence[int],
-                 stride: Sequence[int] = (1,), padding: str = "SAME",
-                 data_format: str | None = None, rate: Sequence[int] = (1,),
-                 activation=None, use_bias: bool = True, weights_initializer="glorot_uniform",
-                 biases_initializer="zeros", weights_regularizer=None,
-                 biases_regularizer=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        rank: int,
+        num_outputs: int,
+        kernel_size: Sequence[int],
+        stride: Sequence[int] = (1,),
+        padding: str = "SAME",
+        data_format: str | None = None,
+        rate: Sequence[int] = (1,),
+        activation=None,
+        use_bias: bool = True,
+        weights_initializer="glorot_uniform",
+        biases_initializer="zeros",
+        weights_regularizer=None,
+        biases_regularizer=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.rank = int(rank)
         self.num_outputs = int(num_outputs)
@@ -134,20 +146,29 @@ class Convolution(SlimLayer):
     def build(self, input_shape) -> None:
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
         self.weights_var = self.slim_weight(
-            "weights", self.kernel_size + (cin, self.num_outputs), self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer), self.trainable)
+            "weights",
+            self.kernel_size + (cin, self.num_outputs),
+            self.weights_initializer,
+            wrap_regularizer(self.weights_regularizer),
+            self.trainable,
+        )
         self.biases_var = None
         if self.use_bias:
             self.biases_var = self.slim_weight(
-                "biases", (self.num_outputs,), self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer), self.trainable)
+                "biases",
+                (self.num_outputs,),
+                self.biases_initializer,
+                wrap_regularizer(self.biases_regularizer),
+                self.trainable,
+            )
 
     def call(self, inputs):
         x = inputs
         if channels_first(self.data_format):
             x = to_channels_last(x, self.rank)
-        y = tf.nn.convolution(x, self.weights_var, strides=self.stride, padding=self.padding,
-                              dilations=self.rate)
+        y = tf.nn.convolution(
+            x, self.weights_var, strides=self.stride, padding=self.padding, dilations=self.rate
+        )
         if self.biases_var is not None:
             y = tf.nn.bias_add(y, self.biases_var)
         if self.activation is not None:
@@ -159,23 +180,46 @@ class Convolution(SlimLayer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            rank=self.rank, num_outputs=self.num_outputs, kernel_size=list(self.kernel_size),
-            stride=list(self.stride), padding=self.padding, data_format=self.data_format,
-            rate=list(self.rate), activation=cfg.ser_act(self.activation),
-            use_bias=self.use_bias, weights_initializer=cfg.ser_init(self.weights_initializer),
+            rank=self.rank,
+            num_outputs=self.num_outputs,
+            kernel_size=list(self.kernel_size),
+            stride=list(self.stride),
+            padding=self.padding,
+            data_format=self.data_format,
+            rate=list(self.rate),
+            activation=cfg.ser_act(self.activation),
+            use_bias=self.use_bias,
+            weights_initializer=cfg.ser_init(self.weights_initializer),
             biases_initializer=cfg.ser_init(self.biases_initializer),
             weights_regularizer=cfg.ser_reg(self.weights_regularizer),
-            biases_regularizer=cfg.ser_reg(self.biases_regularizer))
+            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
+        )
         return config
 
 
 @add_arg_scope
-def convolution(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None,
-                rate=1, activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
-                weights_initializer=_XAVIER, weights_regularizer=None,
-                biases_initializer=tf.zeros_initializer(), biases_regularizer=None, reuse=None,
-                variables_collections=None, outputs_collections=None, trainable=True,
-                scope=None, conv_dims=None):
+def convolution(
+    inputs,
+    num_outputs,
+    kernel_size,
+    stride=1,
+    padding="SAME",
+    data_format=None,
+    rate=1,
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=_XAVIER,
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+    conv_dims=None,
+):
     """Adds an N-D convolution followed by an optional normalizer and activation.
 
     The rank of ``inputs`` (3, 4 or 5) picks 1-D, 2-D or 3-D convolution. Creates
@@ -238,31 +282,74 @@ def convolution(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data
         layer, created = get_or_create_layer(
             sc,
             lambda: Convolution(
-                sc.name, dims, num_outputs, kernel, strides, padding, data_format, rates,
+                sc.name,
+                dims,
+                num_outputs,
+                kernel,
+                strides,
+                padding,
+                data_format,
+                rates,
                 activation=None if normalizer_fn is not None else activation_name(activation_fn),
                 use_bias=use_bias,
                 weights_initializer=to_keras_initializer(weights_initializer),
                 biases_initializer=to_keras_initializer(biases_initializer),
                 weights_regularizer=weights_regularizer,
-                biases_regularizer=biases_regularizer, trainable=trainable),
-            "weights")
+                biases_regularizer=biases_regularizer,
+                trainable=trainable,
+            ),
+            "weights",
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
-        return finish_layer(outputs, sc, normalizer_fn, normalizer_params, activation_fn,
-                            outputs_collections)
+        return finish_layer(
+            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
+        )
 
 
 def _fixed_rank(conv_dims: int):
-    def conv(inputs, num_outputs, kernel_size, stride=1, padding="SAME", data_format=None,
-             rate=1, activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
-             weights_initializer=_XAVIER, weights_regularizer=None,
-             biases_initializer=tf.zeros_initializer(), biases_regularizer=None, reuse=None,
-             variables_collections=None, outputs_collections=None, trainable=True,
-             scope=None):
-        return convolution(inputs, num_outputs, kernel_size, stride, padding, data_format,
-                           rate, activation_fn, normalizer_fn, normalizer_params,
-                           weights_initializer, weights_regularizer, biases_initializer,
-                           biases_regularizer, reuse, variables_collections,
-                           outputs_collections, trainable, scope, conv_dims)
+    def conv(
+        inputs,
+        num_outputs,
+        kernel_size,
+        stride=1,
+        padding="SAME",
+        data_format=None,
+        rate=1,
+        activation_fn=tf.nn.relu,
+        normalizer_fn=None,
+        normalizer_params=None,
+        weights_initializer=_XAVIER,
+        weights_regularizer=None,
+        biases_initializer=tf.zeros_initializer(),
+        biases_regularizer=None,
+        reuse=None,
+        variables_collections=None,
+        outputs_collections=None,
+        trainable=True,
+        scope=None,
+    ):
+        return convolution(
+            inputs,
+            num_outputs,
+            kernel_size,
+            stride,
+            padding,
+            data_format,
+            rate,
+            activation_fn,
+            normalizer_fn,
+            normalizer_params,
+            weights_initializer,
+            weights_regularizer,
+            biases_initializer,
+            biases_regularizer,
+            reuse,
+            variables_collections,
+            outputs_collections,
+            trainable,
+            scope,
+            conv_dims,
+        )
 
     conv.__name__ = f"convolution{conv_dims}d"
     conv.__qualname__ = conv.__name__
@@ -306,11 +393,23 @@ class ConvolutionTranspose(SlimLayer):
       weights_regularizer, biases_regularizer: regularizers or None.
     """
 
-    def __init__(self, scope: str, rank: int, num_outputs: int, kernel_size: Sequence[int],
-                 stride: Sequence[int], padding: str = "SAME", data_format: str | None = None,
-                 activation=None, use_bias: bool = True, weights_initializer="glorot_uniform",
-                 biases_initializer="zeros", weights_regularizer=None,
-                 biases_regularizer=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        rank: int,
+        num_outputs: int,
+        kernel_size: Sequence[int],
+        stride: Sequence[int],
+        padding: str = "SAME",
+        data_format: str | None = None,
+        activation=None,
+        use_bias: bool = True,
+        weights_initializer="glorot_uniform",
+        biases_initializer="zeros",
+        weights_regularizer=None,
+        biases_regularizer=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.rank = int(rank)
         self.num_outputs = int(num_outputs)
@@ -328,13 +427,21 @@ class ConvolutionTranspose(SlimLayer):
     def build(self, input_shape) -> None:
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
         self.weights_var = self.slim_weight(
-            "weights", self.kernel_size + (self.num_outputs, cin), self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer), self.trainable)
+            "weights",
+            self.kernel_size + (self.num_outputs, cin),
+            self.weights_initializer,
+            wrap_regularizer(self.weights_regularizer),
+            self.trainable,
+        )
         self.biases_var = None
         if self.use_bias:
             self.biases_var = self.slim_weight(
-                "biases", (self.num_outputs,), self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer), self.trainable)
+                "biases",
+                (self.num_outputs,),
+                self.biases_initializer,
+                wrap_regularizer(self.biases_regularizer),
+                self.trainable,
+            )
 
     def call(self, inputs):
         x = inputs
@@ -345,13 +452,16 @@ class ConvolutionTranspose(SlimLayer):
         spatial = []
         for i in range(self.rank):
             size = static[i + 1] if static[i + 1] is not None else dynamic[i + 1]
-            spatial.append(_transpose_length(size, self.kernel_size[i], self.stride[i],
-                                             self.padding))
+            spatial.append(
+                _transpose_length(size, self.kernel_size[i], self.stride[i], self.padding)
+            )
         output_shape = tf.stack([dynamic[0], *spatial, self.num_outputs])
-        y = tf.nn.conv_transpose(x, self.weights_var, output_shape, strides=self.stride,
-                                 padding=self.padding)
-        y.set_shape([static[0]] + [s if isinstance(s, int) else None for s in spatial]
-                    + [self.num_outputs])
+        y = tf.nn.conv_transpose(
+            x, self.weights_var, output_shape, strides=self.stride, padding=self.padding
+        )
+        y.set_shape(
+            [static[0]] + [s if isinstance(s, int) else None for s in spatial] + [self.num_outputs]
+        )
         if self.biases_var is not None:
             y = tf.nn.bias_add(y, self.biases_var)
         if self.activation is not None:
@@ -363,13 +473,19 @@ class ConvolutionTranspose(SlimLayer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            rank=self.rank, num_outputs=self.num_outputs, kernel_size=list(self.kernel_size),
-            stride=list(self.stride), padding=self.padding, data_format=self.data_format,
-            activation=cfg.ser_act(self.activation), use_bias=self.use_bias,
+            rank=self.rank,
+            num_outputs=self.num_outputs,
+            kernel_size=list(self.kernel_size),
+            stride=list(self.stride),
+            padding=self.padding,
+            data_format=self.data_format,
+            activation=cfg.ser_act(self.activation),
+            use_bias=self.use_bias,
             weights_initializer=cfg.ser_init(self.weights_initializer),
             biases_initializer=cfg.ser_init(self.biases_initializer),
             weights_regularizer=cfg.ser_reg(self.weights_regularizer),
-            biases_regularizer=cfg.ser_reg(self.biases_regularizer))
+            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
+        )
         return config
 
 
@@ -388,15 +504,34 @@ def _check_padding(padding) -> str:
     return str(padding).upper()
 
 
-def _convolution_transpose(dims, default_scope, formats, inputs, num_outputs, kernel_size,
-                           stride, padding, data_format, activation_fn, normalizer_fn,
-                           normalizer_params, weights_initializer, weights_regularizer,
-                           biases_initializer, biases_regularizer, reuse,
-                           variables_collections, outputs_collections, trainable, scope):
+def _convolution_transpose(
+    dims,
+    default_scope,
+    formats,
+    inputs,
+    num_outputs,
+    kernel_size,
+    stride,
+    padding,
+    data_format,
+    activation_fn,
+    normalizer_fn,
+    normalizer_params,
+    weights_initializer,
+    weights_regularizer,
+    biases_initializer,
+    biases_regularizer,
+    reuse,
+    variables_collections,
+    outputs_collections,
+    trainable,
+    scope,
+):
     if data_format not in formats:
         raise ValueError(
             f"data_format has to be either {formats[0]} or {formats[1]}. "
-            f"(data_format={data_format!r})")
+            f"(data_format={data_format!r})"
+        )
     check_num_outputs(num_outputs)
     fn = f"conv{dims}d_transpose"
     _check_rank(inputs, dims + 2, fn)
@@ -409,26 +544,50 @@ def _convolution_transpose(dims, default_scope, formats, inputs, num_outputs, ke
         layer, created = get_or_create_layer(
             sc,
             lambda: ConvolutionTranspose(
-                sc.name, dims, num_outputs, kernel, strides, padding, data_format,
+                sc.name,
+                dims,
+                num_outputs,
+                kernel,
+                strides,
+                padding,
+                data_format,
                 activation=None if normalizer_fn is not None else activation_name(activation_fn),
                 use_bias=use_bias,
                 weights_initializer=to_keras_initializer(weights_initializer),
                 biases_initializer=to_keras_initializer(biases_initializer),
                 weights_regularizer=weights_regularizer,
-                biases_regularizer=biases_regularizer, trainable=trainable),
-            "weights")
+                biases_regularizer=biases_regularizer,
+                trainable=trainable,
+            ),
+            "weights",
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
-        return finish_layer(outputs, sc, normalizer_fn, normalizer_params, activation_fn,
-                            outputs_collections)
+        return finish_layer(
+            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
+        )
 
 
 @add_arg_scope
-def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME",
-                            data_format="NHWC", activation_fn=tf.nn.relu, normalizer_fn=None,
-                            normalizer_params=None, weights_initializer=_XAVIER,
-                            weights_regularizer=None, biases_initializer=tf.zeros_initializer(),
-                            biases_regularizer=None, reuse=None, variables_collections=None,
-                            outputs_collections=None, trainable=True, scope=None):
+def convolution2d_transpose(
+    inputs,
+    num_outputs,
+    kernel_size,
+    stride=1,
+    padding="SAME",
+    data_format="NHWC",
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=_XAVIER,
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+):
     """Adds a 2-D transposed convolution (default scope ``Conv2d_transpose``).
 
     Creates ``<scope>/weights`` [kh, kw, num_outputs, Cin] and, unless
@@ -465,19 +624,51 @@ def convolution2d_transpose(inputs, num_outputs, kernel_size, stride=1, padding=
         ``padding`` or an undefined channel dimension.
     """
     return _convolution_transpose(
-        2, "Conv2d_transpose", ("NCHW", "NHWC"), inputs, num_outputs, kernel_size, stride,
-        padding, data_format, activation_fn, normalizer_fn, normalizer_params,
-        weights_initializer, weights_regularizer, biases_initializer, biases_regularizer, reuse,
-        variables_collections, outputs_collections, trainable, scope)
+        2,
+        "Conv2d_transpose",
+        ("NCHW", "NHWC"),
+        inputs,
+        num_outputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        activation_fn,
+        normalizer_fn,
+        normalizer_params,
+        weights_initializer,
+        weights_regularizer,
+        biases_initializer,
+        biases_regularizer,
+        reuse,
+        variables_collections,
+        outputs_collections,
+        trainable,
+        scope,
+    )
 
 
 @add_arg_scope
-def convolution3d_transpose(inputs, num_outputs, kernel_size, stride=1, padding="SAME",
-                            data_format="NDHWC", activation_fn=tf.nn.relu, normalizer_fn=None,
-                            normalizer_params=None, weights_initializer=_XAVIER,
-                            weights_regularizer=None, biases_initializer=tf.zeros_initializer(),
-                            biases_regularizer=None, reuse=None, variables_collections=None,
-                            outputs_collections=None, trainable=True, scope=None):
+def convolution3d_transpose(
+    inputs,
+    num_outputs,
+    kernel_size,
+    stride=1,
+    padding="SAME",
+    data_format="NDHWC",
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=_XAVIER,
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+):
     """Adds a 3-D transposed convolution (default scope ``Conv3d_transpose``).
 
     Creates ``<scope>/weights`` [kd, kh, kw, num_outputs, Cin] and ``biases``;
@@ -491,10 +682,28 @@ def convolution3d_transpose(inputs, num_outputs, kernel_size, stride=1, padding=
       ValueError: as ``convolution2d_transpose`` (data_format NCDHW/NDHWC).
     """
     return _convolution_transpose(
-        3, "Conv3d_transpose", ("NCDHW", "NDHWC"), inputs, num_outputs, kernel_size, stride,
-        padding, data_format, activation_fn, normalizer_fn, normalizer_params,
-        weights_initializer, weights_regularizer, biases_initializer, biases_regularizer, reuse,
-        variables_collections, outputs_collections, trainable, scope)
+        3,
+        "Conv3d_transpose",
+        ("NCDHW", "NDHWC"),
+        inputs,
+        num_outputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        activation_fn,
+        normalizer_fn,
+        normalizer_params,
+        weights_initializer,
+        weights_regularizer,
+        biases_initializer,
+        biases_regularizer,
+        reuse,
+        variables_collections,
+        outputs_collections,
+        trainable,
+        scope,
+    )
 
 
 conv2d_transpose = convolution2d_transpose
@@ -524,13 +733,25 @@ class SeparableConvolution2D(SlimLayer):
       biases_initializer, biases_regularizer: of the biases.
     """
 
-    def __init__(self, scope: str, num_outputs: int | None, kernel_size: Sequence[int],
-                 depth_multiplier: int = 1, stride: Sequence[int] = (1, 1),
-                 padding: str = "SAME", data_format: str = "NHWC",
-                 rate: Sequence[int] = (1, 1), activation=None, use_bias: bool = True,
-                 weights_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 weights_regularizer=None, biases_initializer="zeros", biases_regularizer=None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        num_outputs: int | None,
+        kernel_size: Sequence[int],
+        depth_multiplier: int = 1,
+        stride: Sequence[int] = (1, 1),
+        padding: str = "SAME",
+        data_format: str = "NHWC",
+        rate: Sequence[int] = (1, 1),
+        activation=None,
+        use_bias: bool = True,
+        weights_initializer="glorot_uniform",
+        pointwise_initializer="glorot_uniform",
+        weights_regularizer=None,
+        biases_initializer="zeros",
+        biases_regularizer=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.num_outputs = None if num_outputs is None else int(num_outputs)
         self.kernel_size = tuple(kernel_size)
@@ -552,19 +773,31 @@ class SeparableConvolution2D(SlimLayer):
         mid = cin * self.depth_multiplier
         regularizer = wrap_regularizer(self.weights_regularizer)
         self.depthwise_var = self.slim_weight(
-            "depthwise_weights", self.kernel_size + (cin, self.depth_multiplier),
-            self.weights_initializer, regularizer, self.trainable)
+            "depthwise_weights",
+            self.kernel_size + (cin, self.depth_multiplier),
+            self.weights_initializer,
+            regularizer,
+            self.trainable,
+        )
         self.pointwise_var = None
         if self.num_outputs is not None:
             self.pointwise_var = self.slim_weight(
-                "pointwise_weights", (1, 1, mid, self.num_outputs), self.pointwise_initializer,
-                regularizer, self.trainable)
+                "pointwise_weights",
+                (1, 1, mid, self.num_outputs),
+                self.pointwise_initializer,
+                regularizer,
+                self.trainable,
+            )
         self.biases_var = None
         if self.use_bias:
             units = self.num_outputs if self.num_outputs is not None else mid
             self.biases_var = self.slim_weight(
-                "biases", (units,), self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer), self.trainable)
+                "biases",
+                (units,),
+                self.biases_initializer,
+                wrap_regularizer(self.biases_regularizer),
+                self.trainable,
+            )
 
     def call(self, inputs):
         x = inputs
@@ -572,11 +805,18 @@ class SeparableConvolution2D(SlimLayer):
             x = to_channels_last(x, 2)
         strides = (1,) + self.stride + (1,)
         if self.pointwise_var is not None:
-            y = tf.nn.separable_conv2d(x, self.depthwise_var, self.pointwise_var, strides,
-                                       self.padding, dilations=self.rate)
+            y = tf.nn.separable_conv2d(
+                x,
+                self.depthwise_var,
+                self.pointwise_var,
+                strides,
+                self.padding,
+                dilations=self.rate,
+            )
         else:
-            y = tf.nn.depthwise_conv2d(x, self.depthwise_var, strides, self.padding,
-                                       dilations=self.rate)
+            y = tf.nn.depthwise_conv2d(
+                x, self.depthwise_var, strides, self.padding, dilations=self.rate
+            )
         if self.biases_var is not None:
             y = tf.nn.bias_add(y, self.biases_var)
         if self.activation is not None:
@@ -588,15 +828,21 @@ class SeparableConvolution2D(SlimLayer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            num_outputs=self.num_outputs, kernel_size=list(self.kernel_size),
-            depth_multiplier=self.depth_multiplier, stride=list(self.stride),
-            padding=self.padding, data_format=self.data_format, rate=list(self.rate),
-            activation=cfg.ser_act(self.activation), use_bias=self.use_bias,
+            num_outputs=self.num_outputs,
+            kernel_size=list(self.kernel_size),
+            depth_multiplier=self.depth_multiplier,
+            stride=list(self.stride),
+            padding=self.padding,
+            data_format=self.data_format,
+            rate=list(self.rate),
+            activation=cfg.ser_act(self.activation),
+            use_bias=self.use_bias,
             weights_initializer=cfg.ser_init(self.weights_initializer),
             pointwise_initializer=cfg.ser_init(self.pointwise_initializer),
             weights_regularizer=cfg.ser_reg(self.weights_regularizer),
             biases_initializer=cfg.ser_init(self.biases_initializer),
-            biases_regularizer=cfg.ser_reg(self.biases_regularizer))
+            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
+        )
         return config
 
 
@@ -605,19 +851,37 @@ def _separable_collections(variables_collections):
     if not isinstance(variables_collections, dict):
         return variables_collections
     weights = variables_collections.get("weights")
-    return {"depthwise_weights": weights, "pointwise_weights": weights,
-            "biases": variables_collections.get("biases")}
+    return {
+        "depthwise_weights": weights,
+        "pointwise_weights": weights,
+        "biases": variables_collections.get("biases"),
+    }
 
 
 @add_arg_scope
-def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier=1, stride=1,
-                            padding="SAME", data_format="NHWC", rate=1,
-                            activation_fn=tf.nn.relu, normalizer_fn=None,
-                            normalizer_params=None, weights_initializer=_XAVIER,
-                            pointwise_initializer=None, weights_regularizer=None,
-                            biases_initializer=tf.zeros_initializer(), biases_regularizer=None,
-                            reuse=None, variables_collections=None, outputs_collections=None,
-                            trainable=True, scope=None):
+def separable_convolution2d(
+    inputs,
+    num_outputs,
+    kernel_size,
+    depth_multiplier=1,
+    stride=1,
+    padding="SAME",
+    data_format="NHWC",
+    rate=1,
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=_XAVIER,
+    pointwise_initializer=None,
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+):
     """Adds a depthwise-separable 2-D convolution (default scope ``SeparableConv2d``).
 
     A depthwise convolution (``depthwise_weights`` [kh, kw, Cin, depth_multiplier])
@@ -658,7 +922,8 @@ def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier=1
     """
     if data_format not in ("NCHW", "NHWC"):
         raise ValueError(
-            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})")
+            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})"
+        )
     check_num_outputs(num_outputs, allow_none=True)
     _check_rank(inputs, 4, "separable_conv2d")
     kernel = n_positive_integers(2, kernel_size, "kernel_size")
@@ -674,19 +939,29 @@ def separable_convolution2d(inputs, num_outputs, kernel_size, depth_multiplier=1
         layer, created = get_or_create_layer(
             sc,
             lambda: SeparableConvolution2D(
-                sc.name, num_outputs, kernel, multiplier, strides, padding, data_format, rates,
+                sc.name,
+                num_outputs,
+                kernel,
+                multiplier,
+                strides,
+                padding,
+                data_format,
+                rates,
                 activation=None if normalizer_fn is not None else activation_name(activation_fn),
                 use_bias=use_bias,
                 weights_initializer=to_keras_initializer(weights_initializer),
                 pointwise_initializer=to_keras_initializer(pointwise_initializer),
                 weights_regularizer=weights_regularizer,
                 biases_initializer=to_keras_initializer(biases_initializer),
-                biases_regularizer=biases_regularizer, trainable=trainable),
-            "depthwise_weights")
-        outputs = call_layer(layer, inputs, created,
-                             _separable_collections(variables_collections))
-        return finish_layer(outputs, sc, normalizer_fn, normalizer_params, activation_fn,
-                            outputs_collections)
+                biases_regularizer=biases_regularizer,
+                trainable=trainable,
+            ),
+            "depthwise_weights",
+        )
+        outputs = call_layer(layer, inputs, created, _separable_collections(variables_collections))
+        return finish_layer(
+            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
+        )
 
 
 separable_conv2d = separable_convolution2d
@@ -705,10 +980,20 @@ class ConvolutionInPlane(SlimLayer):
         are [Cin].
     """
 
-    def __init__(self, scope: str, kernel_size: Sequence[int], stride: Sequence[int] = (1, 1),
-                 padding: str = "SAME", activation=None, use_bias: bool = True,
-                 weights_initializer="glorot_uniform", biases_initializer="zeros",
-                 weights_regularizer=None, biases_regularizer=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        kernel_size: Sequence[int],
+        stride: Sequence[int] = (1, 1),
+        padding: str = "SAME",
+        activation=None,
+        use_bias: bool = True,
+        weights_initializer="glorot_uniform",
+        biases_initializer="zeros",
+        weights_regularizer=None,
+        biases_regularizer=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.kernel_size = tuple(kernel_size)
         self.stride = tuple(stride)
@@ -723,13 +1008,21 @@ class ConvolutionInPlane(SlimLayer):
     def build(self, input_shape) -> None:
         cin = input_channels(keras.KerasTensor(input_shape), None)
         self.weights_var = self.slim_weight(
-            "weights", self.kernel_size + (1, 1), self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer), self.trainable)
+            "weights",
+            self.kernel_size + (1, 1),
+            self.weights_initializer,
+            wrap_regularizer(self.weights_regularizer),
+            self.trainable,
+        )
         self.biases_var = None
         if self.use_bias:
             self.biases_var = self.slim_weight(
-                "biases", (cin,), self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer), self.trainable)
+                "biases",
+                (cin,),
+                self.biases_initializer,
+                wrap_regularizer(self.biases_regularizer),
+                self.trainable,
+            )
 
     def call(self, inputs):
         cin = inputs.shape[-1]
@@ -744,22 +1037,38 @@ class ConvolutionInPlane(SlimLayer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            kernel_size=list(self.kernel_size), stride=list(self.stride), padding=self.padding,
-            activation=cfg.ser_act(self.activation), use_bias=self.use_bias,
+            kernel_size=list(self.kernel_size),
+            stride=list(self.stride),
+            padding=self.padding,
+            activation=cfg.ser_act(self.activation),
+            use_bias=self.use_bias,
             weights_initializer=cfg.ser_init(self.weights_initializer),
             biases_initializer=cfg.ser_init(self.biases_initializer),
             weights_regularizer=cfg.ser_reg(self.weights_regularizer),
-            biases_regularizer=cfg.ser_reg(self.biases_regularizer))
+            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
+        )
         return config
 
 
 @add_arg_scope
-def convolution2d_in_plane(inputs, kernel_size, stride=1, padding="SAME",
-                           activation_fn=tf.nn.relu, normalizer_fn=None, normalizer_params=None,
-                           weights_initializer=_XAVIER, weights_regularizer=None,
-                           biases_initializer=tf.zeros_initializer(), biases_regularizer=None,
-                           reuse=None, variables_collections=None, outputs_collections=None,
-                           trainable=True, scope=None):
+def convolution2d_in_plane(
+    inputs,
+    kernel_size,
+    stride=1,
+    padding="SAME",
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=_XAVIER,
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+):
     """Applies the same in-plane convolution to each channel (default scope ``ConvInPlane``).
 
     Creates one ``<scope>/weights`` [kh, kw, 1, 1], tiled over the Cin channels
@@ -798,17 +1107,24 @@ def convolution2d_in_plane(inputs, kernel_size, stride=1, padding="SAME",
         layer, created = get_or_create_layer(
             sc,
             lambda: ConvolutionInPlane(
-                sc.name, kernel, strides, padding,
+                sc.name,
+                kernel,
+                strides,
+                padding,
                 activation=None if normalizer_fn is not None else activation_name(activation_fn),
                 use_bias=use_bias,
                 weights_initializer=to_keras_initializer(weights_initializer),
                 biases_initializer=to_keras_initializer(biases_initializer),
                 weights_regularizer=weights_regularizer,
-                biases_regularizer=biases_regularizer, trainable=trainable),
-            "weights")
+                biases_regularizer=biases_regularizer,
+                trainable=trainable,
+            ),
+            "weights",
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
-        return finish_layer(outputs, sc, normalizer_fn, normalizer_params, activation_fn,
-                            outputs_collections)
+        return finish_layer(
+            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
+        )
 
 
 conv2d_in_plane = convolution2d_in_plane

@@ -66,9 +66,18 @@ class FullyConnected(SlimLayer):
       biases_regularizer: as in ``fully_connected``.
     """
 
-    def __init__(self, scope: str, num_outputs: int, activation=None, use_bias: bool = True,
-                 weights_initializer="glorot_uniform", biases_initializer="zeros",
-                 weights_regularizer=None, biases_regularizer=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        num_outputs: int,
+        activation=None,
+        use_bias: bool = True,
+        weights_initializer="glorot_uniform",
+        biases_initializer="zeros",
+        weights_regularizer=None,
+        biases_regularizer=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.num_outputs = int(num_outputs)
         self.activation = cfg.de_act(activation)
@@ -83,15 +92,24 @@ class FullyConnected(SlimLayer):
         if cin is None:
             raise ValueError(
                 f"fully_connected {self.scope!r}: the last dimension of inputs must be "
-                f"known, got shape {tuple(input_shape)}")
+                f"known, got shape {tuple(input_shape)}"
+            )
         self.weights_var = self.slim_weight(
-            "weights", (int(cin), self.num_outputs), self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer), self.trainable)
+            "weights",
+            (int(cin), self.num_outputs),
+            self.weights_initializer,
+            wrap_regularizer(self.weights_regularizer),
+            self.trainable,
+        )
         self.biases_var = None
         if self.use_bias:
             self.biases_var = self.slim_weight(
-                "biases", (self.num_outputs,), self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer), self.trainable)
+                "biases",
+                (self.num_outputs,),
+                self.biases_initializer,
+                wrap_regularizer(self.biases_regularizer),
+                self.trainable,
+            )
 
     def call(self, inputs):
         if inputs.shape.rank == 2:
@@ -107,20 +125,34 @@ class FullyConnected(SlimLayer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            num_outputs=self.num_outputs, activation=cfg.ser_act(self.activation),
-            use_bias=self.use_bias, weights_initializer=cfg.ser_init(self.weights_initializer),
+            num_outputs=self.num_outputs,
+            activation=cfg.ser_act(self.activation),
+            use_bias=self.use_bias,
+            weights_initializer=cfg.ser_init(self.weights_initializer),
             biases_initializer=cfg.ser_init(self.biases_initializer),
             weights_regularizer=cfg.ser_reg(self.weights_regularizer),
-            biases_regularizer=cfg.ser_reg(self.biases_regularizer))
+            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
+        )
         return config
 
 
 @add_arg_scope
-def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu, normalizer_fn=None,
-                    normalizer_params=None, weights_initializer=_XAVIER,
-                    weights_regularizer=None, biases_initializer=tf.zeros_initializer(),
-                    biases_regularizer=None, reuse=None, variables_collections=None,
-                    outputs_collections=None, trainable=True, scope=None):
+def fully_connected(
+    inputs,
+    num_outputs,
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=_XAVIER,
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+):
     """Adds a fully connected layer (``weights`` [Cin, Cout], ``biases`` [Cout]).
 
     Inputs of rank > 2 are transformed on their last axis (no flattening).
@@ -145,28 +177,32 @@ def fully_connected(inputs, num_outputs, activation_fn=tf.nn.relu, normalizer_fn
     check_num_outputs(num_outputs)
     shape = getattr(inputs, "shape", None)
     if shape is None or len(shape) < 2:
-        raise ValueError(
-            f"fully_connected: inputs must have rank >= 2, got shape {shape}")
+        raise ValueError(f"fully_connected: inputs must have rank >= 2, got shape {shape}")
     if shape[-1] is None:
         raise ValueError(
-            f"fully_connected: the last dimension of inputs must be known, got shape "
-            f"{tuple(shape)}")
+            f"fully_connected: the last dimension of inputs must be known, got shape {tuple(shape)}"
+        )
     use_bias = normalizer_fn is None and biases_initializer is not None
     with variable_scope(scope, "fully_connected", reuse=reuse) as sc:
         layer, created = get_or_create_layer(
             sc,
             lambda: FullyConnected(
-                sc.name, num_outputs,
+                sc.name,
+                num_outputs,
                 activation=None if normalizer_fn is not None else activation_name(activation_fn),
                 use_bias=use_bias,
                 weights_initializer=to_keras_initializer(weights_initializer),
                 biases_initializer=to_keras_initializer(biases_initializer),
                 weights_regularizer=weights_regularizer,
-                biases_regularizer=biases_regularizer, trainable=trainable),
-            "weights")
+                biases_regularizer=biases_regularizer,
+                trainable=trainable,
+            ),
+            "weights",
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
-        return finish_layer(outputs, sc, normalizer_fn, normalizer_params, activation_fn,
-                            outputs_collections)
+        return finish_layer(
+            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
+        )
 
 
 relu = functools.partial(fully_connected, activation_fn=tf.nn.relu)
@@ -183,8 +219,15 @@ def _dropout_op(x, rate, noise_shape=None, seed=None, training=False):
 
 
 @add_arg_scope
-def dropout(inputs, keep_prob=0.5, noise_shape=None, is_training=True, outputs_collections=None,
-            scope=None, seed=None):
+def dropout(
+    inputs,
+    keep_prob=0.5,
+    noise_shape=None,
+    is_training=True,
+    outputs_collections=None,
+    scope=None,
+    seed=None,
+):
     """Dropout: kept values are scaled by ``1/keep_prob``.
 
     Args:
@@ -262,8 +305,15 @@ class BiasAdd(SlimLayer):
       initializer, regularizer: of ``biases``.
     """
 
-    def __init__(self, scope: str, data_format: str = "NHWC", activation=None,
-                 initializer="zeros", regularizer=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        data_format: str = "NHWC",
+        activation=None,
+        initializer="zeros",
+        regularizer=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.data_format = data_format
         self.activation = cfg.de_act(activation)
@@ -273,8 +323,12 @@ class BiasAdd(SlimLayer):
     def build(self, input_shape) -> None:
         axis = 1 if self.data_format == "NCHW" else -1
         self.biases_var = self.slim_weight(
-            "biases", (int(input_shape[axis]),), self.initializer,
-            wrap_regularizer(self.regularizer), self.trainable)
+            "biases",
+            (int(input_shape[axis]),),
+            self.initializer,
+            wrap_regularizer(self.regularizer),
+            self.trainable,
+        )
 
     def call(self, inputs):
         y = tf.nn.bias_add(inputs, self.biases_var, data_format=self.data_format)
@@ -284,16 +338,28 @@ class BiasAdd(SlimLayer):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(data_format=self.data_format, activation=cfg.ser_act(self.activation),
-                      initializer=cfg.ser_init(self.initializer),
-                      regularizer=cfg.ser_reg(self.regularizer))
+        config.update(
+            data_format=self.data_format,
+            activation=cfg.ser_act(self.activation),
+            initializer=cfg.ser_init(self.initializer),
+            regularizer=cfg.ser_reg(self.regularizer),
+        )
         return config
 
 
 @add_arg_scope
-def bias_add(inputs, activation_fn=None, initializer=tf.zeros_initializer(), regularizer=None,
-             reuse=None, variables_collections=None, outputs_collections=None, trainable=True,
-             data_format="NHWC", scope=None):
+def bias_add(
+    inputs,
+    activation_fn=None,
+    initializer=tf.zeros_initializer(),
+    regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    data_format="NHWC",
+    scope=None,
+):
     """Adds ``<scope>/biases`` [C] to ``inputs`` (default scope ``BiasAdd``).
 
     Usable as the ``normalizer_fn`` of conv2d / fully_connected (then the
@@ -321,24 +387,33 @@ def bias_add(inputs, activation_fn=None, initializer=tf.zeros_initializer(), reg
     """
     if data_format not in ("NCHW", "NHWC"):
         raise ValueError(
-            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})")
+            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})"
+        )
     with variable_scope(scope, "BiasAdd", reuse=reuse) as sc:
         shape = getattr(inputs, "shape", None)
         if shape is None or getattr(shape, "rank", len(shape)) is None:
             raise ValueError("Dims of shape must be known but is None")
         if len(shape) != 4 and data_format == "NCHW":
             raise ValueError(
-                f"Data format NCHW only supports 4D Tensor (inputs shape {tuple(shape)})")
+                f"Data format NCHW only supports 4D Tensor (inputs shape {tuple(shape)})"
+            )
         axis = 1 if data_format == "NCHW" else -1
         if len(shape) == 0 or shape[axis] is None:
             raise ValueError(
-                f"`C` dimension must be known but is None (inputs shape {tuple(shape)})")
+                f"`C` dimension must be known but is None (inputs shape {tuple(shape)})"
+            )
         layer, created = get_or_create_layer(
             sc,
-            lambda: BiasAdd(sc.name, data_format, activation_name(activation_fn),
-                            to_keras_initializer(initializer), regularizer,
-                            trainable=trainable),
-            "biases")
+            lambda: BiasAdd(
+                sc.name,
+                data_format,
+                activation_name(activation_fn),
+                to_keras_initializer(initializer),
+                regularizer,
+                trainable=trainable,
+            ),
+            "biases",
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
 
@@ -352,8 +427,9 @@ def _one_hot_op(labels, num_classes, on_value=1.0, off_value=0.0):
 
 
 @add_arg_scope
-def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
-                     outputs_collections=None, scope=None):
+def one_hot_encoding(
+    labels, num_classes, on_value=1.0, off_value=0.0, outputs_collections=None, scope=None
+):
     """One-hot encodes ``labels`` with ``tf.one_hot`` (name scope ``OneHotEncoding``).
 
     Args:
@@ -374,11 +450,18 @@ def one_hot_encoding(labels, num_classes, on_value=1.0, off_value=0.0,
         if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool):
             raise TypeError(
                 f"one_hot_encoding: num_classes must be a Python int on KerasTensors, got "
-                f"{num_classes!r}")
+                f"{num_classes!r}"
+            )
         num_classes = int(num_classes)
-    outputs, alias = apply_named_op("one_hot_encoding", _single_input(labels), scope, "OneHotEncoding",
-                                    num_classes=num_classes, on_value=on_value,
-                                    off_value=off_value)
+    outputs, alias = apply_named_op(
+        "one_hot_encoding",
+        _single_input(labels),
+        scope,
+        "OneHotEncoding",
+        num_classes=num_classes,
+        on_value=on_value,
+        off_value=off_value,
+    )
     return collect_named_outputs(outputs_collections, alias, outputs)
 
 
@@ -446,9 +529,15 @@ def unit_norm(inputs, dim, epsilon=1e-7, scope=None):
         if not isinstance(dim, (int, np.integer)) or dim < 0 or dim >= len(shape):
             raise ValueError(
                 "dim must be positive but smaller than the input rank. "
-                f"(dim={dim!r}, rank {len(shape)})")
-        return apply_op("unit_norm", _single_input(inputs), sc.original_name_scope.rstrip("/"), dim=int(dim),
-                        epsilon=epsilon)
+                f"(dim={dim!r}, rank {len(shape)})"
+            )
+        return apply_op(
+            "unit_norm",
+            _single_input(inputs),
+            sc.original_name_scope.rstrip("/"),
+            dim=int(dim),
+            epsilon=epsilon,
+        )
 
 
 @register_op("maxout")
@@ -494,14 +583,21 @@ def maxout(inputs, num_units, axis=-1, scope=None):
         num_channels = shape[axis]
         if num_channels is None:
             raise ValueError(
-                f"maxout: dimension {axis} of inputs must be known, got shape {tuple(shape)}")
+                f"maxout: dimension {axis} of inputs must be known, got shape {tuple(shape)}"
+            )
         if not isinstance(num_units, (int, np.integer)) or num_units <= 0:
             raise ValueError(f"maxout: num_units must be a positive int, got {num_units!r}")
         if num_channels % num_units:
             raise ValueError(
-                f"number of features({num_channels}) is not a multiple of num_units({num_units})")
-        return apply_op("maxout", _single_input(inputs), sc.original_name_scope.rstrip("/"),
-                        num_units=int(num_units), axis=int(axis))
+                f"number of features({num_channels}) is not a multiple of num_units({num_units})"
+            )
+        return apply_op(
+            "maxout",
+            _single_input(inputs),
+            sc.original_name_scope.rstrip("/"),
+            num_units=int(num_units),
+            axis=int(axis),
+        )
 
 
 @keras.saving.register_keras_serializable(package="kslim")
@@ -518,17 +614,18 @@ class SpatialSoftmax(SlimLayer):
       data_format: ``'NHWC'`` or ``'NCHW'``.
     """
 
-    def __init__(self, scope: str, temperature: float | None = None,
-                 data_format: str = "NHWC", **kwargs: Any) -> None:
+    def __init__(
+        self, scope: str, temperature: float | None = None, data_format: str = "NHWC", **kwargs: Any
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.temperature = None if temperature is None else float(temperature)
         self.data_format = data_format
 
     def build(self, input_shape) -> None:
-        init = ("ones" if self.temperature is None
-                else keras.initializers.Constant(self.temperature))
-        self.temperature_var = self.slim_weight("temperature", (), init,
-                                                trainable=self.trainable, dtype="float32")
+        init = "ones" if self.temperature is None else keras.initializers.Constant(self.temperature)
+        self.temperature_var = self.slim_weight(
+            "temperature", (), init, trainable=self.trainable, dtype="float32"
+        )
 
     def call(self, features):
         shape = tf.shape(features)
@@ -536,8 +633,9 @@ class SpatialSoftmax(SlimLayer):
             height, width, num_channels = shape[1], shape[2], features.shape[3]
         else:
             num_channels, height, width = features.shape[1], shape[2], shape[3]
-        pos_x, pos_y = tf.meshgrid(tf.linspace(-1.0, 1.0, num=height),
-                                   tf.linspace(-1.0, 1.0, num=width), indexing="ij")
+        pos_x, pos_y = tf.meshgrid(
+            tf.linspace(-1.0, 1.0, num=height), tf.linspace(-1.0, 1.0, num=width), indexing="ij"
+        )
         pos_x = tf.reshape(pos_x, [height * width])
         pos_y = tf.reshape(pos_y, [height * width])
         if self.data_format == "NCHW":
@@ -547,8 +645,7 @@ class SpatialSoftmax(SlimLayer):
         attention = tf.nn.softmax(features / self.temperature_var)
         expected_x = tf.reduce_sum(pos_x * attention, [1], keepdims=True)
         expected_y = tf.reduce_sum(pos_y * attention, [1], keepdims=True)
-        keypoints = tf.reshape(tf.concat([expected_x, expected_y], 1),
-                               [-1, int(num_channels) * 2])
+        keypoints = tf.reshape(tf.concat([expected_x, expected_y], 1), [-1, int(num_channels) * 2])
         keypoints.set_shape([None, int(num_channels) * 2])
         return keypoints
 
@@ -559,8 +656,14 @@ class SpatialSoftmax(SlimLayer):
 
 
 @add_arg_scope
-def spatial_softmax(features, temperature=None, name=None, variables_collections=None,
-                    trainable=True, data_format="NHWC"):
+def spatial_softmax(
+    features,
+    temperature=None,
+    name=None,
+    variables_collections=None,
+    trainable=True,
+    data_format="NHWC",
+):
     """Spatial softmax keypoints of a feature map (variable scope ``spatial_softmax``).
 
     Softmax over the spatial positions of each channel, then the expected
@@ -588,18 +691,22 @@ def spatial_softmax(features, temperature=None, name=None, variables_collections
         shape = getattr(features, "shape", None)
         if data_format not in ("NHWC", "NCHW"):
             raise ValueError(
-                f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})")
+                f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})"
+            )
         if shape is None or len(shape) != 4:
             raise ValueError(f"spatial_softmax: features must have rank 4, got shape {shape}")
         num_channels = shape[3] if data_format == "NHWC" else shape[1]
         if num_channels is None:
-            raise ValueError("The num_channels dimension of the inputs to `spatial_softmax` "
-                             "should be defined. Found `None`.")
+            raise ValueError(
+                "The num_channels dimension of the inputs to `spatial_softmax` "
+                "should be defined. Found `None`."
+            )
         layer, created = get_or_create_layer(
-            sc, lambda: SpatialSoftmax(sc.name, temperature, data_format, trainable=trainable),
-            "temperature")
-        return call_layer(layer, features, created,
-                          variables_collections if trainable else None)
+            sc,
+            lambda: SpatialSoftmax(sc.name, temperature, data_format, trainable=trainable),
+            "temperature",
+        )
+        return call_layer(layer, features, created, variables_collections if trainable else None)
 
 
 @register_op("images_to_sequence")
@@ -633,7 +740,8 @@ def images_to_sequence(inputs, data_format="NHWC", outputs_collections=None, sco
     """
     if data_format not in ("NCHW", "NHWC"):
         raise ValueError(
-            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})")
+            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})"
+        )
     shape = getattr(inputs, "shape", None)
     if shape is None or len(shape) != 4:
         raise ValueError(f"images_to_sequence: inputs must have rank 4, got shape {shape}")
@@ -641,9 +749,15 @@ def images_to_sequence(inputs, data_format="NHWC", outputs_collections=None, sco
     width, depth = (dims[3], dims[1]) if data_format == "NCHW" else (dims[2], dims[3])
     if width is None or depth is None:
         raise ValueError(
-            f"images_to_sequence: width and depth of inputs must be known, got shape {dims}")
-    outputs, alias = apply_named_op("images_to_sequence", _single_input(inputs), scope, "ImagesToSequence",
-                                    data_format=data_format)
+            f"images_to_sequence: width and depth of inputs must be known, got shape {dims}"
+        )
+    outputs, alias = apply_named_op(
+        "images_to_sequence",
+        _single_input(inputs),
+        scope,
+        "ImagesToSequence",
+        data_format=data_format,
+    )
     return collect_named_outputs(outputs_collections, alias, outputs)
 
 
@@ -662,17 +776,17 @@ def _sequence_to_images_op(x, height, output_data_format="channels_last"):
 
 
 @add_arg_scope
-def sequence_to_images(inputs, height, output_data_format="channels_last",
-                       outputs_collections=None, scope=None):
+def sequence_to_images(
+    inputs, height, output_data_format="channels_last", outputs_collections=None, scope=None
+):
     """[W, N·H, C] sequence back to images (name scope ``SequenceToImages``).
 
     Args:
       inputs: a rank-3 tensor [width, num_images·height, depth], width and
         depth known.
       height: the image height (Python int).
-      output_data_format: ``'channels_first'`` gives [N, C, H, W] (note slim's
-        transpose [1, 3, 2, 0]); anything else [N, H, W, C] (default
-        ``'channels_last'``).
+      output_data_format: ``'channels_first'`` gives [N, C, H, W]; anything
+        else [N, H, W, C] (default ``'channels_last'``).
       outputs_collections: collections receiving the output.
       scope: name scope.
 
@@ -688,12 +802,18 @@ def sequence_to_images(inputs, height, output_data_format="channels_last",
         raise ValueError(f"sequence_to_images: inputs must have rank 3, got shape {shape}")
     if tuple(shape)[0] is None or tuple(shape)[2] is None:
         raise ValueError(
-            f"sequence_to_images: width and depth of inputs must be known, got shape "
-            f"{tuple(shape)}")
+            f"sequence_to_images: width and depth of inputs must be known, got shape {tuple(shape)}"
+        )
     if not isinstance(height, (int, np.integer)) or height <= 0:
         raise ValueError(f"sequence_to_images: height must be a positive int, got {height!r}")
-    outputs, alias = apply_named_op("sequence_to_images", _single_input(inputs), scope, "SequenceToImages",
-                                    height=int(height), output_data_format=output_data_format)
+    outputs, alias = apply_named_op(
+        "sequence_to_images",
+        _single_input(inputs),
+        scope,
+        "SequenceToImages",
+        height=int(height),
+        output_data_format=output_data_format,
+    )
     return collect_named_outputs(outputs_collections, alias, outputs)
 
 
@@ -730,11 +850,18 @@ def scale_gradient(inputs, gradient_multiplier):
     """
     if is_symbolic(inputs):
         if isinstance(gradient_multiplier, bool) or not isinstance(
-                gradient_multiplier, (int, float, np.integer, np.floating)):
+            gradient_multiplier, (int, float, np.integer, np.floating)
+        ):
             raise TypeError(
                 "scale_gradient: gradient_multiplier must be a Python number on KerasTensors, "
-                f"got {gradient_multiplier!r}")
+                f"got {gradient_multiplier!r}"
+            )
         gradient_multiplier = float(gradient_multiplier)
-    outputs, _ = apply_named_op("scale_gradient", _single_input(inputs), None, "ScaleGradient",
-                                gradient_multiplier=gradient_multiplier)
+    outputs, _ = apply_named_op(
+        "scale_gradient",
+        _single_input(inputs),
+        None,
+        "ScaleGradient",
+        gradient_multiplier=gradient_multiplier,
+    )
     return outputs

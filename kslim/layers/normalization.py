@@ -54,10 +54,20 @@ class BatchNorm(SlimLayer):
         moving_mean/moving_variance.
     """
 
-    def __init__(self, scope: str, decay: float = 0.999, center: bool = True,
-                 scale: bool = False, epsilon: float = 0.001, is_training=True,
-                 channels_axis: int = -1, bessel: bool = True, param_initializers=None,
-                 param_regularizers=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        decay: float = 0.999,
+        center: bool = True,
+        scale: bool = False,
+        epsilon: float = 0.001,
+        is_training=True,
+        channels_axis: int = -1,
+        bessel: bool = True,
+        param_initializers=None,
+        param_regularizers=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.decay = float(decay)
         self.center = bool(center)
@@ -74,21 +84,34 @@ class BatchNorm(SlimLayer):
         if channels is None:
             raise ValueError(
                 f"Inputs {tuple(input_shape)} has undefined channels dimension "
-                f"{self.channels_axis}.")
+                f"{self.channels_axis}."
+            )
         shape = (int(channels),)
         init = self.param_initializers
         reg = self.param_regularizers
         self.beta = self.gamma = None
         if self.center:
-            self.beta = self.slim_weight("beta", shape, init.get("beta", "zeros"),
-                                         wrap_regularizer(reg.get("beta")), self.trainable)
+            self.beta = self.slim_weight(
+                "beta",
+                shape,
+                init.get("beta", "zeros"),
+                wrap_regularizer(reg.get("beta")),
+                self.trainable,
+            )
         if self.scale:
-            self.gamma = self.slim_weight("gamma", shape, init.get("gamma", "ones"),
-                                          wrap_regularizer(reg.get("gamma")), self.trainable)
-        self.moving_mean = self.slim_weight("moving_mean", shape,
-                                            init.get("moving_mean", "zeros"), trainable=False)
+            self.gamma = self.slim_weight(
+                "gamma",
+                shape,
+                init.get("gamma", "ones"),
+                wrap_regularizer(reg.get("gamma")),
+                self.trainable,
+            )
+        self.moving_mean = self.slim_weight(
+            "moving_mean", shape, init.get("moving_mean", "zeros"), trainable=False
+        )
         self.moving_variance = self.slim_weight(
-            "moving_variance", shape, init.get("moving_variance", "ones"), trainable=False)
+            "moving_variance", shape, init.get("moving_variance", "ones"), trainable=False
+        )
 
     def call(self, inputs, training=None):
         x = tf.convert_to_tensor(inputs)
@@ -112,29 +135,57 @@ class BatchNorm(SlimLayer):
         beta = self.beta if self.beta is not None else None
         gamma = self.gamma if self.gamma is not None else None
         y = tf.nn.batch_normalization(
-            x, tf.reshape(mean, bshape), tf.reshape(variance, bshape),
+            x,
+            tf.reshape(mean, bshape),
+            tf.reshape(variance, bshape),
             None if beta is None else tf.reshape(beta, bshape),
-            None if gamma is None else tf.reshape(gamma, bshape), self.epsilon)
+            None if gamma is None else tf.reshape(gamma, bshape),
+            self.epsilon,
+        )
         return y
 
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            decay=self.decay, center=self.center, scale=self.scale, epsilon=self.epsilon,
-            is_training=self.is_training, channels_axis=self.channels_axis, bessel=self.bessel,
+            decay=self.decay,
+            center=self.center,
+            scale=self.scale,
+            epsilon=self.epsilon,
+            is_training=self.is_training,
+            channels_axis=self.channels_axis,
+            bessel=self.bessel,
             param_initializers={k: cfg.ser_init(v) for k, v in self.param_initializers.items()},
-            param_regularizers={k: cfg.ser_reg(v) for k, v in self.param_regularizers.items()})
+            param_regularizers={k: cfg.ser_reg(v) for k, v in self.param_regularizers.items()},
+        )
         return config
 
 
 @add_arg_scope
-def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, activation_fn=None,
-               param_initializers=None, param_regularizers=None,
-               updates_collections=GraphKeys.UPDATE_OPS, is_training=True, reuse=None,
-               variables_collections=None, outputs_collections=None, trainable=True,
-               batch_weights=None, fused=None, data_format="NHWC",
-               zero_debias_moving_mean=False, scope=None, renorm=False, renorm_clipping=None,
-               renorm_decay=0.99, adjustment=None):
+def batch_norm(
+    inputs,
+    decay=0.999,
+    center=True,
+    scale=False,
+    epsilon=0.001,
+    activation_fn=None,
+    param_initializers=None,
+    param_regularizers=None,
+    updates_collections=GraphKeys.UPDATE_OPS,
+    is_training=True,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    batch_weights=None,
+    fused=None,
+    data_format="NHWC",
+    zero_debias_moving_mean=False,
+    scope=None,
+    renorm=False,
+    renorm_clipping=None,
+    renorm_decay=0.99,
+    adjustment=None,
+):
     """Batch normalization with slim's defaults and variable names.
 
     Variables ``<scope>/BatchNorm/{beta, gamma (scale=True only), moving_mean,
@@ -174,11 +225,13 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
     del updates_collections
     if data_format not in ("NHWC", "NCHW"):
         raise ValueError(f"data_format has to be either NCHW or NHWC, got {data_format!r}")
-    for name, value, default in (("batch_weights", batch_weights, None),
-                                 ("zero_debias_moving_mean", zero_debias_moving_mean, False),
-                                 ("renorm", renorm, False),
-                                 ("renorm_clipping", renorm_clipping, None),
-                                 ("adjustment", adjustment, None)):
+    for name, value, default in (
+        ("batch_weights", batch_weights, None),
+        ("zero_debias_moving_mean", zero_debias_moving_mean, False),
+        ("renorm", renorm, False),
+        ("renorm_clipping", renorm_clipping, None),
+        ("adjustment", adjustment, None),
+    ):
         if value is not default and value != default:
             raise ValueError(f"batch_norm: {name}={value!r} is not supported by kslim")
     del renorm_decay
@@ -195,9 +248,21 @@ def batch_norm(inputs, decay=0.999, center=True, scale=False, epsilon=0.001, act
     with variable_scope(scope, "BatchNorm", reuse=reuse) as sc:
         layer, created = get_or_create_layer(
             sc,
-            lambda: BatchNorm(sc.name, decay, center, scale, epsilon, is_training, axis, bessel,
-                              param_initializers, param_regularizers, trainable=trainable),
-            "beta" if center else ("gamma" if scale else "moving_mean"))
+            lambda: BatchNorm(
+                sc.name,
+                decay,
+                center,
+                scale,
+                epsilon,
+                is_training,
+                axis,
+                bessel,
+                param_initializers,
+                param_regularizers,
+                trainable=trainable,
+            ),
+            "beta" if center else ("gamma" if scale else "moving_mean"),
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
         if activation_fn is not None:
             outputs = apply_activation(activation_fn, outputs, sc.original_name_scope)
@@ -210,7 +275,8 @@ def _param_initializers(param_initializers) -> dict:
     if not isinstance(param_initializers, dict):
         raise TypeError(
             f"param_initializers must be a dict keyed beta/gamma or None, got "
-            f"{param_initializers!r}")
+            f"{param_initializers!r}"
+        )
     return {k: to_keras_initializer(v) for k, v in param_initializers.items()}
 
 
@@ -222,8 +288,15 @@ def _tensor_name(inputs) -> str:
 class _AffineNorm(SlimLayer):
     """Shared state of layer/group/instance norm: ``beta``/``gamma`` and an activation."""
 
-    def __init__(self, scope: str, center: bool = True, scale: bool = True, activation=None,
-                 param_initializers=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        center: bool = True,
+        scale: bool = True,
+        activation=None,
+        param_initializers=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, **kwargs)
         self.center = bool(center)
         self.scale = bool(scale)
@@ -234,11 +307,13 @@ class _AffineNorm(SlimLayer):
         init = self.param_initializers
         self.beta = self.gamma = None
         if self.center:
-            self.beta = self.slim_weight("beta", shape, init.get("beta", "zeros"),
-                                         trainable=self.trainable)
+            self.beta = self.slim_weight(
+                "beta", shape, init.get("beta", "zeros"), trainable=self.trainable
+            )
         if self.scale:
-            self.gamma = self.slim_weight("gamma", shape, init.get("gamma", "ones"),
-                                          trainable=self.trainable)
+            self.gamma = self.slim_weight(
+                "gamma", shape, init.get("gamma", "ones"), trainable=self.trainable
+            )
 
     def finish(self, y):
         if self.activation is not None:
@@ -248,8 +323,11 @@ class _AffineNorm(SlimLayer):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(
-            center=self.center, scale=self.scale, activation=cfg.ser_act(self.activation),
-            param_initializers={k: cfg.ser_init(v) for k, v in self.param_initializers.items()})
+            center=self.center,
+            scale=self.scale,
+            activation=cfg.ser_act(self.activation),
+            param_initializers={k: cfg.ser_init(v) for k, v in self.param_initializers.items()},
+        )
         return config
 
 
@@ -275,39 +353,57 @@ class LayerNorm(_AffineNorm):
       begin_params_axis: first parameter axis (may be negative).
     """
 
-    def __init__(self, scope: str, center: bool = True, scale: bool = True, activation=None,
-                 begin_norm_axis: int = 1, begin_params_axis: int = -1,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        center: bool = True,
+        scale: bool = True,
+        activation=None,
+        begin_norm_axis: int = 1,
+        begin_params_axis: int = -1,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, center, scale, activation, **kwargs)
         self.begin_norm_axis = int(begin_norm_axis)
         self.begin_params_axis = int(begin_params_axis)
 
     def build(self, input_shape) -> None:
-        self.build_params(tuple(int(d) for d in tuple(input_shape)[self.begin_params_axis:]))
+        self.build_params(tuple(int(d) for d in tuple(input_shape)[self.begin_params_axis :]))
 
     def call(self, inputs):
         x = inputs
         rank = x.shape.rank
-        mean, variance = tf.nn.moments(x, list(range(self.begin_norm_axis, rank)),
-                                       keepdims=True)
+        mean, variance = tf.nn.moments(x, list(range(self.begin_norm_axis, rank)), keepdims=True)
         epsilon = 1e-12 if x.dtype != tf.float16 else 1e-3
-        y = tf.nn.batch_normalization(x, mean, variance, offset=self.beta, scale=self.gamma,
-                                      variance_epsilon=epsilon)
+        y = tf.nn.batch_normalization(
+            x, mean, variance, offset=self.beta, scale=self.gamma, variance_epsilon=epsilon
+        )
         y.set_shape(x.shape)
         return self.finish(y)
 
     def get_config(self) -> dict:
         config = super().get_config()
         config.pop("param_initializers")
-        config.update(begin_norm_axis=self.begin_norm_axis,
-                      begin_params_axis=self.begin_params_axis)
+        config.update(
+            begin_norm_axis=self.begin_norm_axis, begin_params_axis=self.begin_params_axis
+        )
         return config
 
 
 @add_arg_scope
-def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
-               variables_collections=None, outputs_collections=None, trainable=True,
-               begin_norm_axis=1, begin_params_axis=-1, scope=None):
+def layer_norm(
+    inputs,
+    center=True,
+    scale=True,
+    activation_fn=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    begin_norm_axis=1,
+    begin_params_axis=-1,
+    scope=None,
+):
     """Layer normalization (default scope ``LayerNorm``), slim's defaults.
 
     Normalizes over axes ``begin_norm_axis .. rank-1`` (default: every axis but
@@ -346,21 +442,33 @@ def layer_norm(inputs, center=True, scale=True, activation_fn=None, reuse=None,
         if begin_params_axis >= rank or begin_norm_axis >= rank:
             raise ValueError(
                 f"begin_params_axis ({begin_params_axis}) and begin_norm_axis "
-                f"({begin_norm_axis}) must be < rank(inputs) ({rank})")
+                f"({begin_norm_axis}) must be < rank(inputs) ({rank})"
+            )
         if begin_norm_axis < 0 or begin_params_axis < -rank:
             raise ValueError(
                 f"begin_params_axis ({begin_params_axis}) and begin_norm_axis "
-                f"({begin_norm_axis}) must be >= -rank(inputs) ({-rank})")
+                f"({begin_norm_axis}) must be >= -rank(inputs) ({-rank})"
+            )
         params_shape = tuple(shape)[begin_params_axis:]
         if any(d is None for d in params_shape):
             raise ValueError(
                 f"Inputs {_tensor_name(inputs)}: shape(inputs)[{begin_params_axis}:] is not "
-                f"fully defined: {tuple(shape)}")
+                f"fully defined: {tuple(shape)}"
+            )
         layer, created = _get_or_create_norm(
             sc,
-            lambda: LayerNorm(sc.name, center, scale, activation_name(activation_fn),
-                              begin_norm_axis, begin_params_axis, trainable=trainable),
-            center, scale)
+            lambda: LayerNorm(
+                sc.name,
+                center,
+                scale,
+                activation_name(activation_fn),
+                begin_norm_axis,
+                begin_params_axis,
+                trainable=trainable,
+            ),
+            center,
+            scale,
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
 
@@ -382,11 +490,20 @@ class GroupNorm(_AffineNorm):
       mean_close_to_zero: variance from sufficient statistics (slim's option).
     """
 
-    def __init__(self, scope: str, groups: int = 32, channels_axis: int = -1,
-                 reduction_axes: Sequence[int] = (-3, -2), center: bool = True,
-                 scale: bool = True, epsilon: float = 1e-6, activation=None,
-                 param_initializers=None, mean_close_to_zero: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        groups: int = 32,
+        channels_axis: int = -1,
+        reduction_axes: Sequence[int] = (-3, -2),
+        center: bool = True,
+        scale: bool = True,
+        epsilon: float = 1e-6,
+        activation=None,
+        param_initializers=None,
+        mean_close_to_zero: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, center, scale, activation, param_initializers, **kwargs)
         self.groups = int(groups)
         self.channels_axis = int(channels_axis)
@@ -404,14 +521,15 @@ class GroupNorm(_AffineNorm):
         channels = int(x.shape[axis])
         dynamic = tf.shape(x)
         dims = [x.shape[i] if x.shape[i] is not None else dynamic[i] for i in range(rank)]
-        before, after = dims[:axis], dims[axis + 1:]
+        before, after = dims[:axis], dims[axis + 1 :]
         split = [self.groups, channels // self.groups]
         broadcast = [1] * len(before) + split + [1] * len(after)
         x = tf.reshape(x, before + split + after)
         moments_axes = [axis + 1] + [a + 1 if a > axis else a for a in self.reduction_axes]
         if self.mean_close_to_zero:
             counts, means_ss, variance_ss, _ = tf.nn.sufficient_statistics(
-                x, moments_axes, keepdims=True)
+                x, moments_axes, keepdims=True
+            )
             mean, variance = tf.nn.normalize_moments(counts, means_ss, variance_ss, shift=None)
         else:
             mean, variance = tf.nn.moments(x, moments_axes, keepdims=True)
@@ -428,17 +546,34 @@ class GroupNorm(_AffineNorm):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(groups=self.groups, channels_axis=self.channels_axis,
-                      reduction_axes=list(self.reduction_axes), epsilon=self.epsilon,
-                      mean_close_to_zero=self.mean_close_to_zero)
+        config.update(
+            groups=self.groups,
+            channels_axis=self.channels_axis,
+            reduction_axes=list(self.reduction_axes),
+            epsilon=self.epsilon,
+            mean_close_to_zero=self.mean_close_to_zero,
+        )
         return config
 
 
 @add_arg_scope
-def group_norm(inputs, groups=32, channels_axis=-1, reduction_axes=(-3, -2), center=True,
-               scale=True, epsilon=1e-6, activation_fn=None, param_initializers=None,
-               reuse=None, variables_collections=None, outputs_collections=None,
-               trainable=True, scope=None, mean_close_to_zero=False):
+def group_norm(
+    inputs,
+    groups=32,
+    channels_axis=-1,
+    reduction_axes=(-3, -2),
+    center=True,
+    scale=True,
+    epsilon=1e-6,
+    activation_fn=None,
+    param_initializers=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+    mean_close_to_zero=False,
+):
     """Group normalization (default scope ``GroupNorm``), slim's defaults.
 
     The channel axis is divided into ``groups``; statistics are computed per
@@ -479,7 +614,8 @@ def group_norm(inputs, groups=32, channels_axis=-1, reduction_axes=(-3, -2), cen
     channels = shape[channels_axis]
     if channels is None:
         raise ValueError(
-            f"Inputs {_tensor_name(inputs)} has undefined channel dimension: {channels_axis}.")
+            f"Inputs {_tensor_name(inputs)} has undefined channel dimension: {channels_axis}."
+        )
     axes = [a + rank if a < 0 else a for a in reduction_axes]
     for a in axes:
         if a >= rank or a < 0:
@@ -496,10 +632,22 @@ def group_norm(inputs, groups=32, channels_axis=-1, reduction_axes=(-3, -2), cen
     with variable_scope(scope, "GroupNorm", reuse=reuse) as sc:
         layer, created = _get_or_create_norm(
             sc,
-            lambda: GroupNorm(sc.name, groups, channels_axis, axes, center, scale, epsilon,
-                              activation_name(activation_fn), initializers,
-                              mean_close_to_zero, trainable=trainable),
-            center, scale)
+            lambda: GroupNorm(
+                sc.name,
+                groups,
+                channels_axis,
+                axes,
+                center,
+                scale,
+                epsilon,
+                activation_name(activation_fn),
+                initializers,
+                mean_close_to_zero,
+                trainable=trainable,
+            ),
+            center,
+            scale,
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
 
@@ -515,9 +663,17 @@ class InstanceNorm(_AffineNorm):
       data_format: ``'NHWC'`` (channels last) or ``'NCHW'`` (channels at axis 1).
     """
 
-    def __init__(self, scope: str, center: bool = True, scale: bool = True,
-                 epsilon: float = 1e-6, activation=None, param_initializers=None,
-                 data_format: str = "NHWC", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: str,
+        center: bool = True,
+        scale: bool = True,
+        epsilon: float = 1e-6,
+        activation=None,
+        param_initializers=None,
+        data_format: str = "NHWC",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, center, scale, activation, param_initializers, **kwargs)
         self.epsilon = float(epsilon)
         self.data_format = data_format
@@ -549,9 +705,20 @@ class InstanceNorm(_AffineNorm):
 
 
 @add_arg_scope
-def instance_norm(inputs, center=True, scale=True, epsilon=1e-6, activation_fn=None,
-                  param_initializers=None, reuse=None, variables_collections=None,
-                  outputs_collections=None, trainable=True, data_format="NHWC", scope=None):
+def instance_norm(
+    inputs,
+    center=True,
+    scale=True,
+    epsilon=1e-6,
+    activation_fn=None,
+    param_initializers=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    data_format="NHWC",
+    scope=None,
+):
     """Instance normalization (default scope ``InstanceNorm``), slim's defaults.
 
     Statistics per example and channel over every other axis; ``beta``/``gamma``
@@ -580,17 +747,30 @@ def instance_norm(inputs, center=True, scale=True, epsilon=1e-6, activation_fn=N
         raise ValueError(f"Inputs {_tensor_name(inputs)} has undefined rank.")
     if data_format not in ("NCHW", "NHWC"):
         raise ValueError(
-            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})")
+            f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})"
+        )
     initializers = _param_initializers(param_initializers)
     with variable_scope(scope, "InstanceNorm", reuse=reuse) as sc:
         axis = 1 if data_format == "NCHW" else len(shape) - 1
         if shape[axis] is None:
-            raise ValueError(f"Inputs {_tensor_name(inputs)} has undefined channels dimension "
-                             f"{tf.TensorShape([None])}.")
+            raise ValueError(
+                f"Inputs {_tensor_name(inputs)} has undefined channels dimension "
+                f"{tf.TensorShape([None])}."
+            )
         layer, created = _get_or_create_norm(
             sc,
-            lambda: InstanceNorm(sc.name, center, scale, epsilon, activation_name(activation_fn),
-                                 initializers, data_format, trainable=trainable),
-            center, scale)
+            lambda: InstanceNorm(
+                sc.name,
+                center,
+                scale,
+                epsilon,
+                activation_name(activation_fn),
+                initializers,
+                data_format,
+                trainable=trainable,
+            ),
+            center,
+            scale,
+        )
         outputs = call_layer(layer, inputs, created, variables_collections)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
