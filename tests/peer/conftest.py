@@ -176,6 +176,12 @@ def _flatten(value) -> list:
     return [value]
 
 
+def _symbolic(value) -> bool:
+    import keras
+
+    return isinstance(value, keras.KerasTensor)
+
+
 def _resolve(module, path: str):
     obj = module
     for part in path.split("."):
@@ -261,16 +267,18 @@ def run_kslim(case: Case, reference: SlimResult | None = None) -> SlimResult:
                     if variable.path in reference.init:
                         variable.assign(reference.init[variable.path])
             init = {v.path: np.array(v.numpy()) for v in variables}
-            flat = [t for name in case.outputs for t in fetches[name]]
-            model = keras.Model(list(feeds.values()), flat)
-            values = model([A[n] for n in feeds], training=case.train)
-            if len(flat) == 1 and not isinstance(values, (list, tuple)):
-                values = [values]
-            values = list(values)
-            outputs = {}
-            for name in case.outputs:
-                count = len(fetches[name])
-                outputs[name], values = [np.asarray(v) for v in values[:count]], values[count:]
+            flat = [t for name in case.outputs for t in fetches[name] if _symbolic(t)]
+            values = []
+            if flat:
+                model = keras.Model(list(feeds.values()), flat)
+                values = model([A[n] for n in feeds], training=case.train)
+                if len(flat) == 1 and not isinstance(values, (list, tuple)):
+                    values = [values]
+            it = iter(list(values))
+            outputs = {
+                name: [np.asarray(next(it) if _symbolic(t) else t) for t in fetches[name]]
+                for name in case.outputs
+            }
         else:
             init = {}
             outputs = {name: [np.asarray(v) for v in fetches[name]] for name in case.outputs}

@@ -109,6 +109,11 @@ def _run_case(case, arrays, tf, np, slim):
         reg = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
         meta["regularization_losses"] = [t.op.name for t in reg]
         fetches = {name: _flatten(namespace[name]) for name in case.get("outputs", [])}
+        # Plain Python/numpy values (``reg is None``, a count) are reported as they are.
+        tensors = {
+            name: [v for v in vals if isinstance(v, (tf.Tensor, tf.Variable))]
+            for name, vals in fetches.items()
+        }
         with tf.compat.v1.Session(graph=graph) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             sess.run(tf.compat.v1.local_variables_initializer())
@@ -117,11 +122,17 @@ def _run_case(case, arrays, tf, np, slim):
             if case.get("train"):
                 updates = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
             try:
-                values, _ = sess.run([fetches, updates])
+                fetched, _ = sess.run([tensors, updates])
             except Exception as exc:  # noqa: BLE001 - the error is the result
                 meta["error"] = {"type": type(exc).__name__, "message": str(exc)}
                 return meta, out_arrays
             after = sess.run(variables)
+        values = {}
+        for name, vals in fetches.items():
+            it = iter(fetched[name])
+            values[name] = [
+                next(it) if isinstance(v, (tf.Tensor, tf.Variable)) else v for v in vals
+            ]
         meta["outputs"] = {name: len(vals) for name, vals in values.items()}
         for name, vals in values.items():
             for i, val in enumerate(vals):
