@@ -55,6 +55,8 @@ def test_model_variable_joins_model_collection_and_keeps_regularizer(graph):
     assert paths(slim.get_model_variables()) == ["w"]
     assert slim.get_collection("extra") == [v]
     assert float(v.regularizer(v)) == pytest.approx(0.5 * 2 / 2)
+    penalties = [float(p) for p in slim.losses.get_regularization_losses()]
+    assert penalties == [pytest.approx(0.5)]
 
 
 def test_variable_honours_arg_scope(graph):
