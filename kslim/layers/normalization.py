@@ -15,6 +15,7 @@ from kslim.layers.base import (
     apply_activation,
     call_layer,
     get_or_create_layer,
+    layer_name,
     wrap_regularizer,
 )
 from kslim.layers.initializers import to_keras_initializer
@@ -332,9 +333,14 @@ class _AffineNorm(SlimLayer):
 
 
 def _get_or_create_norm(sc, factory, center: bool, scale: bool):
-    """A norm layer with no variables is never shared (slim creates none to collide on)."""
+    """Registers the layer of ``sc``, except one with no variables.
+
+    Without ``beta``/``gamma`` slim creates no variables, so the same scope can
+    be used again without ``reuse``; such a layer is never shared and is named
+    by its (unique) name scope.
+    """
     if not center and not scale:
-        return factory(), True
+        return factory(name=layer_name(sc.original_name_scope)), True
     return get_or_create_layer(sc, factory, "beta" if center else "gamma")
 
 
@@ -457,7 +463,7 @@ def layer_norm(
             )
         layer, created = _get_or_create_norm(
             sc,
-            lambda: LayerNorm(
+            lambda **kw: LayerNorm(
                 sc.name,
                 center,
                 scale,
@@ -465,6 +471,7 @@ def layer_norm(
                 begin_norm_axis,
                 begin_params_axis,
                 trainable=trainable,
+                **kw,
             ),
             center,
             scale,
@@ -632,7 +639,7 @@ def group_norm(
     with variable_scope(scope, "GroupNorm", reuse=reuse) as sc:
         layer, created = _get_or_create_norm(
             sc,
-            lambda: GroupNorm(
+            lambda **kw: GroupNorm(
                 sc.name,
                 groups,
                 channels_axis,
@@ -644,6 +651,7 @@ def group_norm(
                 initializers,
                 mean_close_to_zero,
                 trainable=trainable,
+                **kw,
             ),
             center,
             scale,
@@ -759,7 +767,7 @@ def instance_norm(
             )
         layer, created = _get_or_create_norm(
             sc,
-            lambda: InstanceNorm(
+            lambda **kw: InstanceNorm(
                 sc.name,
                 center,
                 scale,
@@ -768,6 +776,7 @@ def instance_norm(
                 initializers,
                 data_format,
                 trainable=trainable,
+                **kw,
             ),
             center,
             scale,

@@ -56,11 +56,19 @@ def test_layer_norm_params_axis_and_norm_axis():
 
 
 def test_layer_norm_without_params_creates_no_variables_and_can_repeat_scope():
+    x = _randn(2, 6, seed=4)
     with slim.Graph().as_default():
-        x = tf.constant(_randn(2, 6, seed=4))
-        slim.layer_norm(x, center=False, scale=False, scope="ln")
-        slim.layer_norm(x, center=False, scale=False, scope="ln")
+        slim.layer_norm(tf.constant(x), center=False, scale=False, scope="ln")
+        slim.layer_norm(tf.constant(x), center=False, scale=False, scope="ln")
+        inputs = keras.Input((6,))
+        a = slim.layer_norm(inputs, center=False, scale=False, scope="kn")
+        b = slim.layer_norm(a, center=False, scale=False, scope="kn")
         assert _variables() == {}
+        model = keras.Model(inputs, b)
+        assert [layer.name for layer in model.layers[1:]] == ["kn", "kn_1"]
+        np.testing.assert_allclose(
+            model(x).numpy(), _normalize(x, (1,), 1e-12), rtol=1e-3, atol=1e-4
+        )
 
 
 def test_layer_norm_activation_and_reuse():
