@@ -285,14 +285,22 @@ def _ap_update(config, state, x):
         weights = broadcast_weights(tf.cast(weights, tf.float64), ap)
         ap = ap * weights
         batch_max = tf.reduce_sum(weights)
-    max_ = add(state, "max", batch_max)
+    max_ = add(state, _max_name(config), batch_max)
     total = add(state, "total", tf.reduce_sum(ap))
     return tf.math.divide_no_nan(total, max_)
 
 
+def _max_name(config):
+    # TF1 named it ``max_1`` when an op named ``Max`` (the label range check of
+    # the ``_at_k`` form) already held the case-insensitive name ``max``.
+    return "max" if config.get("k") is None else "max_1"
+
+
 register_metric("average_precision", MetricSpec(
-    lambda config, shapes: [("max", (), "float64"), ("total", (), "float64")], _ap_update,
-    lambda config, state: tf.math.divide_no_nan(read(state, "total"), read(state, "max"))))
+    lambda config, shapes: [(_max_name(config), (), "float64"), ("total", (), "float64")],
+    _ap_update,
+    lambda config, state: tf.math.divide_no_nan(read(state, "total"),
+                                                read(state, _max_name(config)))))
 
 
 def streaming_sparse_average_precision_at_k(predictions, labels, k, weights=None,

@@ -168,7 +168,7 @@ def _thresholds_metric(formula, predictions, labels, weights, thresholds, name, 
                        metrics_collections=None, updates_collections=None, includes=_ALL,
                        bare=False, **extra):
     config = {"formula": formula, "thresholds": [float(t) for t in thresholds],
-              "includes": list(includes), "bare": bare, **extra}
+              "includes": [key for key in _ALL if key in includes], "bare": bare, **extra}
     return streaming_metric("thresholds",
                             {"predictions": predictions, "labels": labels, "weights": weights},
                             config, name, default_name, metrics_collections,
