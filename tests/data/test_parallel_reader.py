@@ -107,3 +107,15 @@ def test_fixed_length_record_reader_splits_records(tmp_path):
         reader_kwargs={"record_bytes": 3, "header_bytes": 2, "footer_bytes": 1},
     )
     assert _values(ds) == ["abc", "def"]
+
+
+def test_tfrecord_reader_options_select_compression(tmp_path):
+    path = str(tmp_path / "a.tfrecord.gz")
+    with tf.io.TFRecordWriter(path, options="GZIP") as writer:
+        writer.write(b"x")
+        writer.write(b"y")
+    options = tf.compat.v1.io.TFRecordOptions(tf.compat.v1.io.TFRecordCompressionType.GZIP)
+    ds = parallel_reader.single_pass_read(
+        path, tf.compat.v1.TFRecordReader, reader_kwargs={"options": options}
+    )
+    assert _values(ds) == ["x", "y"]
