@@ -9,7 +9,7 @@ optional *post* step (``sqrt``, ``one_minus``) maps the mean to the value.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import tensorflow as tf
 
@@ -73,18 +73,28 @@ def _mean_value(config, state):
 register_metric("mean", MetricSpec(_mean_variables, _mean_update, _mean_value))
 
 
-def mean_metric(transform: str, tensors: dict, name, default_name: str, metrics_collections,
-                updates_collections, post=None, **config):
+def mean_metric(
+    transform: str,
+    tensors: dict,
+    name,
+    default_name: str,
+    metrics_collections,
+    updates_collections,
+    post=None,
+    **config,
+):
     """A ``mean``-kind metric with a registered ``transform`` and ``post`` step."""
     config = dict(config, transform=transform)
     if post is not None:
         config["post"] = post
-    return streaming_metric("mean", tensors, config, name, default_name, metrics_collections,
-                            updates_collections)
+    return streaming_metric(
+        "mean", tensors, config, name, default_name, metrics_collections, updates_collections
+    )
 
 
-def streaming_mean(values, weights=None, metrics_collections=None, updates_collections=None,
-                   name=None):
+def streaming_mean(
+    values, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming weighted mean of ``values``.
 
     Variables ``<scope>/total`` and ``<scope>/count`` (default scope ``mean``).
@@ -102,16 +112,21 @@ def streaming_mean(values, weights=None, metrics_collections=None, updates_colle
     Raises:
       ValueError: if a collections argument is not a list or tuple.
     """
-    return mean_metric("identity", {"values": values, "weights": weights}, name, "mean",
-                       metrics_collections, updates_collections)
+    return mean_metric(
+        "identity",
+        {"values": values, "weights": weights},
+        name,
+        "mean",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # ---------------------------------------------------------------- mean_tensor
 def _mean_tensor_variables(config, shapes):
     shape = tuple(shapes["values"])
     if any(d is None for d in shape):
-        raise ValueError(
-            f"streaming_mean_tensor needs values of fully defined shape, got {shape}")
+        raise ValueError(f"streaming_mean_tensor needs values of fully defined shape, got {shape}")
     return [("total_tensor", shape, "float32"), ("count_tensor", shape, "float32")]
 
 
@@ -130,16 +145,20 @@ def _mean_tensor_update(config, state, x):
 
 
 def _mean_tensor_value(config, state):
-    return tf.math.divide_no_nan(read(state, "total_tensor"),
-                                 tf.maximum(read(state, "count_tensor"), 0.0))
+    return tf.math.divide_no_nan(
+        read(state, "total_tensor"), tf.maximum(read(state, "count_tensor"), 0.0)
+    )
 
 
-register_metric("mean_tensor", MetricSpec(_mean_tensor_variables, _mean_tensor_update,
-                                          _mean_tensor_value, needs_shapes=True))
+register_metric(
+    "mean_tensor",
+    MetricSpec(_mean_tensor_variables, _mean_tensor_update, _mean_tensor_value, needs_shapes=True),
+)
 
 
-def streaming_mean_tensor(values, weights=None, metrics_collections=None,
-                          updates_collections=None, name=None):
+def streaming_mean_tensor(
+    values, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming element-wise weighted mean of ``values`` (a fully defined shape).
 
     Variables ``<scope>/total_tensor`` and ``<scope>/count_tensor`` of the
@@ -157,8 +176,15 @@ def streaming_mean_tensor(values, weights=None, metrics_collections=None,
     Raises:
       ValueError: if ``values`` has an undefined dimension.
     """
-    return streaming_metric("mean_tensor", {"values": values, "weights": weights}, {}, name,
-                            "mean", metrics_collections, updates_collections)
+    return streaming_metric(
+        "mean_tensor",
+        {"values": values, "weights": weights},
+        {},
+        name,
+        "mean",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # ---------------------------------------------------------------------- count
@@ -178,8 +204,9 @@ def _count_update(config, state, x):
     return add(state, "count", num)
 
 
-register_metric("count", MetricSpec(_count_variables, _count_update,
-                                    lambda config, state: read(state, "count")))
+register_metric(
+    "count", MetricSpec(_count_variables, _count_update, lambda config, state: read(state, "count"))
+)
 
 
 def count(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
@@ -197,8 +224,15 @@ def count(values, weights=None, metrics_collections=None, updates_collections=No
     Returns:
       ``(count, update_op)``, float32 scalars.
     """
-    return streaming_metric("count", {"values": values, "weights": weights}, {}, name,
-                            "count", metrics_collections, updates_collections)
+    return streaming_metric(
+        "count",
+        {"values": values, "weights": weights},
+        {},
+        name,
+        "count",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # --------------------------------------------------------------------- concat
@@ -211,9 +245,11 @@ def _concat_variables(config, shapes):
 
 
 def _next_array_size(required_size, growth_factor=1.5):
-    exponent = tf.math.ceil(tf.math.log(tf.cast(required_size, tf.float32))
-                            / tf.math.log(tf.cast(growth_factor, tf.float32)))
-    return tf.cast(tf.math.ceil(growth_factor ** exponent), tf.int32)
+    exponent = tf.math.ceil(
+        tf.math.log(tf.cast(required_size, tf.float32))
+        / tf.math.log(tf.cast(growth_factor, tf.float32))
+    )
+    return tf.cast(tf.math.ceil(growth_factor**exponent), tf.int32)
 
 
 def concat_update(state, values, axis: int, max_size, prefix: str = ""):
@@ -245,7 +281,7 @@ def concat_update(state, values, axis: int, max_size, prefix: str = ""):
 def concat_value(state, axis: int, ndim: int, prefix: str = ""):
     """The valid part of the buffer, transposed back so ``axis`` is the concat axis."""
     perm = [0 if n == axis else n + 1 if n < axis else n for n in range(ndim)]
-    valid = tf.convert_to_tensor(state[prefix + "array"])[:read(state, prefix + "size")]
+    valid = tf.convert_to_tensor(state[prefix + "array"])[: read(state, prefix + "size")]
     return tf.transpose(valid, perm)
 
 
@@ -258,12 +294,14 @@ def _concat_value(config, state):
     return concat_value(state, config["axis"], config["ndim"])
 
 
-register_metric("concat", MetricSpec(_concat_variables, _concat_update, _concat_value,
-                                     needs_shapes=True))
+register_metric(
+    "concat", MetricSpec(_concat_variables, _concat_update, _concat_value, needs_shapes=True)
+)
 
 
-def streaming_concat(values, axis=0, max_size=None, metrics_collections=None,
-                     updates_collections=None, name=None):
+def streaming_concat(
+    values, axis=0, max_size=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Concatenates ``values`` along ``axis`` across batches.
 
     Variables ``<scope>/array`` (a growable buffer) and ``<scope>/size``
@@ -293,14 +331,23 @@ def streaming_concat(values, axis=0, max_size=None, metrics_collections=None,
     if axis < 0:
         axis += rank
     if not 0 <= axis < rank:
-        raise ValueError("axis = %r not in [0, %r)" % (axis, rank))
+        raise ValueError(f"axis = {axis!r} not in [0, {rank!r})")
     if any(d is None for n, d in enumerate(shape) if n != axis):
-        raise ValueError("all dimensions of `values` other than the dimension to "
-                         "concatenate along must have statically known size")
+        raise ValueError(
+            "all dimensions of `values` other than the dimension to "
+            "concatenate along must have statically known size"
+        )
     dtype = tf.as_dtype(getattr(values, "dtype", "float32")).name
     config = {"axis": axis, "max_size": max_size, "dtype": dtype, "ndim": rank}
-    return streaming_metric("concat", {"values": values}, config, name, "streaming_concat",
-                            metrics_collections, updates_collections)
+    return streaming_metric(
+        "concat",
+        {"values": values},
+        config,
+        name,
+        "streaming_concat",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # ---------------------------------------------------------------- aggregation
@@ -312,15 +359,17 @@ def aggregate_metrics(*value_update_tuples):
     """
     if not value_update_tuples:
         raise ValueError("Expected at least one value_tensor/update_op pair")
-    value_ops, update_ops = zip(*value_update_tuples)
+    value_ops, update_ops = zip(*value_update_tuples, strict=False)
     return list(value_ops), list(update_ops)
 
 
 def aggregate_metric_map(names_to_tuples):
     """Splits ``{name: (value, update_op)}`` into ``({name: value}, {name: update_op})``."""
     metric_names = names_to_tuples.keys()
-    value_ops, update_ops = zip(*names_to_tuples.values())
-    return dict(zip(metric_names, value_ops)), dict(zip(metric_names, update_ops))
+    value_ops, update_ops = zip(*names_to_tuples.values(), strict=False)
+    return dict(zip(metric_names, value_ops, strict=False)), dict(
+        zip(metric_names, update_ops, strict=False)
+    )
 
 
 __all__ = [

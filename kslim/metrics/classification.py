@@ -30,8 +30,9 @@ def _accuracy_values(config, x):
     return tf.cast(tf.equal(predictions, labels), tf.float32), x.get("weights")
 
 
-def streaming_accuracy(predictions, labels, weights=None, metrics_collections=None,
-                       updates_collections=None, name=None):
+def streaming_accuracy(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming (weighted) frequency of ``predictions == labels``.
 
     Variables ``<scope>/total`` and ``<scope>/count`` (default scope ``accuracy``).
@@ -49,17 +50,21 @@ def streaming_accuracy(predictions, labels, weights=None, metrics_collections=No
     Raises:
       ValueError: if a collections argument is not a list or tuple.
     """
-    return mean_metric("accuracy",
-                       {"predictions": predictions, "labels": labels, "weights": weights},
-                       name, "accuracy", metrics_collections, updates_collections)
+    return mean_metric(
+        "accuracy",
+        {"predictions": predictions, "labels": labels, "weights": weights},
+        name,
+        "accuracy",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # ---------------------------------------------------------- confusion counts
 _CONDITIONS = {
     "tp": ("true_positives", lambda p, lab: tf.logical_and(lab, p)),
     "fp": ("false_positives", lambda p, lab: tf.logical_and(tf.logical_not(lab), p)),
-    "tn": ("true_negatives", lambda p, lab: tf.logical_and(tf.logical_not(lab),
-                                                           tf.logical_not(p))),
+    "tn": ("true_negatives", lambda p, lab: tf.logical_and(tf.logical_not(lab), tf.logical_not(p))),
     "fn": ("false_negatives", lambda p, lab: tf.logical_and(lab, tf.logical_not(p))),
 }
 
@@ -88,8 +93,9 @@ def _counts_variables(config, shapes):
 
 
 def _counts_update(config, state, x):
-    predictions, labels, weights = prepare(tf.cast(x["predictions"], tf.bool),
-                                           tf.cast(x["labels"], tf.bool), x.get("weights"))
+    predictions, labels, weights = prepare(
+        tf.cast(x["predictions"], tf.bool), tf.cast(x["labels"], tf.bool), x.get("weights")
+    )
     counts = []
     for key in config["counts"]:
         values = tf.cast(_CONDITIONS[key][1](predictions, labels), tf.float32)
@@ -107,26 +113,57 @@ def _counts_value(config, state):
 register_metric("counts", MetricSpec(_counts_variables, _counts_update, _counts_value))
 
 
-def _counts_metric(counts, formula, predictions, labels, weights, name, default_name,
-                   metrics_collections, updates_collections, nested=True):
+def _counts_metric(
+    counts,
+    formula,
+    predictions,
+    labels,
+    weights,
+    name,
+    default_name,
+    metrics_collections,
+    updates_collections,
+    nested=True,
+):
     config = {"counts": list(counts), "formula": formula, "nested": nested}
-    return streaming_metric("counts",
-                            {"predictions": predictions, "labels": labels, "weights": weights},
-                            config, name, default_name, metrics_collections,
-                            updates_collections)
+    return streaming_metric(
+        "counts",
+        {"predictions": predictions, "labels": labels, "weights": weights},
+        config,
+        name,
+        default_name,
+        metrics_collections,
+        updates_collections,
+    )
 
 
 def _count_fn(key):
     default = _CONDITIONS[key][0]
 
-    def fn(predictions, labels, weights=None, metrics_collections=None,
-           updates_collections=None, name=None):
-        return _counts_metric([key], "count", predictions, labels, weights, name, default,
-                              metrics_collections, updates_collections, nested=False)
+    def fn(
+        predictions,
+        labels,
+        weights=None,
+        metrics_collections=None,
+        updates_collections=None,
+        name=None,
+    ):
+        return _counts_metric(
+            [key],
+            "count",
+            predictions,
+            labels,
+            weights,
+            name,
+            default,
+            metrics_collections,
+            updates_collections,
+            nested=False,
+        )
 
     fn.__name__ = f"streaming_{default}"
     fn.__qualname__ = fn.__name__
-    fn.__doc__ = f"""Streaming weighted count of {default.replace('_', ' ')}.
+    fn.__doc__ = f"""Streaming weighted count of {default.replace("_", " ")}.
 
     Variable ``<scope>/count`` (default scope ``{default}``); predictions and
     labels are cast to bool.
@@ -150,8 +187,9 @@ streaming_false_positives = _count_fn("fp")
 streaming_false_negatives = _count_fn("fn")
 
 
-def streaming_precision(predictions, labels, weights=None, metrics_collections=None,
-                        updates_collections=None, name=None):
+def streaming_precision(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming precision tp/(tp+fp) (0 while tp+fp is 0).
 
     Variables ``<scope>/true_positives/count`` and ``<scope>/false_positives/count``
@@ -167,12 +205,22 @@ def streaming_precision(predictions, labels, weights=None, metrics_collections=N
     Returns:
       ``(precision, update_op)``.
     """
-    return _counts_metric(["tp", "fp"], "precision", predictions, labels, weights, name,
-                          "precision", metrics_collections, updates_collections)
+    return _counts_metric(
+        ["tp", "fp"],
+        "precision",
+        predictions,
+        labels,
+        weights,
+        name,
+        "precision",
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_recall(predictions, labels, weights=None, metrics_collections=None,
-                     updates_collections=None, name=None):
+def streaming_recall(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming recall tp/(tp+fn) (0 while tp+fn is 0).
 
     Variables ``<scope>/true_positives/count`` and ``<scope>/false_negatives/count``
@@ -187,12 +235,22 @@ def streaming_recall(predictions, labels, weights=None, metrics_collections=None
     Returns:
       ``(recall, update_op)``.
     """
-    return _counts_metric(["tp", "fn"], "recall", predictions, labels, weights, name,
-                          "recall", metrics_collections, updates_collections)
+    return _counts_metric(
+        ["tp", "fn"],
+        "recall",
+        predictions,
+        labels,
+        weights,
+        name,
+        "recall",
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_false_positive_rate(predictions, labels, weights=None, metrics_collections=None,
-                                  updates_collections=None, name=None):
+def streaming_false_positive_rate(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming false positive rate fp/(fp+tn) (0 while fp+tn is 0).
 
     Variables ``<scope>/false_positives/count``, ``<scope>/true_negatives/count``
@@ -207,12 +265,22 @@ def streaming_false_positive_rate(predictions, labels, weights=None, metrics_col
     Returns:
       ``(false_positive_rate, update_op)``.
     """
-    return _counts_metric(["fp", "tn"], "fpr", predictions, labels, weights, name,
-                          "false_positive_rate", metrics_collections, updates_collections)
+    return _counts_metric(
+        ["fp", "tn"],
+        "fpr",
+        predictions,
+        labels,
+        weights,
+        name,
+        "false_positive_rate",
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_false_negative_rate(predictions, labels, weights=None, metrics_collections=None,
-                                  updates_collections=None, name=None):
+def streaming_false_negative_rate(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming false negative rate fn/(fn+tp) (0 while fn+tp is 0).
 
     Variables ``<scope>/false_negatives/count``, ``<scope>/true_positives/count``
@@ -227,8 +295,17 @@ def streaming_false_negative_rate(predictions, labels, weights=None, metrics_col
     Returns:
       ``(false_negative_rate, update_op)``.
     """
-    return _counts_metric(["fn", "tp"], "fnr", predictions, labels, weights, name,
-                          "false_negative_rate", metrics_collections, updates_collections)
+    return _counts_metric(
+        ["fn", "tp"],
+        "fnr",
+        predictions,
+        labels,
+        weights,
+        name,
+        "false_negative_rate",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # ------------------------------------------------------------------ mean IoU
@@ -243,8 +320,9 @@ def _mean_iou_update(config, state, x):
     weights = x.get("weights")
     if weights is not None:
         weights = tf.reshape(weights, [-1])
-    cm = tf.math.confusion_matrix(labels, predictions, config["num_classes"], weights=weights,
-                                  dtype=tf.float64)
+    cm = tf.math.confusion_matrix(
+        labels, predictions, config["num_classes"], weights=weights, dtype=tf.float64
+    )
     return add(state, "total_confusion_matrix", cm)
 
 
@@ -263,8 +341,15 @@ def _mean_iou_value(config, state):
 register_metric("mean_iou", MetricSpec(_mean_iou_variables, _mean_iou_update, _mean_iou_value))
 
 
-def streaming_mean_iou(predictions, labels, num_classes, weights=None, metrics_collections=None,
-                       updates_collections=None, name=None):
+def streaming_mean_iou(
+    predictions,
+    labels,
+    num_classes,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming mean intersection-over-union.
 
     Variable ``<scope>/total_confusion_matrix`` (float64 [C, C], rows = labels;
@@ -288,10 +373,15 @@ def streaming_mean_iou(predictions, labels, num_classes, weights=None, metrics_c
     """
     if not isinstance(num_classes, int) or num_classes < 1:
         raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
-    return streaming_metric("mean_iou",
-                            {"predictions": predictions, "labels": labels, "weights": weights},
-                            {"num_classes": num_classes}, name, "mean_iou",
-                            metrics_collections, updates_collections)
+    return streaming_metric(
+        "mean_iou",
+        {"predictions": predictions, "labels": labels, "weights": weights},
+        {"num_classes": num_classes},
+        name,
+        "mean_iou",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # --------------------------------------------------------------- cohen kappa
@@ -303,8 +393,9 @@ def _kappa_variables(config, shapes):
 def _kappa(po, pe_row, pe_col):
     po_sum = tf.reduce_sum(po)
     total = tf.reduce_sum(pe_row)
-    pe_sum = tf.reduce_sum(tf.math.divide_no_nan(tf.cast(pe_row * pe_col, tf.float64),
-                                                 tf.cast(total, tf.float64)))
+    pe_sum = tf.reduce_sum(
+        tf.math.divide_no_nan(tf.cast(pe_row * pe_col, tf.float64), tf.cast(total, tf.float64))
+    )
     po_sum, total = tf.cast(po_sum, tf.float64), tf.cast(total, tf.float64)
     return tf.math.divide_no_nan(po_sum - pe_sum, total - pe_sum)
 
@@ -314,8 +405,9 @@ def _kappa_update(config, state, x):
     if labels.shape.rank == 2:
         labels = tf.squeeze(labels, [-1])
     predictions, labels, weights = prepare(x["predictions_idx"], labels, x.get("weights"))
-    cm = tf.math.confusion_matrix(labels, predictions, config["num_classes"], weights=weights,
-                                  dtype=config["dtype"])
+    cm = tf.math.confusion_matrix(
+        labels, predictions, config["num_classes"], weights=weights, dtype=config["dtype"]
+    )
     po = add(state, "po", tf.linalg.diag_part(cm))
     pe_row = add(state, "pe_row", tf.reduce_sum(cm, 0))
     pe_col = add(state, "pe_col", tf.reduce_sum(cm, 1))
@@ -329,8 +421,15 @@ def _kappa_value(config, state):
 register_metric("cohen_kappa", MetricSpec(_kappa_variables, _kappa_update, _kappa_value))
 
 
-def cohen_kappa(labels, predictions_idx, num_classes, weights=None, metrics_collections=None,
-                updates_collections=None, name=None):
+def cohen_kappa(
+    labels,
+    predictions_idx,
+    num_classes,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming Cohen's kappa (note slim's (labels, predictions) order).
 
     Variables ``<scope>/{po, pe_row, pe_col}`` (default scope ``cohen_kappa``),
@@ -351,14 +450,18 @@ def cohen_kappa(labels, predictions_idx, num_classes, weights=None, metrics_coll
       ValueError: if ``num_classes`` < 2 (slim's message).
     """
     if num_classes < 2:
-        raise ValueError("`num_classes` must be >= 2.Found: {}".format(num_classes))
+        raise ValueError(f"`num_classes` must be >= 2.Found: {num_classes}")
     integer = weights is None or tf.as_dtype(getattr(weights, "dtype", "float32")).is_integer
     config = {"num_classes": int(num_classes), "dtype": "int64" if integer else "float32"}
-    return streaming_metric("cohen_kappa",
-                            {"labels": labels, "predictions_idx": predictions_idx,
-                             "weights": weights},
-                            config, name, "cohen_kappa", metrics_collections,
-                            updates_collections)
+    return streaming_metric(
+        "cohen_kappa",
+        {"labels": labels, "predictions_idx": predictions_idx, "weights": weights},
+        config,
+        name,
+        "cohen_kappa",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # ----------------------------------------------------- non-streaming accuracy
@@ -389,12 +492,12 @@ def accuracy(predictions, labels, weights=None, name=None):
     """
     labels_dtype = tf.as_dtype(labels.dtype)
     if not (labels_dtype.is_integer or labels_dtype in (tf.bool, tf.string)):
-        raise ValueError("Labels should have bool, integer, or string dtype, not %r"
-                         % labels_dtype)
+        raise ValueError(f"Labels should have bool, integer, or string dtype, not {labels_dtype!r}")
     if not labels_dtype.is_compatible_with(tf.as_dtype(predictions.dtype)):
-        raise ValueError("Dtypes of predictions and labels should match. "
-                         "Given: predictions (%r) and labels (%r)"
-                         % (tf.as_dtype(predictions.dtype), labels_dtype))
+        raise ValueError(
+            "Dtypes of predictions and labels should match. "
+            f"Given: predictions ({tf.as_dtype(predictions.dtype)!r}) and labels ({labels_dtype!r})"
+        )
     inputs = [predictions, labels] + ([] if weights is None else [weights])
     with name_scope(name, "accuracy") as ns:
         if is_symbolic(inputs):

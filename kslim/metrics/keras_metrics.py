@@ -66,13 +66,21 @@ class SlimMetric(keras.metrics.Metric):
                 roles[param] = _WEIGHT
         if _Y_PRED not in roles.values():
             raise ValueError(f"fn={fn_name!r} has no predictions/values argument")
-        kind, config, tensors, default = capture_metric(fn, **roles, **fn_kwargs)
+        try:
+            kind, config, tensors, default = capture_metric(fn, **roles, **fn_kwargs)
+        except TypeError as error:  # a required non-y_true/y_pred tensor argument
+            raise ValueError(f"fn={fn_name!r} has no Keras metric form: {error}") from error
         spec = get_spec(kind)
-        extra = [k for k, v in tensors.items() if v is not None and
-                 all(v is not r for r in (_Y_TRUE, _Y_PRED, _WEIGHT))]
+        extra = [
+            k
+            for k, v in tensors.items()
+            if v is not None and all(v is not r for r in (_Y_TRUE, _Y_PRED, _WEIGHT))
+        ]
         if spec.needs_shapes or extra:
-            raise ValueError(f"fn={fn_name!r} has no Keras metric form (its state depends on "
-                             f"the input shape or it needs extra inputs {extra})")
+            raise ValueError(
+                f"fn={fn_name!r} has no Keras metric form (its state depends on "
+                f"the input shape or it needs extra inputs {extra})"
+            )
         super().__init__(name=name or default, dtype=dtype)
         self.fn_name = fn_name
         self.fn_kwargs = fn_kwargs
@@ -102,8 +110,12 @@ class SlimMetric(keras.metrics.Metric):
         return self._spec.value(self.config, self._state)
 
     def get_config(self) -> dict:
-        return {"fn": self.fn_name, "fn_kwargs": self.fn_kwargs, "name": self.name,
-                "dtype": self.dtype}
+        return {
+            "fn": self.fn_name,
+            "fn_kwargs": self.fn_kwargs,
+            "name": self.name,
+            "dtype": self.dtype,
+        }
 
 
 def as_keras_metric(fn, name=None, **kwargs) -> SlimMetric:
@@ -130,31 +142,51 @@ def _named(class_name: str, fn_name: str, doc: str):
     def get_config(self):
         return {"name": self.name, "dtype": self.dtype, **self.fn_kwargs}
 
-    cls = type(class_name, (SlimMetric,), {"__init__": __init__, "get_config": get_config,
-                                            "__doc__": doc, "__module__": __name__})
+    cls = type(
+        class_name,
+        (SlimMetric,),
+        {"__init__": __init__, "get_config": get_config, "__doc__": doc, "__module__": __name__},
+    )
     return keras.saving.register_keras_serializable(package="kslim")(cls)
 
 
-StreamingAccuracy = _named("StreamingAccuracy", "streaming_accuracy",
-                           "Keras form of ``streaming_accuracy``.")
-StreamingMean = _named("StreamingMean", "streaming_mean",
-                       "Keras form of ``streaming_mean`` (mean of ``y_pred``).")
-StreamingPrecision = _named("StreamingPrecision", "streaming_precision",
-                            "Keras form of ``streaming_precision``.")
-StreamingRecall = _named("StreamingRecall", "streaming_recall",
-                         "Keras form of ``streaming_recall``.")
-StreamingAUC = _named("StreamingAUC", "streaming_auc",
-                      "Keras form of ``streaming_auc`` (kwargs num_thresholds, curve).")
-StreamingMeanIOU = _named("StreamingMeanIOU", "streaming_mean_iou",
-                          "Keras form of ``streaming_mean_iou`` (kwarg num_classes).")
-StreamingMeanAbsoluteError = _named("StreamingMeanAbsoluteError",
-                                    "streaming_mean_absolute_error",
-                                    "Keras form of ``streaming_mean_absolute_error``.")
-StreamingMeanSquaredError = _named("StreamingMeanSquaredError", "streaming_mean_squared_error",
-                                   "Keras form of ``streaming_mean_squared_error``.")
-StreamingRootMeanSquaredError = _named("StreamingRootMeanSquaredError",
-                                       "streaming_root_mean_squared_error",
-                                       "Keras form of ``streaming_root_mean_squared_error``.")
+StreamingAccuracy = _named(
+    "StreamingAccuracy", "streaming_accuracy", "Keras form of ``streaming_accuracy``."
+)
+StreamingMean = _named(
+    "StreamingMean", "streaming_mean", "Keras form of ``streaming_mean`` (mean of ``y_pred``)."
+)
+StreamingPrecision = _named(
+    "StreamingPrecision", "streaming_precision", "Keras form of ``streaming_precision``."
+)
+StreamingRecall = _named(
+    "StreamingRecall", "streaming_recall", "Keras form of ``streaming_recall``."
+)
+StreamingAUC = _named(
+    "StreamingAUC",
+    "streaming_auc",
+    "Keras form of ``streaming_auc`` (kwargs num_thresholds, curve).",
+)
+StreamingMeanIOU = _named(
+    "StreamingMeanIOU",
+    "streaming_mean_iou",
+    "Keras form of ``streaming_mean_iou`` (kwarg num_classes).",
+)
+StreamingMeanAbsoluteError = _named(
+    "StreamingMeanAbsoluteError",
+    "streaming_mean_absolute_error",
+    "Keras form of ``streaming_mean_absolute_error``.",
+)
+StreamingMeanSquaredError = _named(
+    "StreamingMeanSquaredError",
+    "streaming_mean_squared_error",
+    "Keras form of ``streaming_mean_squared_error``.",
+)
+StreamingRootMeanSquaredError = _named(
+    "StreamingRootMeanSquaredError",
+    "streaming_root_mean_squared_error",
+    "Keras form of ``streaming_root_mean_squared_error``.",
+)
 
 __all__ = [
     "SlimMetric",

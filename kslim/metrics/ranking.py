@@ -21,22 +21,30 @@ from kslim.metrics.state import (
 
 
 def _at_k_name(name, k=None, class_id=None):
-    name = "%s_at_%d" % (name, k) if k is not None else "%s_at_k" % name
+    name = f"{name}_at_{int(k)}" if k is not None else f"{name}_at_k"
     if class_id is not None:
-        name = "%s_class%d" % (name, class_id)
+        name = f"{name}_class{int(class_id)}"
     return name
 
 
 # ------------------------------------------------------------ recall_at_k
 @register_transform("in_top_k")
 def _in_top_k(config, x):
-    hits = tf.math.in_top_k(tf.cast(x["labels"], tf.int32), tf.cast(x["predictions"], tf.float32),
-                            config["k"])
+    hits = tf.math.in_top_k(
+        tf.cast(x["labels"], tf.int32), tf.cast(x["predictions"], tf.float32), config["k"]
+    )
     return tf.cast(hits, tf.float32), x.get("weights")
 
 
-def streaming_recall_at_k(predictions, labels, k, weights=None, metrics_collections=None,
-                          updates_collections=None, name=None):
+def streaming_recall_at_k(
+    predictions,
+    labels,
+    k,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming mean of ``in_top_k(predictions, labels, k)`` (slim, deprecated).
 
     Variables ``<scope>/{total,count}`` (default scope ``recall_at_<k>``).
@@ -52,10 +60,15 @@ def streaming_recall_at_k(predictions, labels, k, weights=None, metrics_collecti
     Returns:
       ``(recall, update_op)``.
     """
-    return mean_metric("in_top_k", {"predictions": predictions, "labels": labels,
-                                    "weights": weights},
-                       name, _at_k_name("recall", k), metrics_collections, updates_collections,
-                       k=int(k))
+    return mean_metric(
+        "in_top_k",
+        {"predictions": predictions, "labels": labels, "weights": weights},
+        name,
+        _at_k_name("recall", k),
+        metrics_collections,
+        updates_collections,
+        k=int(k),
+    )
 
 
 # ------------------------------------------------------------- sparse sets
@@ -64,9 +77,11 @@ def _maybe_expand_labels(labels, predictions_idx):
     if lr is not None and pr is not None and pr == lr + 1:
         return tf.expand_dims(labels, -1)
     if lr is not None and pr is not None and pr != lr:
-        raise ValueError(f"Unexpected labels shape {labels.shape} for predictions shape "
-                         f"{predictions_idx.shape}. Predictions rank should be the same rank "
-                         "as labels rank or labels rank plus one .")
+        raise ValueError(
+            f"Unexpected labels shape {labels.shape} for predictions shape "
+            f"{predictions_idx.shape}. Predictions rank should be the same rank "
+            "as labels rank or labels rank plus one ."
+        )
     return labels
 
 
@@ -125,11 +140,16 @@ def _topk_update(config, state, x):
     weights = x.get("weights")
     tp_name, other_name = _topk_names(config)
     other_kind = "fn" if config["which"] == "recall" else "fp"
-    tp = add(state, tp_name, tf.reduce_sum(_sparse_counts(labels, idx, config.get("class_id"),
-                                                          weights, "tp")))
-    other = add(state, other_name,
-                tf.reduce_sum(_sparse_counts(labels, idx, config.get("class_id"), weights,
-                                             other_kind)))
+    tp = add(
+        state,
+        tp_name,
+        tf.reduce_sum(_sparse_counts(labels, idx, config.get("class_id"), weights, "tp")),
+    )
+    other = add(
+        state,
+        other_name,
+        tf.reduce_sum(_sparse_counts(labels, idx, config.get("class_id"), weights, other_kind)),
+    )
     return tp / (tp + other)
 
 
@@ -142,20 +162,42 @@ def _topk_value(config, state):
 register_metric("top_k", MetricSpec(_topk_variables, _topk_update, _topk_value))
 
 
-def _topk_metric(which, predictions, labels, k, class_id, weights, name, from_scores,
-                 metrics_collections, updates_collections):
+def _topk_metric(
+    which,
+    predictions,
+    labels,
+    k,
+    class_id,
+    weights,
+    name,
+    from_scores,
+    metrics_collections,
+    updates_collections,
+):
     if k is not None and k < 1:
         raise ValueError(f"Invalid k={k}. `k` should be >= 1.")
     config = {"which": which, "k": k, "class_id": class_id, "from_scores": from_scores}
-    return streaming_metric("top_k", {"predictions": predictions, "labels": labels,
-                                      "weights": weights},
-                            config, name, _at_k_name(which, k, class_id), metrics_collections,
-                            updates_collections)
+    return streaming_metric(
+        "top_k",
+        {"predictions": predictions, "labels": labels, "weights": weights},
+        config,
+        name,
+        _at_k_name(which, k, class_id),
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_sparse_recall_at_k(predictions, labels, k, class_id=None, weights=None,
-                                 metrics_collections=None, updates_collections=None,
-                                 name=None):
+def streaming_sparse_recall_at_k(
+    predictions,
+    labels,
+    k,
+    class_id=None,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming recall@k: of the labels, the share found in the top-k predictions.
 
     Variables ``<scope>/true_positive_at_<k>`` and ``<scope>/false_negative_at_<k>``
@@ -176,13 +218,30 @@ def streaming_sparse_recall_at_k(predictions, labels, k, class_id=None, weights=
     Raises:
       ValueError: for ``k`` < 1.
     """
-    return _topk_metric("recall", predictions, labels, k, class_id, weights, name, True,
-                        metrics_collections, updates_collections)
+    return _topk_metric(
+        "recall",
+        predictions,
+        labels,
+        k,
+        class_id,
+        weights,
+        name,
+        True,
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_sparse_precision_at_k(predictions, labels, k, class_id=None, weights=None,
-                                    metrics_collections=None, updates_collections=None,
-                                    name=None):
+def streaming_sparse_precision_at_k(
+    predictions,
+    labels,
+    k,
+    class_id=None,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming precision@k: of the top-k predictions, the share that are labels.
 
     Variables ``<scope>/true_positive_at_<k>``, ``<scope>/false_positive_at_<k>``
@@ -203,13 +262,29 @@ def streaming_sparse_precision_at_k(predictions, labels, k, class_id=None, weigh
     Raises:
       ValueError: for ``k`` < 1.
     """
-    return _topk_metric("precision", predictions, labels, k, class_id, weights, name, True,
-                        metrics_collections, updates_collections)
+    return _topk_metric(
+        "precision",
+        predictions,
+        labels,
+        k,
+        class_id,
+        weights,
+        name,
+        True,
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_sparse_precision_at_top_k(top_k_predictions, labels, class_id=None, weights=None,
-                                        metrics_collections=None, updates_collections=None,
-                                        name=None):
+def streaming_sparse_precision_at_top_k(
+    top_k_predictions,
+    labels,
+    class_id=None,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """``streaming_sparse_precision_at_k`` given the top-k class ids directly.
 
     Default scope ``precision_at_k`` (``..._class<id>``).
@@ -223,12 +298,29 @@ def streaming_sparse_precision_at_top_k(top_k_predictions, labels, class_id=None
     Returns:
       ``(precision, update_op)``, float64.
     """
-    return _topk_metric("precision", top_k_predictions, labels, None, class_id, weights, name,
-                        False, metrics_collections, updates_collections)
+    return _topk_metric(
+        "precision",
+        top_k_predictions,
+        labels,
+        None,
+        class_id,
+        weights,
+        name,
+        False,
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def sparse_recall_at_top_k(labels, top_k_predictions, class_id=None, weights=None,
-                           metrics_collections=None, updates_collections=None, name=None):
+def sparse_recall_at_top_k(
+    labels,
+    top_k_predictions,
+    class_id=None,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """``streaming_sparse_recall_at_k`` given the top-k class ids ((labels, ...) order).
 
     Default scope ``recall_at_k`` (``..._class<id>``).
@@ -242,8 +334,18 @@ def sparse_recall_at_top_k(labels, top_k_predictions, class_id=None, weights=Non
     Returns:
       ``(recall, update_op)``, float64.
     """
-    return _topk_metric("recall", top_k_predictions, labels, None, class_id, weights, name,
-                        False, metrics_collections, updates_collections)
+    return _topk_metric(
+        "recall",
+        top_k_predictions,
+        labels,
+        None,
+        class_id,
+        weights,
+        name,
+        False,
+        metrics_collections,
+        updates_collections,
+    )
 
 
 # ------------------------------------------------------- average precision
@@ -251,19 +353,23 @@ def _average_precision(labels, predictions_idx):
     """Per-row average precision@k of top-k ids ``predictions_idx`` [batch, k]."""
     k = predictions_idx.shape[-1]
     if k is None:
-        raise ValueError("The last dimension of predictions_idx must be set. "
-                         "Currently, it is None.")
+        raise ValueError(
+            "The last dimension of predictions_idx must be set. Currently, it is None."
+        )
     labels = _maybe_expand_labels(labels, predictions_idx)
     idx_per_k = tf.expand_dims(predictions_idx, -1)
-    labels_per_k = tf.tile(tf.expand_dims(labels, -2),
-                           tf.concat([tf.ones_like(tf.shape(labels)[:-1]), [k, 1]], 0))
-    relevant_per_k = tf.cast(tf.sets.size(tf.sets.intersection(idx_per_k, labels_per_k)),
-                             tf.float64)
+    labels_per_k = tf.tile(
+        tf.expand_dims(labels, -2), tf.concat([tf.ones_like(tf.shape(labels)[:-1]), [k, 1]], 0)
+    )
+    relevant_per_k = tf.cast(
+        tf.sets.size(tf.sets.intersection(idx_per_k, labels_per_k)), tf.float64
+    )
     tp_per_k = tf.cumsum(relevant_per_k, axis=-1)
     retrieved_per_k = tf.cumsum(tf.ones_like(relevant_per_k), axis=-1)
     precision_sum = tf.reduce_sum(tp_per_k / retrieved_per_k * relevant_per_k, axis=-1)
-    num_labels = tf.reduce_sum(tf.where(labels >= 0, tf.ones_like(labels),
-                                        tf.zeros_like(labels)), axis=-1)
+    num_labels = tf.reduce_sum(
+        tf.where(labels >= 0, tf.ones_like(labels), tf.zeros_like(labels)), axis=-1
+    )
     num_relevant = tf.cast(tf.minimum(num_labels, k), tf.float64)
     return precision_sum / num_relevant
 
@@ -296,16 +402,27 @@ def _max_name(config):
     return "max" if config.get("k") is None else "max_1"
 
 
-register_metric("average_precision", MetricSpec(
-    lambda config, shapes: [(_max_name(config), (), "float64"), ("total", (), "float64")],
-    _ap_update,
-    lambda config, state: tf.math.divide_no_nan(read(state, "total"),
-                                                read(state, _max_name(config)))))
+register_metric(
+    "average_precision",
+    MetricSpec(
+        lambda config, shapes: [(_max_name(config), (), "float64"), ("total", (), "float64")],
+        _ap_update,
+        lambda config, state: tf.math.divide_no_nan(
+            read(state, "total"), read(state, _max_name(config))
+        ),
+    ),
+)
 
 
-def streaming_sparse_average_precision_at_k(predictions, labels, k, weights=None,
-                                            metrics_collections=None, updates_collections=None,
-                                            name=None):
+def streaming_sparse_average_precision_at_k(
+    predictions,
+    labels,
+    k,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming mean average precision@k.
 
     Variables ``<scope>/max`` and ``<scope>/total`` (float64; default scope
@@ -327,15 +444,25 @@ def streaming_sparse_average_precision_at_k(predictions, labels, k, weights=None
     """
     if k < 1:
         raise ValueError(f"Invalid k={k}. `k` should be >= 1.")
-    return streaming_metric("average_precision",
-                            {"predictions": predictions, "labels": labels, "weights": weights},
-                            {"k": int(k)}, name, _at_k_name("average_precision", k),
-                            metrics_collections, updates_collections)
+    return streaming_metric(
+        "average_precision",
+        {"predictions": predictions, "labels": labels, "weights": weights},
+        {"k": int(k)},
+        name,
+        _at_k_name("average_precision", k),
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_sparse_average_precision_at_top_k(top_k_predictions, labels, weights=None,
-                                                metrics_collections=None,
-                                                updates_collections=None, name=None):
+def streaming_sparse_average_precision_at_top_k(
+    top_k_predictions,
+    labels,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming mean average precision of given top-k class ids [batch, k].
 
     Default scope ``average_precision_at_top_k``; see
@@ -344,11 +471,15 @@ def streaming_sparse_average_precision_at_top_k(top_k_predictions, labels, weigh
     Returns:
       ``(mean_average_precision, update_op)``, float64.
     """
-    return streaming_metric("average_precision",
-                            {"predictions": top_k_predictions, "labels": labels,
-                             "weights": weights},
-                            {"k": None}, name, "average_precision_at_top_k",
-                            metrics_collections, updates_collections)
+    return streaming_metric(
+        "average_precision",
+        {"predictions": top_k_predictions, "labels": labels, "weights": weights},
+        {"k": None},
+        name,
+        "average_precision_at_top_k",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 __all__ = [

@@ -43,15 +43,19 @@ def _relative_error(config, x):
     predictions, labels, weights = _errors(x)
     normalizer = tf.cast(x["normalizer"], tf.float32)
     predictions, normalizer = remove_squeezable_dimensions(predictions, normalizer)
-    relative = tf.where(tf.equal(normalizer, 0.0), tf.zeros_like(labels),
-                        tf.math.divide_no_nan(tf.abs(labels - predictions), normalizer))
+    relative = tf.where(
+        tf.equal(normalizer, 0.0),
+        tf.zeros_like(labels),
+        tf.math.divide_no_nan(tf.abs(labels - predictions), normalizer),
+    )
     return relative, weights
 
 
 @register_transform("below")
 def _below(config, x):
-    return tf.cast(tf.cast(x["values"], tf.float32) < config["threshold"], tf.float32), \
-        x.get("weights")
+    return tf.cast(tf.cast(x["values"], tf.float32) < config["threshold"], tf.float32), x.get(
+        "weights"
+    )
 
 
 @register_transform("cosine")
@@ -65,8 +69,9 @@ def _tensors(predictions, labels, weights, **extra):
     return {"predictions": predictions, "labels": labels, "weights": weights, **extra}
 
 
-def streaming_mean_absolute_error(predictions, labels, weights=None, metrics_collections=None,
-                                  updates_collections=None, name=None):
+def streaming_mean_absolute_error(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming weighted mean of |predictions − labels|.
 
     Variables ``<scope>/{total,count}`` (default scope ``mean_absolute_error``).
@@ -81,12 +86,19 @@ def streaming_mean_absolute_error(predictions, labels, weights=None, metrics_col
     Returns:
       ``(mean_absolute_error, update_op)``.
     """
-    return mean_metric("absolute_error", _tensors(predictions, labels, weights), name,
-                       "mean_absolute_error", metrics_collections, updates_collections)
+    return mean_metric(
+        "absolute_error",
+        _tensors(predictions, labels, weights),
+        name,
+        "mean_absolute_error",
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_mean_squared_error(predictions, labels, weights=None, metrics_collections=None,
-                                 updates_collections=None, name=None):
+def streaming_mean_squared_error(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming weighted mean of (predictions − labels)².
 
     Variables ``<scope>/{total,count}`` (default scope ``mean_squared_error``).
@@ -101,13 +113,19 @@ def streaming_mean_squared_error(predictions, labels, weights=None, metrics_coll
     Returns:
       ``(mean_squared_error, update_op)``.
     """
-    return mean_metric("squared_error", _tensors(predictions, labels, weights), name,
-                       "mean_squared_error", metrics_collections, updates_collections)
+    return mean_metric(
+        "squared_error",
+        _tensors(predictions, labels, weights),
+        name,
+        "mean_squared_error",
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_root_mean_squared_error(predictions, labels, weights=None,
-                                      metrics_collections=None, updates_collections=None,
-                                      name=None):
+def streaming_root_mean_squared_error(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming sqrt of the weighted mean squared error.
 
     Variables ``<scope>/{total,count}`` (default scope ``root_mean_squared_error``).
@@ -122,14 +140,26 @@ def streaming_root_mean_squared_error(predictions, labels, weights=None,
     Returns:
       ``(rmse, update_op)``.
     """
-    return mean_metric("squared_error", _tensors(predictions, labels, weights), name,
-                       "root_mean_squared_error", metrics_collections, updates_collections,
-                       post="sqrt")
+    return mean_metric(
+        "squared_error",
+        _tensors(predictions, labels, weights),
+        name,
+        "root_mean_squared_error",
+        metrics_collections,
+        updates_collections,
+        post="sqrt",
+    )
 
 
-def streaming_mean_relative_error(predictions, labels, normalizer, weights=None,
-                                  metrics_collections=None, updates_collections=None,
-                                  name=None):
+def streaming_mean_relative_error(
+    predictions,
+    labels,
+    normalizer,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming weighted mean of |predictions − labels| / normalizer (0 where it is 0).
 
     Variables ``<scope>/{total,count}`` (default scope ``mean_relative_error``).
@@ -145,14 +175,25 @@ def streaming_mean_relative_error(predictions, labels, normalizer, weights=None,
     Returns:
       ``(mean_relative_error, update_op)``.
     """
-    return mean_metric("relative_error",
-                       _tensors(predictions, labels, weights, normalizer=normalizer), name,
-                       "mean_relative_error", metrics_collections, updates_collections)
+    return mean_metric(
+        "relative_error",
+        _tensors(predictions, labels, weights, normalizer=normalizer),
+        name,
+        "mean_relative_error",
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_mean_cosine_distance(predictions, labels, dim, weights=None,
-                                   metrics_collections=None, updates_collections=None,
-                                   name=None):
+def streaming_mean_cosine_distance(
+    predictions,
+    labels,
+    dim,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming ``1 − mean(Σ_dim predictions·labels)`` (inputs unit-normalized).
 
     Variables ``<scope>/{total,count}`` (default scope ``mean_cosine_distance``).
@@ -173,13 +214,21 @@ def streaming_mean_cosine_distance(predictions, labels, dim, weights=None,
     """
     if not isinstance(dim, int):
         raise ValueError(f"dim must be an int, got {dim!r}")
-    return mean_metric("cosine", _tensors(predictions, labels, weights), name,
-                       "mean_cosine_distance", metrics_collections, updates_collections,
-                       post="one_minus", dim=dim)
+    return mean_metric(
+        "cosine",
+        _tensors(predictions, labels, weights),
+        name,
+        "mean_cosine_distance",
+        metrics_collections,
+        updates_collections,
+        post="one_minus",
+        dim=dim,
+    )
 
 
-def streaming_percentage_less(values, threshold, weights=None, metrics_collections=None,
-                              updates_collections=None, name=None):
+def streaming_percentage_less(
+    values, threshold, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming weighted fraction of ``values`` below ``threshold``.
 
     Variables ``<scope>/{total,count}`` (default scope
@@ -195,9 +244,15 @@ def streaming_percentage_less(values, threshold, weights=None, metrics_collectio
     Returns:
       ``(percentage, update_op)``.
     """
-    return mean_metric("below", {"values": values, "weights": weights}, name,
-                       "percentage_below_threshold", metrics_collections, updates_collections,
-                       threshold=float(threshold))
+    return mean_metric(
+        "below",
+        {"values": values, "weights": weights},
+        name,
+        "percentage_below_threshold",
+        metrics_collections,
+        updates_collections,
+        threshold=float(threshold),
+    )
 
 
 # ------------------------------------------------------------ covariance
@@ -216,21 +271,23 @@ def _covariance_update(state, prefix, predictions, labels, weights):
     prev_mean_label = read(state, prefix + "mean_label")
     update_count = add(state, prefix + "count", batch_count)
     prev_count = update_count - batch_count
-    batch_mean_prediction = tf.math.divide_no_nan(tf.reduce_sum(weighted_predictions),
-                                                  batch_count)
+    batch_mean_prediction = tf.math.divide_no_nan(tf.reduce_sum(weighted_predictions), batch_count)
     delta_mean_prediction = tf.math.divide_no_nan(
-        (batch_mean_prediction - prev_mean_prediction) * batch_count, update_count)
+        (batch_mean_prediction - prev_mean_prediction) * batch_count, update_count
+    )
     add(state, prefix + "mean_prediction", delta_mean_prediction)
     batch_mean_label = tf.math.divide_no_nan(tf.reduce_sum(weighted_labels), batch_count)
     delta_mean_label = tf.math.divide_no_nan(
-        (batch_mean_label - prev_mean_label) * batch_count, update_count)
+        (batch_mean_label - prev_mean_label) * batch_count, update_count
+    )
     add(state, prefix + "mean_label", delta_mean_label)
     coresiduals = (predictions - batch_mean_prediction) * (labels - batch_mean_label)
     if weights is not None:
         coresiduals = coresiduals * weights
     batch_comoment = tf.reduce_sum(coresiduals)
     delta_comoment = batch_comoment + (prev_mean_prediction - batch_mean_prediction) * (
-        prev_mean_label - batch_mean_label) * (prev_count * batch_count / update_count)
+        prev_mean_label - batch_mean_label
+    ) * (prev_count * batch_count / update_count)
     add(state, prefix + "comoment", delta_comoment)
     return _covariance_value(state, prefix)
 
@@ -250,10 +307,14 @@ def _cov_inputs(x):
     return predictions, labels, weights
 
 
-register_metric("covariance", MetricSpec(
-    lambda config, shapes: [(m, (), "float32") for m in _MOMENTS],
-    lambda config, state, x: _covariance_update(state, "", *_cov_inputs(x)),
-    lambda config, state: _covariance_value(state, "")))
+register_metric(
+    "covariance",
+    MetricSpec(
+        lambda config, shapes: [(m, (), "float32") for m in _MOMENTS],
+        lambda config, state, x: _covariance_update(state, "", *_cov_inputs(x)),
+        lambda config, state: _covariance_value(state, ""),
+    ),
+)
 
 _PEARSON_PARTS = ("covariance/", "variance_predictions/", "variance_labels/")
 
@@ -271,13 +332,19 @@ def _pearson_value(config, state):
     return cov / (tf.sqrt(var_p) * tf.sqrt(var_l))
 
 
-register_metric("pearson_r", MetricSpec(
-    lambda config, shapes: [(p + m, (), "float32") for p in _PEARSON_PARTS for m in _MOMENTS],
-    _pearson_update, _pearson_value))
+register_metric(
+    "pearson_r",
+    MetricSpec(
+        lambda config, shapes: [(p + m, (), "float32") for p in _PEARSON_PARTS for m in _MOMENTS],
+        _pearson_update,
+        _pearson_value,
+    ),
+)
 
 
-def streaming_covariance(predictions, labels, weights=None, metrics_collections=None,
-                         updates_collections=None, name=None):
+def streaming_covariance(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming unbiased (weighted) covariance of ``predictions`` and ``labels``.
 
     Variables ``<scope>/{count, mean_prediction, mean_label, comoment}``
@@ -293,12 +360,20 @@ def streaming_covariance(predictions, labels, weights=None, metrics_collections=
     Returns:
       ``(covariance, update_op)``.
     """
-    return streaming_metric("covariance", _tensors(predictions, labels, weights), {}, name,
-                            "covariance", metrics_collections, updates_collections)
+    return streaming_metric(
+        "covariance",
+        _tensors(predictions, labels, weights),
+        {},
+        name,
+        "covariance",
+        metrics_collections,
+        updates_collections,
+    )
 
 
-def streaming_pearson_correlation(predictions, labels, weights=None, metrics_collections=None,
-                                  updates_collections=None, name=None):
+def streaming_pearson_correlation(
+    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+):
     """Streaming Pearson correlation of ``predictions`` and ``labels``.
 
     Three covariances ``<scope>/{covariance, variance_predictions,
@@ -314,8 +389,15 @@ def streaming_pearson_correlation(predictions, labels, weights=None, metrics_col
     Returns:
       ``(pearson_r, update_op)``.
     """
-    return streaming_metric("pearson_r", _tensors(predictions, labels, weights), {}, name,
-                            "pearson_r", metrics_collections, updates_collections)
+    return streaming_metric(
+        "pearson_r",
+        _tensors(predictions, labels, weights),
+        {},
+        name,
+        "pearson_r",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 __all__ = [

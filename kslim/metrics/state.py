@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -102,11 +103,13 @@ def make_state_variable(path: str, shape, dtype: str):
     parent, _, last = dirname.rpartition("/")
     if dirname:
         with keras.name_scope(last, override_parent=parent):
-            return keras.Variable(initializer="zeros", shape=shape, dtype=dtype,
-                                  trainable=False, name=leaf)
+            return keras.Variable(
+                initializer="zeros", shape=shape, dtype=dtype, trainable=False, name=leaf
+            )
     with keras.name_scope("", override_parent=""):
-        return keras.Variable(initializer="zeros", shape=shape, dtype=dtype,
-                              trainable=False, name=leaf)
+        return keras.Variable(
+            initializer="zeros", shape=shape, dtype=dtype, trainable=False, name=leaf
+        )
 
 
 def variable_name(variable) -> str:
@@ -142,8 +145,9 @@ class StreamingMetric(keras.layers.Layer):
       **kwargs: Keras ``Layer`` arguments.
     """
 
-    def __init__(self, kind: str, scope: str, input_names=(), config=None, constants=None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, kind: str, scope: str, input_names=(), config=None, constants=None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("name", layer_name(scope))
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
@@ -163,7 +167,7 @@ class StreamingMetric(keras.layers.Layer):
         if self.input_names:
             if len(self.input_names) == 1 and not _is_shape_list(input_shape):
                 input_shape = [input_shape]
-            shapes = {n: tuple(s) for n, s in zip(self.input_names, input_shape)}
+            shapes = {n: tuple(s) for n, s in zip(self.input_names, input_shape, strict=False)}
         for name, (value, dtype) in self.constants.items():
             shapes[name] = np.asarray(value, dtype=dtype).shape
         self.create_state(shapes)
@@ -200,21 +204,31 @@ class StreamingMetric(keras.layers.Layer):
             raise ValueError(f"StreamingMetric: mode must be 'update' or 'value', got {mode!r}")
         if not isinstance(inputs, (list, tuple)):
             inputs = [inputs]
-        tensors = {n: tf.convert_to_tensor(t) for n, t in zip(self.input_names, inputs)}
+        tensors = {
+            n: tf.convert_to_tensor(t) for n, t in zip(self.input_names, inputs, strict=False)
+        }
         for name, (value, dtype) in self.constants.items():
             tensors[name] = tf.constant(value, dtype=dtype)
         return self.spec.update(self.config, self.state, tensors)
 
     def get_config(self) -> dict:
         config = super().get_config()
-        config.update(kind=self.kind, scope=self.scope, input_names=self.input_names,
-                      config=self.config, constants=self.constants)
+        config.update(
+            kind=self.kind,
+            scope=self.scope,
+            input_names=self.input_names,
+            config=self.config,
+            constants=self.constants,
+        )
         return config
 
 
 def _is_shape_list(shape) -> bool:
-    return isinstance(shape, (list, tuple)) and bool(shape) and all(
-        isinstance(s, (list, tuple)) or s is None for s in shape)
+    return (
+        isinstance(shape, (list, tuple))
+        and bool(shape)
+        and all(isinstance(s, (list, tuple)) or s is None for s in shape)
+    )
 
 
 def _check_collections(value, name: str) -> None:
@@ -222,8 +236,15 @@ def _check_collections(value, name: str) -> None:
         raise ValueError(f"{name} should be a list or tuple of collection names, got {value!r}")
 
 
-def streaming_metric(kind: str, tensors: dict, config: dict, name, default_name: str,
-                     metrics_collections=None, updates_collections=None):
+def streaming_metric(
+    kind: str,
+    tensors: dict,
+    config: dict,
+    name,
+    default_name: str,
+    metrics_collections=None,
+    updates_collections=None,
+):
     """Creates a ``StreamingMetric`` in a fresh name scope and applies a batch.
 
     Args:
@@ -263,8 +284,7 @@ def streaming_metric(kind: str, tensors: dict, config: dict, name, default_name:
     value = layer(update_op, mode="value")
     graph = get_default_graph()
     for variable in layer.state_variables:
-        graph.add_to_collections([GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES],
-                                 variable)
+        graph.add_to_collections([GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES], variable)
     graph.add_to_collection(METRICS, layer)
     if metrics_collections:
         graph.add_to_collections(list(metrics_collections), value)

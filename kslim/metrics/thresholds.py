@@ -24,8 +24,12 @@ from kslim.metrics.state import (
 )
 
 _EPSILON = 1e-7
-_NAMES = {"tp": "true_positives", "fn": "false_negatives", "tn": "true_negatives",
-          "fp": "false_positives"}
+_NAMES = {
+    "tp": "true_positives",
+    "fn": "false_negatives",
+    "tn": "true_negatives",
+    "fp": "false_positives",
+}
 _ALL = ("tp", "fn", "tn", "fp")
 
 
@@ -44,8 +48,9 @@ def _confusion_deltas(x, thresholds, includes):
     pred_pos = preds > thresh
     weights_row = None
     if weights is not None:
-        weights_row = tf.reshape(broadcast_weights(tf.cast(weights, tf.float32), predictions),
-                                 [1, -1])
+        weights_row = tf.reshape(
+            broadcast_weights(tf.cast(weights, tf.float32), predictions), [1, -1]
+        )
     cases = {
         "tp": lambda: tf.logical_and(label_pos, pred_pos),
         "fn": lambda: tf.logical_and(label_pos, tf.logical_not(pred_pos)),
@@ -160,24 +165,46 @@ def _thresholds_value(config, state):
     return _FORMULAS[config["formula"]](counts, config)
 
 
-register_metric("thresholds", MetricSpec(_thresholds_variables, _thresholds_update,
-                                         _thresholds_value))
+register_metric(
+    "thresholds", MetricSpec(_thresholds_variables, _thresholds_update, _thresholds_value)
+)
 
 
-def _thresholds_metric(formula, predictions, labels, weights, thresholds, name, default_name,
-                       metrics_collections=None, updates_collections=None, includes=_ALL,
-                       bare=False, **extra):
-    config = {"formula": formula, "thresholds": [float(t) for t in thresholds],
-              "includes": [key for key in _ALL if key in includes], "bare": bare, **extra}
-    return streaming_metric("thresholds",
-                            {"predictions": predictions, "labels": labels, "weights": weights},
-                            config, name, default_name, metrics_collections,
-                            updates_collections)
+def _thresholds_metric(
+    formula,
+    predictions,
+    labels,
+    weights,
+    thresholds,
+    name,
+    default_name,
+    metrics_collections=None,
+    updates_collections=None,
+    includes=_ALL,
+    bare=False,
+    **extra,
+):
+    config = {
+        "formula": formula,
+        "thresholds": [float(t) for t in thresholds],
+        "includes": [key for key in _ALL if key in includes],
+        "bare": bare,
+        **extra,
+    }
+    return streaming_metric(
+        "thresholds",
+        {"predictions": predictions, "labels": labels, "weights": weights},
+        config,
+        name,
+        default_name,
+        metrics_collections,
+        updates_collections,
+    )
 
 
 def _check_curve(curve):
     if curve not in ("ROC", "PR"):
-        raise ValueError("curve must be either ROC or PR, %s unknown" % (curve,))
+        raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
 
 
 def _check_num_thresholds(num_thresholds):
@@ -185,8 +212,16 @@ def _check_num_thresholds(num_thresholds):
         raise ValueError(f"num_thresholds must be an int >= 2, got {num_thresholds!r}")
 
 
-def streaming_auc(predictions, labels, weights=None, num_thresholds=200,
-                  metrics_collections=None, updates_collections=None, curve="ROC", name=None):
+def streaming_auc(
+    predictions,
+    labels,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    curve="ROC",
+    name=None,
+):
     """Streaming approximate AUC (trapezoidal rule over ``num_thresholds``).
 
     Variables ``<scope>/{true_positives, false_negatives, true_negatives,
@@ -210,14 +245,30 @@ def streaming_auc(predictions, labels, weights=None, num_thresholds=200,
     """
     _check_curve(curve)
     _check_num_thresholds(num_thresholds)
-    return _thresholds_metric("auc", predictions, labels, weights,
-                              uniform_thresholds(num_thresholds), name, "auc",
-                              metrics_collections, updates_collections, curve=curve)
+    return _thresholds_metric(
+        "auc",
+        predictions,
+        labels,
+        weights,
+        uniform_thresholds(num_thresholds),
+        name,
+        "auc",
+        metrics_collections,
+        updates_collections,
+        curve=curve,
+    )
 
 
-def streaming_curve_points(labels=None, predictions=None, weights=None, num_thresholds=200,
-                           metrics_collections=None, updates_collections=None, curve="ROC",
-                           name=None):
+def streaming_curve_points(
+    labels=None,
+    predictions=None,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    curve="ROC",
+    name=None,
+):
     """Streaming ROC or PR curve points (note slim's (labels, predictions) order).
 
     Default scope ``curve_points``; same thresholds as ``streaming_auc``.
@@ -240,14 +291,30 @@ def streaming_curve_points(labels=None, predictions=None, weights=None, num_thre
     """
     _check_curve(curve)
     _check_num_thresholds(num_thresholds)
-    return _thresholds_metric("curve_points", predictions, labels, weights,
-                              uniform_thresholds(num_thresholds), name, "curve_points",
-                              metrics_collections, updates_collections, curve=curve)
+    return _thresholds_metric(
+        "curve_points",
+        predictions,
+        labels,
+        weights,
+        uniform_thresholds(num_thresholds),
+        name,
+        "curve_points",
+        metrics_collections,
+        updates_collections,
+        curve=curve,
+    )
 
 
-def streaming_specificity_at_sensitivity(predictions, labels, sensitivity, weights=None,
-                                         num_thresholds=200, metrics_collections=None,
-                                         updates_collections=None, name=None):
+def streaming_specificity_at_sensitivity(
+    predictions,
+    labels,
+    sensitivity,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming specificity at the threshold whose sensitivity is nearest ``sensitivity``.
 
     Default scope ``specificity_at_sensitivity``; the last threshold is
@@ -269,18 +336,34 @@ def streaming_specificity_at_sensitivity(predictions, labels, sensitivity, weigh
       ValueError: if ``sensitivity`` is outside [0, 1].
     """
     if sensitivity < 0 or sensitivity > 1:
-        raise ValueError("`sensitivity` must be in the range [0, 1]. Currently, "
-                         f"`sensitivity` is {sensitivity}.")
+        raise ValueError(
+            f"`sensitivity` must be in the range [0, 1]. Currently, `sensitivity` is {sensitivity}."
+        )
     _check_num_thresholds(num_thresholds)
-    return _thresholds_metric("specificity_at_sensitivity", predictions, labels, weights,
-                              uniform_thresholds(num_thresholds, 1.0 - _EPSILON), name,
-                              "specificity_at_sensitivity", metrics_collections,
-                              updates_collections, target=float(sensitivity))
+    return _thresholds_metric(
+        "specificity_at_sensitivity",
+        predictions,
+        labels,
+        weights,
+        uniform_thresholds(num_thresholds, 1.0 - _EPSILON),
+        name,
+        "specificity_at_sensitivity",
+        metrics_collections,
+        updates_collections,
+        target=float(sensitivity),
+    )
 
 
-def streaming_sensitivity_at_specificity(predictions, labels, specificity, weights=None,
-                                         num_thresholds=200, metrics_collections=None,
-                                         updates_collections=None, name=None):
+def streaming_sensitivity_at_specificity(
+    predictions,
+    labels,
+    specificity,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming sensitivity at the threshold whose specificity is nearest ``specificity``.
 
     Default scope ``sensitivity_at_specificity``.
@@ -301,13 +384,23 @@ def streaming_sensitivity_at_specificity(predictions, labels, specificity, weigh
       ValueError: if ``specificity`` is outside [0, 1].
     """
     if specificity < 0 or specificity > 1:
-        raise ValueError("`specificity` must be in the range [0, 1]. Currently, "
-                         f"`specificity` got {specificity}.")
+        raise ValueError(
+            "`specificity` must be in the range [0, 1]. Currently, "
+            f"`specificity` got {specificity}."
+        )
     _check_num_thresholds(num_thresholds)
-    return _thresholds_metric("sensitivity_at_specificity", predictions, labels, weights,
-                              uniform_thresholds(num_thresholds), name,
-                              "sensitivity_at_specificity", metrics_collections,
-                              updates_collections, target=float(specificity))
+    return _thresholds_metric(
+        "sensitivity_at_specificity",
+        predictions,
+        labels,
+        weights,
+        uniform_thresholds(num_thresholds),
+        name,
+        "sensitivity_at_specificity",
+        metrics_collections,
+        updates_collections,
+        target=float(specificity),
+    )
 
 
 def _check_thresholds(thresholds):
@@ -315,9 +408,15 @@ def _check_thresholds(thresholds):
         raise ValueError(f"thresholds must be a non-empty list of floats, got {thresholds!r}")
 
 
-def streaming_precision_at_thresholds(predictions, labels, thresholds, weights=None,
-                                      metrics_collections=None, updates_collections=None,
-                                      name=None):
+def streaming_precision_at_thresholds(
+    predictions,
+    labels,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming precision tp/(tp+fp+1e-7) at each of ``thresholds``.
 
     Variables ``<scope>/{true_positives, false_positives}`` (default scope
@@ -335,14 +434,29 @@ def streaming_precision_at_thresholds(predictions, labels, thresholds, weights=N
       ``(precision [len(thresholds)], update_op)``.
     """
     _check_thresholds(thresholds)
-    return _thresholds_metric("precision", predictions, labels, weights, thresholds, name,
-                              "precision_at_thresholds", metrics_collections,
-                              updates_collections, includes=("tp", "fp"))
+    return _thresholds_metric(
+        "precision",
+        predictions,
+        labels,
+        weights,
+        thresholds,
+        name,
+        "precision_at_thresholds",
+        metrics_collections,
+        updates_collections,
+        includes=("tp", "fp"),
+    )
 
 
-def streaming_recall_at_thresholds(predictions, labels, thresholds, weights=None,
-                                   metrics_collections=None, updates_collections=None,
-                                   name=None):
+def streaming_recall_at_thresholds(
+    predictions,
+    labels,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming recall tp/(tp+fn+1e-7) at each of ``thresholds``.
 
     Variables ``<scope>/{true_positives, false_negatives}`` (default scope
@@ -360,14 +474,29 @@ def streaming_recall_at_thresholds(predictions, labels, thresholds, weights=None
       ``(recall [len(thresholds)], update_op)``.
     """
     _check_thresholds(thresholds)
-    return _thresholds_metric("recall", predictions, labels, weights, thresholds, name,
-                              "recall_at_thresholds", metrics_collections,
-                              updates_collections, includes=("tp", "fn"))
+    return _thresholds_metric(
+        "recall",
+        predictions,
+        labels,
+        weights,
+        thresholds,
+        name,
+        "recall_at_thresholds",
+        metrics_collections,
+        updates_collections,
+        includes=("tp", "fn"),
+    )
 
 
-def streaming_false_positive_rate_at_thresholds(predictions, labels, thresholds, weights=None,
-                                                metrics_collections=None,
-                                                updates_collections=None, name=None):
+def streaming_false_positive_rate_at_thresholds(
+    predictions,
+    labels,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming fp/(fp+tn+1e-7) at each of ``thresholds`` (scope
     ``false_positive_rate_at_thresholds``).
 
@@ -375,14 +504,29 @@ def streaming_false_positive_rate_at_thresholds(predictions, labels, thresholds,
       ``(false_positive_rate [len(thresholds)], update_op)``.
     """
     _check_thresholds(thresholds)
-    return _thresholds_metric("fpr", predictions, labels, weights, thresholds, name,
-                              "false_positive_rate_at_thresholds", metrics_collections,
-                              updates_collections, includes=("fp", "tn"))
+    return _thresholds_metric(
+        "fpr",
+        predictions,
+        labels,
+        weights,
+        thresholds,
+        name,
+        "false_positive_rate_at_thresholds",
+        metrics_collections,
+        updates_collections,
+        includes=("fp", "tn"),
+    )
 
 
-def streaming_false_negative_rate_at_thresholds(predictions, labels, thresholds, weights=None,
-                                                metrics_collections=None,
-                                                updates_collections=None, name=None):
+def streaming_false_negative_rate_at_thresholds(
+    predictions,
+    labels,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming fn/(fn+tp+1e-7) at each of ``thresholds`` (scope
     ``false_negative_rate_at_thresholds``).
 
@@ -390,9 +534,18 @@ def streaming_false_negative_rate_at_thresholds(predictions, labels, thresholds,
       ``(false_negative_rate [len(thresholds)], update_op)``.
     """
     _check_thresholds(thresholds)
-    return _thresholds_metric("fnr", predictions, labels, weights, thresholds, name,
-                              "false_negative_rate_at_thresholds", metrics_collections,
-                              updates_collections, includes=("fn", "tp"))
+    return _thresholds_metric(
+        "fnr",
+        predictions,
+        labels,
+        weights,
+        thresholds,
+        name,
+        "false_negative_rate_at_thresholds",
+        metrics_collections,
+        updates_collections,
+        includes=("fn", "tp"),
+    )
 
 
 def _at_thresholds_fn(key):
@@ -400,12 +553,13 @@ def _at_thresholds_fn(key):
 
     def fn(predictions, labels, thresholds, weights=None):
         _check_thresholds(thresholds)
-        return _thresholds_metric(key, predictions, labels, weights, thresholds, None, default,
-                                  includes=(key,), bare=True)
+        return _thresholds_metric(
+            key, predictions, labels, weights, thresholds, None, default, includes=(key,), bare=True
+        )
 
     fn.__name__ = f"streaming_{default}_at_thresholds"
     fn.__qualname__ = fn.__name__
-    fn.__doc__ = f"""Streaming weighted {default.replace('_', ' ')} at each threshold.
+    fn.__doc__ = f"""Streaming weighted {default.replace("_", " ")} at each threshold.
 
     One variable ``{default}`` (``{default}_1`` ... for later calls) of shape
     [len(thresholds)]; as in slim there are no collections or name arguments.
@@ -428,8 +582,15 @@ streaming_false_positives_at_thresholds = _at_thresholds_fn("fp")
 streaming_true_negatives_at_thresholds = _at_thresholds_fn("tn")
 
 
-def f1_score(labels, predictions, weights=None, num_thresholds=200, metrics_collections=None,
-             updates_collections=None, name=None):
+def f1_score(
+    labels,
+    predictions,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming best F1 over ``num_thresholds`` thresholds ((labels, predictions) order).
 
     Variables ``<scope>/{true_positives, false_positives, false_negatives}``
@@ -447,14 +608,30 @@ def f1_score(labels, predictions, weights=None, num_thresholds=200, metrics_coll
       ``(best_f1, update_op)``.
     """
     _check_num_thresholds(num_thresholds)
-    return _thresholds_metric("f1", predictions, labels, weights,
-                              uniform_thresholds(num_thresholds), name, "f1",
-                              metrics_collections, updates_collections,
-                              includes=("tp", "fp", "fn"))
+    return _thresholds_metric(
+        "f1",
+        predictions,
+        labels,
+        weights,
+        uniform_thresholds(num_thresholds),
+        name,
+        "f1",
+        metrics_collections,
+        updates_collections,
+        includes=("tp", "fp", "fn"),
+    )
 
 
-def precision_at_recall(labels, predictions, target_recall, weights=None, num_thresholds=200,
-                        metrics_collections=None, updates_collections=None, name=None):
+def precision_at_recall(
+    labels,
+    predictions,
+    target_recall,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
     """Streaming precision at the highest threshold whose recall is >= ``target_recall``.
 
     Default scope ``precision_at_recall`` ((labels, predictions) order).
@@ -477,15 +654,31 @@ def precision_at_recall(labels, predictions, target_recall, weights=None, num_th
     if target_recall < 0 or target_recall > 1:
         raise ValueError("`target_recall` must be in the range [0, 1].")
     _check_num_thresholds(num_thresholds)
-    return _thresholds_metric("precision_at_recall", predictions, labels, weights,
-                              uniform_thresholds(num_thresholds), name, "precision_at_recall",
-                              metrics_collections, updates_collections,
-                              target=float(target_recall))
+    return _thresholds_metric(
+        "precision_at_recall",
+        predictions,
+        labels,
+        weights,
+        uniform_thresholds(num_thresholds),
+        name,
+        "precision_at_recall",
+        metrics_collections,
+        updates_collections,
+        target=float(target_recall),
+    )
 
 
-def recall_at_precision(labels, predictions, precision, weights=None, num_thresholds=200,
-                        metrics_collections=None, updates_collections=None, name=None,
-                        strict_mode=False):
+def recall_at_precision(
+    labels,
+    predictions,
+    precision,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+    strict_mode=False,
+):
     """Streaming recall at the threshold whose precision is nearest ``precision``.
 
     Default scope ``recall_at_precision`` ((labels, predictions) order). With
@@ -511,10 +704,19 @@ def recall_at_precision(labels, predictions, precision, weights=None, num_thresh
     if not 0 <= precision <= 1:
         raise ValueError("`precision` must be in the range [0, 1].")
     _check_num_thresholds(num_thresholds)
-    return _thresholds_metric("recall_at_precision", predictions, labels, weights,
-                              uniform_thresholds(num_thresholds), name, "recall_at_precision",
-                              metrics_collections, updates_collections,
-                              target=float(precision), strict_mode=bool(strict_mode))
+    return _thresholds_metric(
+        "recall_at_precision",
+        predictions,
+        labels,
+        weights,
+        uniform_thresholds(num_thresholds),
+        name,
+        "recall_at_precision",
+        metrics_collections,
+        updates_collections,
+        target=float(precision),
+        strict_mode=bool(strict_mode),
+    )
 
 
 # ---------------------------------------------------------------- dynamic AUC
@@ -543,34 +745,38 @@ def compute_dynamic_auc(labels, predictions, curve="ROC", weights=None):
         _, _, counts = tf.unique_with_counts(ordered)
         splits = tf.cast(tf.pad(tf.cumsum(counts), [[1, 0]]), tf.int32)
         zero_w = tf.zeros_like(ordered_weights)
-        tps = tf.gather(tf.pad(tf.cumsum(tf.where(ordered_labels > 0, ordered_weights, zero_w)),
-                               [[1, 0]]), splits)
+        tps = tf.gather(
+            tf.pad(tf.cumsum(tf.where(ordered_labels > 0, ordered_weights, zero_w)), [[1, 0]]),
+            splits,
+        )
         if curve == "ROC":
-            fps = tf.gather(tf.pad(tf.cumsum(tf.where(ordered_labels < 1, ordered_weights,
-                                                      zero_w)), [[1, 0]]), splits)
+            fps = tf.gather(
+                tf.pad(tf.cumsum(tf.where(ordered_labels < 1, ordered_weights, zero_w)), [[1, 0]]),
+                splits,
+            )
             x = fps / (total_weight - total_positive)
             y = tps / total_positive
         else:
             x = tps / total_positive
             positives = tf.gather(tf.pad(tf.cumsum(ordered_weights), [[1, 0]]), splits)
-            y = tf.where(splits > 0, tf.math.divide_no_nan(tps, positives),
-                         tf.ones_like(tps))
+            y = tf.where(splits > 0, tf.math.divide_no_nan(tps, positives), tf.ones_like(tps))
         heights = (y[1:] + y[:-1]) / 2.0
         widths = tf.abs(x[1:] - x[:-1])
         return tf.reduce_sum(heights * widths)
 
-    degenerate = tf.logical_or(tf.equal(total_positive, 0),
-                               tf.equal(total_positive, total_weight))
+    degenerate = tf.logical_or(tf.equal(total_positive, 0), tf.equal(total_positive, total_weight))
     return tf.cond(degenerate, lambda: tf.constant(0.0, tf.float64), compute)
 
 
 def _dynamic_update(config, state, x):
     labels = tf.reshape(tf.cast(x["labels"], tf.int64), [-1])
     predictions = tf.reshape(tf.cast(x["predictions"], tf.float64), [-1])
-    tf.debugging.assert_greater_equal(labels, tf.zeros_like(labels),
-                                      message="labels must be 0 or 1, at least one is <0")
-    tf.debugging.assert_less_equal(labels, tf.ones_like(labels),
-                                   message="labels must be 0 or 1, at least one is >1")
+    tf.debugging.assert_greater_equal(
+        labels, tf.zeros_like(labels), message="labels must be 0 or 1, at least one is <0"
+    )
+    tf.debugging.assert_less_equal(
+        labels, tf.ones_like(labels), message="labels must be 0 or 1, at least one is >1"
+    )
     concat_update(state, predictions, 0, None, "concat_preds/")
     concat_update(state, labels, 0, None, "concat_labels/")
     if config["weighted"]:
@@ -581,16 +787,26 @@ def _dynamic_update(config, state, x):
 
 def _dynamic_value(config, state):
     weights = concat_value(state, 0, 1, "concat_weights/") if config["weighted"] else None
-    return compute_dynamic_auc(concat_value(state, 0, 1, "concat_labels/"),
-                               concat_value(state, 0, 1, "concat_preds/"),
-                               config["curve"], weights)
+    return compute_dynamic_auc(
+        concat_value(state, 0, 1, "concat_labels/"),
+        concat_value(state, 0, 1, "concat_preds/"),
+        config["curve"],
+        weights,
+    )
 
 
 register_metric("dynamic_auc", MetricSpec(_dynamic_variables, _dynamic_update, _dynamic_value))
 
 
-def streaming_dynamic_auc(labels, predictions, curve="ROC", metrics_collections=(),
-                          updates_collections=(), name=None, weights=None):
+def streaming_dynamic_auc(
+    labels,
+    predictions,
+    curve="ROC",
+    metrics_collections=(),
+    updates_collections=(),
+    name=None,
+    weights=None,
+):
     """Exact streaming AUC over all data seen ((labels, predictions) order).
 
     Keeps every label, prediction (and weight) in growable buffers
@@ -613,11 +829,16 @@ def streaming_dynamic_auc(labels, predictions, curve="ROC", metrics_collections=
       ValueError: for an unknown ``curve`` (slim's message).
     """
     if curve not in ("PR", "ROC"):
-        raise ValueError("curve must be either ROC or PR, %s unknown" % curve)
-    return streaming_metric("dynamic_auc",
-                            {"labels": labels, "predictions": predictions, "weights": weights},
-                            {"curve": curve, "weighted": weights is not None}, name,
-                            "dynamic_auc", metrics_collections, updates_collections)
+        raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
+    return streaming_metric(
+        "dynamic_auc",
+        {"labels": labels, "predictions": predictions, "weights": weights},
+        {"curve": curve, "weighted": weights is not None},
+        name,
+        "dynamic_auc",
+        metrics_collections,
+        updates_collections,
+    )
 
 
 __all__ = [

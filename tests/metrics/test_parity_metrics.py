@@ -39,8 +39,8 @@ def _data():
         "w": weights,
         "nz": normalizer,
         "u1": unit / np.linalg.norm(unit, axis=-1, keepdims=True),
-        "u2": np.roll(unit, 1, axis=1) / np.linalg.norm(np.roll(unit, 1, axis=1), axis=-1,
-                                                       keepdims=True),
+        "u2": np.roll(unit, 1, axis=1)
+        / np.linalg.norm(np.roll(unit, 1, axis=1), axis=-1, keepdims=True),
         "scores": scores,
         "cls": rng.integers(0, C, (NB, N)).astype("int64"),
         "cls_pred": rng.integers(0, C, (NB, N)).astype("int64"),
@@ -84,46 +84,103 @@ CASES = [
     ("f1", "f1_score", PLW, {}),
     ("precision_at_recall", "precision_at_recall", PLW, {"target_recall": 0.7}),
     ("recall_at_precision", "recall_at_precision", PLW, {"precision": 0.6}),
-    ("recall_at_precision_strict", "recall_at_precision", PLW,
-     {"precision": 0.6, "strict_mode": True}),
-    ("recall_at_k", "streaming_recall_at_k", {"predictions": "scores", "labels": "cls"},
-     {"k": 2}),
-    ("sparse_recall_at_k", "streaming_sparse_recall_at_k",
-     {"predictions": "scores", "labels": "lab1", "weights": "w"}, {"k": 2}),
-    ("sparse_recall_at_k_class", "streaming_sparse_recall_at_k",
-     {"predictions": "scores", "labels": "lab1"}, {"k": 3, "class_id": 1}),
-    ("sparse_precision_at_k", "streaming_sparse_precision_at_k",
-     {"predictions": "scores", "labels": "lab1", "weights": "w"}, {"k": 2}),
-    ("sparse_ap_at_k", "streaming_sparse_average_precision_at_k",
-     {"predictions": "scores", "labels": "lab1", "weights": "w"}, {"k": 3}),
-    ("sparse_precision_at_top_k", "streaming_sparse_precision_at_top_k",
-     {"top_k_predictions": "topk", "labels": "lab1"}, {}),
-    ("sparse_recall_at_top_k", "sparse_recall_at_top_k",
-     {"top_k_predictions": "topk", "labels": "lab1"}, {}),
-    ("sparse_ap_at_top_k", "streaming_sparse_average_precision_at_top_k",
-     {"top_k_predictions": "topk", "labels": "lab1"}, {}),
-    ("mean_iou", "streaming_mean_iou",
-     {"predictions": "cls_pred", "labels": "cls", "weights": "w"}, {"num_classes": C}),
-    ("mae", "streaming_mean_absolute_error", {"predictions": "p", "labels": "q", "weights": "w"},
-     {}),
-    ("mse", "streaming_mean_squared_error", {"predictions": "p", "labels": "q", "weights": "w"},
-     {}),
+    (
+        "recall_at_precision_strict",
+        "recall_at_precision",
+        PLW,
+        {"precision": 0.6, "strict_mode": True},
+    ),
+    ("recall_at_k", "streaming_recall_at_k", {"predictions": "scores", "labels": "cls"}, {"k": 2}),
+    (
+        "sparse_recall_at_k",
+        "streaming_sparse_recall_at_k",
+        {"predictions": "scores", "labels": "lab1", "weights": "w"},
+        {"k": 2},
+    ),
+    (
+        "sparse_recall_at_k_class",
+        "streaming_sparse_recall_at_k",
+        {"predictions": "scores", "labels": "lab1"},
+        {"k": 3, "class_id": 1},
+    ),
+    (
+        "sparse_precision_at_k",
+        "streaming_sparse_precision_at_k",
+        {"predictions": "scores", "labels": "lab1", "weights": "w"},
+        {"k": 2},
+    ),
+    (
+        "sparse_ap_at_k",
+        "streaming_sparse_average_precision_at_k",
+        {"predictions": "scores", "labels": "lab1", "weights": "w"},
+        {"k": 3},
+    ),
+    (
+        "sparse_precision_at_top_k",
+        "streaming_sparse_precision_at_top_k",
+        {"top_k_predictions": "topk", "labels": "lab1"},
+        {},
+    ),
+    (
+        "sparse_recall_at_top_k",
+        "sparse_recall_at_top_k",
+        {"top_k_predictions": "topk", "labels": "lab1"},
+        {},
+    ),
+    (
+        "sparse_ap_at_top_k",
+        "streaming_sparse_average_precision_at_top_k",
+        {"top_k_predictions": "topk", "labels": "lab1"},
+        {},
+    ),
+    (
+        "mean_iou",
+        "streaming_mean_iou",
+        {"predictions": "cls_pred", "labels": "cls", "weights": "w"},
+        {"num_classes": C},
+    ),
+    (
+        "mae",
+        "streaming_mean_absolute_error",
+        {"predictions": "p", "labels": "q", "weights": "w"},
+        {},
+    ),
+    (
+        "mse",
+        "streaming_mean_squared_error",
+        {"predictions": "p", "labels": "q", "weights": "w"},
+        {},
+    ),
     ("rmse", "streaming_root_mean_squared_error", {"predictions": "p", "labels": "q"}, {}),
-    ("relative", "streaming_mean_relative_error",
-     {"predictions": "p", "labels": "q", "normalizer": "nz", "weights": "w"}, {}),
-    ("cosine", "streaming_mean_cosine_distance", {"predictions": "u1", "labels": "u2"},
-     {"dim": 1}),
-    ("percentage_less", "streaming_percentage_less", {"values": "p", "weights": "w"},
-     {"threshold": 0.4}),
-    ("covariance", "streaming_covariance", {"predictions": "p", "labels": "q", "weights": "w"},
-     {}),
+    (
+        "relative",
+        "streaming_mean_relative_error",
+        {"predictions": "p", "labels": "q", "normalizer": "nz", "weights": "w"},
+        {},
+    ),
+    ("cosine", "streaming_mean_cosine_distance", {"predictions": "u1", "labels": "u2"}, {"dim": 1}),
+    (
+        "percentage_less",
+        "streaming_percentage_less",
+        {"values": "p", "weights": "w"},
+        {"threshold": 0.4},
+    ),
+    ("covariance", "streaming_covariance", {"predictions": "p", "labels": "q", "weights": "w"}, {}),
     ("pearson", "streaming_pearson_correlation", {"predictions": "p", "labels": "q"}, {}),
     ("concat", "streaming_concat", {"values": "p"}, {}),
     ("count", "count", {"values": "p", "weights": "w"}, {}),
-    ("cohen_kappa", "cohen_kappa", {"labels": "cls", "predictions_idx": "cls_pred"},
-     {"num_classes": C}),
-    ("cohen_kappa_weighted", "cohen_kappa",
-     {"labels": "cls", "predictions_idx": "cls_pred", "weights": "w"}, {"num_classes": C}),
+    (
+        "cohen_kappa",
+        "cohen_kappa",
+        {"labels": "cls", "predictions_idx": "cls_pred"},
+        {"num_classes": C},
+    ),
+    (
+        "cohen_kappa_weighted",
+        "cohen_kappa",
+        {"labels": "cls", "predictions_idx": "cls_pred", "weights": "w"},
+        {"num_classes": C},
+    ),
 ]
 
 
@@ -136,9 +193,19 @@ def peer(tmp_path_factory):
     cases = [{"id": i, "fn": fn, "tensors": t, "literals": lit} for i, fn, t, lit in CASES]
     (tmp / "cases.json").write_text(json.dumps(cases))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run([sys.executable, PEER, str(tmp / "cases.json"), str(tmp / "data.npz"),
-                           str(tmp / "out.json")], capture_output=True, text=True, env=env,
-                          timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            PEER,
+            str(tmp / "cases.json"),
+            str(tmp / "data.npz"),
+            str(tmp / "out.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return data, json.loads((tmp / "out.json").read_text())
 
@@ -150,14 +217,22 @@ def ours(peer):
     results = {}
     with slim.Graph().as_default():
         for case_id, fn_name, tensors, literals in CASES:
-            inputs = {arg: keras.Input(shape=data[key].shape[2:], batch_size=N,
-                                       dtype=str(data[key].dtype), name=f"{case_id}_{arg}")
-                      for arg, key in tensors.items()}
+            inputs = {
+                arg: keras.Input(
+                    shape=data[key].shape[2:],
+                    batch_size=N,
+                    dtype=str(data[key].dtype),
+                    name=f"{case_id}_{arg}",
+                )
+                for arg, key in tensors.items()
+            }
             before = {id(v) for v in slim.get_collection(slim.GraphKeys.LOCAL_VARIABLES)}
             value, update = getattr(metrics, fn_name)(**inputs, **literals)
-            names = [metrics.variable_name(v)
-                     for v in slim.get_collection(slim.GraphKeys.LOCAL_VARIABLES)
-                     if id(v) not in before]
+            names = [
+                metrics.variable_name(v)
+                for v in slim.get_collection(slim.GraphKeys.LOCAL_VARIABLES)
+                if id(v) not in before
+            ]
             model = keras.Model(inputs, {"update": update, "value": value})
             for b in range(NB):
                 out = model({arg: data[key][b] for arg, key in tensors.items()})
