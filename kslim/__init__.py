@@ -11,6 +11,7 @@ _backend.check_backend()
 # ruff: noqa: E402, I001
 from kslim import initializers, losses, regularizers, utils
 from kslim import layers
+from kslim import metrics
 from kslim.layers.composition import repeat, stack
 from kslim.layers.convolution import (
     conv1d,
@@ -167,6 +168,7 @@ __all__ = [
     "losses",
     "max_pool2d",
     "max_pool3d",
+    "metrics",
     "maxout",
     "name_scope",
     "one_hot_encoding",
