@@ -233,9 +233,9 @@ def ours(peer):
                 for v in slim.get_collection(slim.GraphKeys.LOCAL_VARIABLES)
                 if id(v) not in before
             ]
-            model = keras.Model(inputs, {"update": update, "value": value})
+            model = keras.Model(list(inputs.values()), {"update": update, "value": value})
             for b in range(NB):
-                out = model({arg: data[key][b] for arg, key in tensors.items()})
+                out = model([data[key][b] for key in tensors.values()])
             results[case_id] = {"value": np.asarray(out["value"]), "vars": names}
     return results
 
