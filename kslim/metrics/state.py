@@ -20,6 +20,9 @@ batch's ``values`` are the final values. On concrete tensors (eager, or inside
 value and ``value`` a tensor snapshot of the state right after the update. To
 read the state again later call ``get_metric(...)`` / the layer's
 ``result()``; to start over call ``reset_state()`` or ``reset_metrics()``.
+Inside a ``tf.function`` each trace of a metric function would create new
+variables, which ``tf.function`` refuses: create the metric outside it (or
+use the Keras metric forms) and call ``layer(inputs, mode="update")`` inside.
 
 What a metric computes is a ``MetricSpec`` registered by kind name, so layers
 stay serializable (``kind`` + JSON-able ``config``). The same specs back the
