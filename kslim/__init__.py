@@ -9,9 +9,20 @@ from kslim import _backend
 _backend.check_backend()
 
 # ruff: noqa: E402, I001
-from kslim import initializers, losses, regularizers, utils
+from kslim import data, initializers, learning, losses, regularizers, summaries, utils
+from kslim.learning import callbacks
+from kslim import checkpoints
 from kslim import layers
 from kslim import metrics
+from kslim.data import (
+    data_decoder,
+    data_provider,
+    dataset,
+    dataset_data_provider,
+    parallel_reader,
+    prefetch_queue,
+    tfexample_decoder,
+)
 from kslim.layers.composition import repeat, stack
 from kslim.layers.convolution import (
     conv1d,
@@ -133,6 +144,8 @@ __all__ = [
     "avg_pool3d",
     "batch_norm",
     "bias_add",
+    "callbacks",
+    "checkpoints",
     "conv1d",
     "conv2d",
     "conv2d_in_plane",
@@ -147,6 +160,11 @@ __all__ = [
     "convolution3d",
     "convolution3d_transpose",
     "current_arg_scope",
+    "data",
+    "data_decoder",
+    "data_provider",
+    "dataset",
+    "dataset_data_provider",
     "dropout",
     "elu",
     "flatten",
@@ -164,6 +182,7 @@ __all__ = [
     "l2_regularizer",
     "layer_norm",
     "layers",
+    "learning",
     "linear",
     "losses",
     "max_pool2d",
@@ -172,7 +191,9 @@ __all__ = [
     "maxout",
     "name_scope",
     "one_hot_encoding",
+    "parallel_reader",
     "pool",
+    "prefetch_queue",
     "regularizers",
     "relu",
     "relu6",
@@ -186,7 +207,9 @@ __all__ = [
     "spatial_softmax",
     "stack",
     "sum_regularizer",
+    "tfexample_decoder",
     "unit_norm",
+    "summaries",
     "utils",
     "variable_scope",
     "variance_scaling_initializer",

@@ -60,11 +60,6 @@ def test_variance_scaling_uniform_limit():
     assert np.abs(values).max() > 0.95 * limit
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kslim.layers.initializers.VarianceScaling passes seed= to stateful tf.random ops, "
-    "so two initializers with the same seed draw different values (slim/Keras: identical)",
-)
 def test_variance_scaling_is_deterministic_with_a_seed():
     a = sample(slim.variance_scaling_initializer(seed=7), (4, 4))
     b = sample(slim.variance_scaling_initializer(seed=7), (4, 4))

@@ -80,6 +80,11 @@ class SlimLayer(keras.layers.Layer):
         Returns:
           The ``keras.Variable``.
         """
+        if isinstance(initializer, keras.initializers.Initializer) and (
+                getattr(initializer, "_init_seed", 0) is None):
+            # An unseeded Keras initializer fixes its seed when created; slim draws
+            # fresh values for every variable, so each variable gets its own copy.
+            initializer = initializer.__class__.from_config(initializer.get_config())
         parent, _, leaf = self.scope.rpartition("/")
         with keras.name_scope(leaf, override_parent=parent):
             variable = keras.Variable(
@@ -301,7 +306,11 @@ def _activation_op(x, activation):
 
 def wrap_regularizer(regularizer):
     """Makes a slim regularizer safe for Keras (None penalties become 0)."""
-    if regularizer is None or isinstance(regularizer, keras.regularizers.Regularizer):
+    from kslim.layers.regularizers import is_disabled
+
+    if regularizer is None or is_disabled(regularizer):
+        return None
+    if isinstance(regularizer, keras.regularizers.Regularizer):
         return regularizer
     if not callable(regularizer):
         raise TypeError(f"regularizer must be callable or None, got {regularizer!r}")

@@ -59,9 +59,13 @@ class VarianceScaling(keras.initializers.Initializer):
         ]
         if self.uniform:
             limit = math.sqrt(3.0 * self.factor / n)
-            return tf.random.uniform(shape, -limit, limit, dtype, seed=self.seed)
+            if self.seed is not None:
+                return tf.random.stateless_uniform(shape, [self.seed, 0], -limit, limit, dtype)
+            return tf.random.uniform(shape, -limit, limit, dtype)
         stddev = math.sqrt(1.3 * self.factor / n)
-        return tf.random.truncated_normal(shape, 0.0, stddev, dtype, seed=self.seed)
+        if self.seed is not None:
+            return tf.random.stateless_truncated_normal(shape, [self.seed, 0], 0.0, stddev, dtype)
+        return tf.random.truncated_normal(shape, 0.0, stddev, dtype)
 
     def get_config(self) -> dict:
         return {"factor": self.factor, "mode": self.mode, "uniform": self.uniform,

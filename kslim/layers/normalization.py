@@ -91,7 +91,8 @@ class BatchNorm(SlimLayer):
         init = self.param_initializers
         reg = self.param_regularizers
         self.beta = self.gamma = None
-        if self.center:
+
+        def make_beta():
             self.beta = self.slim_weight(
                 "beta",
                 shape,
@@ -99,7 +100,8 @@ class BatchNorm(SlimLayer):
                 wrap_regularizer(reg.get("beta")),
                 self.trainable,
             )
-        if self.scale:
+
+        def make_gamma():
             self.gamma = self.slim_weight(
                 "gamma",
                 shape,
@@ -107,6 +109,15 @@ class BatchNorm(SlimLayer):
                 wrap_regularizer(reg.get("gamma")),
                 self.trainable,
             )
+
+        # slim's rank-4 default path (the core layer) creates gamma first, the
+        # fused rank-2 path beta first; the order shows in variable lists.
+        makers = [(self.center, make_beta), (self.scale, make_gamma)]
+        if len(input_shape) == 4:
+            makers.reverse()
+        for wanted, make in makers:
+            if wanted:
+                make()
         self.moving_mean = self.slim_weight(
             "moving_mean", shape, init.get("moving_mean", "zeros"), trainable=False
         )

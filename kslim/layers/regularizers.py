@@ -88,6 +88,11 @@ def _disabled(_weights):
     return None
 
 
+def is_disabled(regularizer) -> bool:
+    """True for the regularizer a scale of 0 returns (it adds no loss)."""
+    return regularizer is _disabled
+
+
 def l1_regularizer(scale: float, scope: str | None = None):
     """Returns ``L1(scale)``: ``scale * sum(|w|)``.
 

@@ -229,9 +229,6 @@ CASES = [
         "net = slim.batch_norm(x, scale=True)",
         train=True,
         ordered_variables=True,
-        xfail="kslim creates BatchNorm/beta before BatchNorm/gamma; tf_slim's default "
-        "rank-4 path (core BatchNormalization) creates gamma first, so "
-        "get_model_variables()/get_variables() list them in another order",
     ),
     _case(
         "batch_norm_rank2_train",
@@ -518,13 +515,6 @@ def test_layer_matches_tf_slim(case, peer_results):
     check_case(case, peer_results)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kslim's shared default weights_initializer (xavier_initializer() -> "
-    "keras GlorotUniform(seed=None), created once at import) returns the same values on "
-    "every call: Conv/weights == Conv_1/weights for equal shapes (tf_slim draws fresh "
-    "values per variable)",
-)
 def test_default_initializer_differs_between_layers_of_same_shape():
     """slim's Xavier default draws fresh values per variable (tf_slim: Conv != Conv_1)."""
     import keras

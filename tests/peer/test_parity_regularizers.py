@@ -90,9 +90,6 @@ CASES = [
         "r = len(slim.losses.get_regularization_losses())",
         inputs={"x": X4},
         outputs=("net", "r"),
-        xfail="kslim adds a (zero) regularization loss for a layer whose regularizer is "
-        "disabled (l2_regularizer(0.0) returns None); tf_slim adds none: "
-        "len(get_regularization_losses()) is 1 in kslim, 0 in tf_slim",
     ),
     Case(
         "batch_norm_param_regularizers",
@@ -112,9 +109,7 @@ CASES = [
         "r = slim.losses.get_regularization_losses()",
         inputs={"x": X4},
         outputs=("net", "r"),
-        xfail="kslim lists batch_norm's beta penalty before gamma's; tf_slim's rank-4 "
-        "path creates (and regularizes) gamma first: get_regularization_losses() order "
-        "differs (values and sum agree)",
+        train=True,
     ),
     Case(
         "separable_conv2d_regularizes_both_weights",

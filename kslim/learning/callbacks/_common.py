@@ -1,0 +1,64 @@
+"""Helpers shared by kslim's callbacks: global step, step losses, checkpoint keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def global_step(model) -> int:
+    """The model's global step (its optimizer's ``iterations``)."""
+    return int(model.optimizer.iterations.numpy())
+
+
+def step_losses(logs: dict | None) -> np.ndarray | None:
+    """Per-step total losses of the last chunk (kslim TrainOp) or the last loss."""
+    if not logs:
+        return None
+    if "step_losses" in logs:
+        return np.asarray(logs["step_losses"], dtype=np.float64).reshape(-1)
+    if "loss" in logs:
+        return np.asarray([float(logs["loss"])])
+    return None
+
+
+def checkpoint_variables(model) -> dict[str, Any]:
+    """Checkpoint key -> variable: slim names for model weights, ``global_step`` for
+    the optimizer's iterations, ``optimizer/<path>`` (or TF1 slot names) for the
+    optimizer state."""
+    variables: dict[str, Any] = {}
+    for v in model.weights:
+        variables.setdefault(v.path, v)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        variables["global_step"] = optimizer.iterations
+        named = getattr(optimizer, "slot_variables_by_tf1_name", None)
+        if callable(named):
+            variables.update(named(model.trainable_weights))
+        else:
+            for v in optimizer.variables:
+                if v is optimizer.iterations:
+                    continue
+                variables.setdefault("optimizer/" + v.path, v)
+    return variables
+
+
+def build_optimizer(model) -> None:
+    """Creates the optimizer's slots now so a checkpoint can restore them."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None and not optimizer.built:
+        variables = getattr(model, "variables_to_train", None) or model.trainable_weights
+        optimizer.build(variables)
+
+
+class StatefulCallback:
+    """Mixin: a callback whose state is saved with the checkpoint (``kslim/<key>``)."""
+
+    state_key = ""
+
+    def get_state(self) -> dict[str, float]:
+        return {}
+
+    def set_state(self, state: dict[str, float]) -> None:
+        del state

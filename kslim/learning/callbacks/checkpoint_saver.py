@@ -1,0 +1,131 @@
+"""CheckpointSaver: slim's time-based checkpoints (at start, every N secs, at end)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import keras
+import numpy as np
+
+from kslim.checkpoints import CheckpointManager, restore_variables
+from kslim.learning.callbacks._common import build_optimizer, checkpoint_variables, global_step
+
+_log = logging.getLogger("kslim")
+
+
+class CheckpointSaver(keras.callbacks.Callback):
+    """Writes ``logdir/model.ckpt-<global step>`` with slim variable names.
+
+    At the start of training it restores the latest checkpoint of ``logdir``
+    (weights, optimizer state, global step and the state of the sibling
+    callbacks given in ``stateful_callbacks``) if there is one, then saves
+    ``model.ckpt-<start step>``; afterwards every ``save_interval_secs`` (checked
+    between chunks) and at the end. The last ``max_to_keep`` are kept.
+
+    Args:
+      logdir: the directory (created if missing; must be writable).
+      save_interval_secs: seconds between saves, default 600; 0/None saves
+        only at start and end.
+      max_to_keep: recent checkpoints kept, default 5.
+      keep_checkpoint_every_n_hours: also keep one per this many hours.
+      restore: resume from the latest checkpoint of ``logdir``, default True.
+      stateful_callbacks: callbacks with ``state_key``/``get_state``/
+        ``set_state`` whose state travels in the checkpoint.
+      is_chief: only the chief writes.
+
+    Raises:
+      ValueError: for a negative interval.
+      PermissionError: if ``logdir`` is not writable (at construction).
+    """
+
+    def __init__(self, logdir: str, save_interval_secs: float | None = 600,
+                 max_to_keep: int | None = 5, keep_checkpoint_every_n_hours: float = 10000.0,
+                 restore: bool = True, stateful_callbacks=(), is_chief: bool = True) -> None:
+        super().__init__()
+        if save_interval_secs is not None and save_interval_secs < 0:
+            raise ValueError(f"save_interval_secs must be >= 0, got {save_interval_secs!r}")
+        check_writable(logdir, "logdir")
+        self.logdir = logdir
+        self.save_interval_secs = save_interval_secs or 0
+        self.restore = restore
+        self.is_chief = is_chief
+        self.stateful_callbacks = list(stateful_callbacks)
+        self.manager = CheckpointManager(logdir, max_to_keep, keep_checkpoint_every_n_hours)
+        self._last_save = None
+        self.restored_from = None
+
+    def seconds_until_event(self, now: float) -> float | None:
+        if not self.save_interval_secs or self._last_save is None:
+            return None
+        return self._last_save + self.save_interval_secs - now
+
+    def _variables(self):
+        variables = checkpoint_variables(self.model)
+        for cb in self.stateful_callbacks:
+            for key, value in cb.get_state().items():
+                variables[f"kslim/{cb.state_key}/{key}"] = np.asarray(value, np.float64)
+        return variables
+
+    def on_train_begin(self, logs=None):
+        build_optimizer(self.model)
+        latest = self.manager.latest
+        if self.restore and latest is not None:
+            restore_variables(latest, checkpoint_variables(self.model))
+            self._restore_callback_state(latest)
+            self.restored_from = latest
+            _log.info("Restored %s at global step %d", latest, global_step(self.model))
+        self.save()
+
+    def _restore_callback_state(self, path: str) -> None:
+        import tensorflow as tf
+
+        reader = tf.train.load_checkpoint(path)
+        names = reader.get_variable_to_shape_map()
+        for cb in self.stateful_callbacks:
+            prefix = f"kslim/{cb.state_key}/"
+            state = {n[len(prefix):]: float(reader.get_tensor(n)) for n in names
+                     if n.startswith(prefix)}
+            if state:
+                cb.set_state(state)
+
+    def save(self) -> str | None:
+        """Saves now (chief only); returns the checkpoint prefix."""
+        self._last_save = time.time()
+        if not self.is_chief:
+            return None
+        step = global_step(self.model)
+        _log.info("Saving checkpoint to path %s", os.path.join(self.logdir, "model.ckpt"))
+        return self.manager.save(self._variables(), step)
+
+    def on_train_batch_end(self, batch, logs=None):
+        remaining = self.seconds_until_event(time.time())
+        if remaining is not None and remaining <= 0:
+            self.save()
+
+    def on_train_end(self, logs=None):
+        if self.manager.latest != os.path.join(self.logdir, f"model.ckpt-{global_step(self.model)}"):
+            _log.info("Finished training! Saving model to disk.")
+            self.save()
+
+
+def check_writable(logdir: str, argname: str) -> None:
+    """Creates ``logdir`` if needed and checks it is writable.
+
+    Raises:
+      PermissionError / NotADirectoryError: naming the argument and path.
+    """
+    try:
+        os.makedirs(logdir, exist_ok=True)
+    except OSError as e:
+        raise PermissionError(f"{argname}={logdir!r} cannot be created: {e}") from None
+    if not os.path.isdir(logdir):
+        raise NotADirectoryError(f"{argname}={logdir!r} is not a directory")
+    probe = os.path.join(logdir, f".kslim-write-test-{os.getpid()}")
+    try:
+        with open(probe, "w") as f:
+            f.write("ok")
+        os.remove(probe)
+    except OSError as e:
+        raise PermissionError(f"{argname}={logdir!r} is not writable: {e}") from None

@@ -1,0 +1,38 @@
+"""InitFnOnFreshStart: call ``init_fn(model)`` once when the logdir has no checkpoint."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import keras
+
+from kslim.checkpoints import latest_checkpoint
+
+
+class InitFnOnFreshStart(keras.callbacks.Callback):
+    """Calls ``init_fn(model)`` at the start of training unless resuming.
+
+    Slim calls ``init_fn(session)`` after initialization only when the logdir
+    has no checkpoint; kslim passes the model (e.g. the callback returned by
+    ``slim.assign_from_checkpoint_fn``). Put it before ``CheckpointSaver``.
+
+    Args:
+      init_fn: a callable taking the model.
+      logdir: the training directory, or None (always fresh).
+
+    Raises:
+      TypeError: if ``init_fn`` is not callable.
+    """
+
+    def __init__(self, init_fn: Callable, logdir: str | None) -> None:
+        super().__init__()
+        if not callable(init_fn):
+            raise TypeError(f"init_fn must be callable, got {init_fn!r}")
+        self.init_fn = init_fn
+        self.logdir = logdir
+        self.called = False
+
+    def on_train_begin(self, logs=None):
+        if self.logdir is None or latest_checkpoint(self.logdir) is None:
+            self.init_fn(self.model)
+            self.called = True

@@ -1,0 +1,127 @@
+"""SummarySaver: TensorBoard summaries every N seconds, slim's tags."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kslim.learning.callbacks._common import StatefulCallback, global_step, step_losses
+
+_log = logging.getLogger("kslim")
+
+
+class SummarySaver(keras.callbacks.Callback, StatefulCallback):
+    """Writes ``total_loss``, ``losses/<name>``, ``learning_rate``,
+    ``global_step/sec`` and the graph's summaries to ``logdir`` every
+    ``save_summaries_secs`` (at the start, then time-based between chunks).
+
+    With a kslim TrainOp the due step runs alone and returns the requested
+    summaries (``kslim.summaries``, gradient summaries), written at the global
+    step the step started from. In a plain ``fit`` the logged scalars are
+    written at the end of the execution.
+
+    Args:
+      logdir: the event-file directory.
+      save_summaries_secs: seconds between writes, default 600.
+      summary_writer: an existing ``tf.summary`` writer (default: one for logdir).
+      is_chief: only the chief writes.
+    """
+
+    state_key = "summary_saver"
+
+    def __init__(self, logdir: str, save_summaries_secs: float = 600, summary_writer=None,
+                 is_chief: bool = True) -> None:
+        super().__init__()
+        if save_summaries_secs is None or save_summaries_secs < 0:
+            raise ValueError(
+                f"save_summaries_secs must be >= 0, got {save_summaries_secs!r}")
+        self.logdir = logdir
+        self.save_summaries_secs = save_summaries_secs
+        self.is_chief = is_chief
+        self.writer = summary_writer
+        self._last_time = None
+        self._last_step = None
+        self._rate_written = 0
+
+    def seconds_until_event(self, now: float) -> float | None:
+        if self._last_time is None:
+            return 0.0
+        if not self.save_summaries_secs:
+            return None
+        return self._last_time + self.save_summaries_secs - now
+
+    def wants_summary(self, now: float) -> bool:
+        remaining = self.seconds_until_event(now)
+        return self.is_chief and remaining is not None and remaining <= 0
+
+    def on_train_begin(self, logs=None):
+        if self.writer is None and self.is_chief:
+            self.writer = tf.summary.create_file_writer(self.logdir)
+        self._last_time = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._start_step = global_step(self.model)
+        self._due = self.wants_summary(time.time())
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not getattr(self, "_due", False) or not self.is_chief:
+            return
+        logs = logs or {}
+        losses = step_losses(logs)
+        now = time.time()
+        end = global_step(self.model)
+        write_step = self._start_step if "summaries" in logs else end
+        with self.writer.as_default(step=write_step):
+            if losses is not None and len(losses):
+                tf.summary.scalar("total_loss", float(losses[-1]))
+            for key, value in logs.items():
+                if key.startswith("losses/"):
+                    tf.summary.scalar(key, float(np.asarray(value).reshape(-1)[-1]))
+            lr = _learning_rate(self.model)
+            if lr is not None:
+                tf.summary.scalar("learning_rate", lr)
+            rate = 0.0
+            if self._last_time is not None and now > self._last_time:
+                rate = (end - self._last_step) / (now - self._last_time)
+            tf.summary.scalar("global_step/sec", rate)
+            if self._rate_written < 10:
+                _log.info("global_step/sec: %g", rate)
+                self._rate_written += 1
+            for tag, value in (logs.get("summaries") or {}).items():
+                _write(tag, value)
+        self.writer.flush()
+        _log.info("Recording summary at step %s.", write_step)
+        self._last_time, self._last_step = now, end
+
+    def on_train_end(self, logs=None):
+        if self.writer is not None:
+            self.writer.flush()
+
+    def get_state(self) -> dict[str, float]:
+        return {} if self._last_time is None else {"last_time": self._last_time}
+
+
+def _learning_rate(model) -> float | None:
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return None
+    lr = optimizer.learning_rate
+    try:
+        return float(np.asarray(lr))
+    except (TypeError, ValueError):
+        return None
+
+
+def _write(key: str, value) -> None:
+    kind, _, tag = key.partition(":") if ":" in key else ("scalar", "", key)
+    value = np.asarray(value)
+    if kind == "image":
+        tf.summary.image(tag, value)
+    elif kind == "histogram" or (kind == "scalar" and value.ndim > 0):
+        tf.summary.histogram(tag, value)
+    else:
+        tf.summary.scalar(tag, float(value))

@@ -1,0 +1,116 @@
+"""Tracer: profile every n-th step, write a Chrome trace and TensorBoard profile data."""
+
+from __future__ import annotations
+
+import glob
+import json
+import logging
+import os
+
+import keras
+import tensorflow as tf
+
+from kslim.learning.callbacks._common import StatefulCallback, global_step
+
+_log = logging.getLogger("kslim")
+
+
+class Tracer(keras.callbacks.Callback, StatefulCallback):
+    """Traces the steps whose starting global step is a multiple of n.
+
+    For each traced step N it writes ``logdir/tf_trace-N.json`` (Chrome trace
+    event format: an object with ``traceEvents``, loadable in Perfetto or
+    chrome://tracing) and keeps the profiler's ``plugins/profile/<run>/*.xplane.pb``
+    under ``logdir`` for TensorBoard's profile plugin. With a kslim TrainOp the
+    traced step runs alone.
+
+    Args:
+      logdir: the directory.
+      trace_every_n_steps: positive int.
+      is_chief: only the chief traces.
+
+    Raises:
+      ValueError: if ``trace_every_n_steps`` is not a positive int.
+    """
+
+    state_key = "tracer"
+
+    def __init__(self, logdir: str, trace_every_n_steps: int, is_chief: bool = True) -> None:
+        super().__init__()
+        if isinstance(trace_every_n_steps, bool) or not isinstance(trace_every_n_steps, int) \
+                or trace_every_n_steps <= 0:
+            raise ValueError(
+                f"trace_every_n_steps must be a positive int, got {trace_every_n_steps!r}")
+        self.logdir = logdir
+        self.n = trace_every_n_steps
+        self.is_chief = is_chief
+        self.last_traced = -1
+        self._tracing_step = None
+
+    def steps_until_event(self, step: int) -> int:
+        """1 when this step must be traced alone, else the steps up to the next one."""
+        if step % self.n == 0 and step != self.last_traced:
+            return 1
+        return (-step) % self.n or self.n
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = global_step(self.model)
+        if not self.is_chief or step % self.n or step == self.last_traced:
+            return
+        if getattr(self.model, "steps_per_chunk", 1) != 1 and hasattr(self.model, "want_summaries"):
+            return
+        try:
+            tf.profiler.experimental.start(self.logdir)
+        except Exception as e:  # noqa: BLE001 - a profiler already running elsewhere
+            _log.warning("Cannot start the profiler for step %d: %s", step, e)
+            return
+        self._tracing_step = step
+        self._trace = tf.profiler.experimental.Trace("train", step_num=step, _r=1)
+        self._trace.__enter__()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._tracing_step is None:
+            return
+        step = self._tracing_step
+        self._tracing_step = None
+        self._trace.__exit__(None, None, None)
+        before = set(glob.glob(os.path.join(self.logdir, "plugins", "profile", "*", "*.xplane.pb")))
+        tf.profiler.experimental.stop()
+        after = set(glob.glob(os.path.join(self.logdir, "plugins", "profile", "*", "*.xplane.pb")))
+        new = sorted(after - before, key=os.path.getmtime)
+        self.last_traced = step
+        if not new:
+            _log.warning("The profiler wrote no data for step %d", step)
+            return
+        path = os.path.join(self.logdir, "tf_trace-%d.json" % step)
+        _log.info("Writing trace to %s", path)
+        write_chrome_trace(new[-1], path)
+
+    def get_state(self) -> dict[str, float]:
+        return {"last_traced": float(self.last_traced)}
+
+    def set_state(self, state: dict[str, float]) -> None:
+        self.last_traced = int(state.get("last_traced", -1))
+
+
+def write_chrome_trace(xplane_path: str, json_path: str) -> None:
+    """Converts a profiler ``.xplane.pb`` into Chrome trace-event JSON.
+
+    Raises:
+      RuntimeError: if TensorFlow's converter fails.
+    """
+    from tensorflow.python.profiler.internal import _pywrap_profiler_plugin as plugin
+
+    data, ok = plugin.xspace_to_tools_data([xplane_path], "trace_viewer@", {})
+    if not ok:
+        raise RuntimeError(f"cannot convert profile {xplane_path!r} to a Chrome trace")
+    if isinstance(data, bytes):
+        data = data.decode("utf-8")
+    trace = json.loads(data)
+    if "traceEvents" not in trace:
+        trace = {"traceEvents": trace if isinstance(trace, list) else [], **(
+            trace if isinstance(trace, dict) else {})}
+    tmp = json_path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(trace, f)
+    os.replace(tmp, json_path)

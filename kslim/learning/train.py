@@ -1,0 +1,288 @@
+"""learning.train: slim's training driver on ``keras.Model.fit``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import warnings
+from typing import Any, Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kslim.data.inputs import as_dataset, check_dataset_matches
+from kslim.learning.callbacks import (
+    CheckpointSaver,
+    ChunkPlanner,
+    InitFnOnFreshStart,
+    StepLogger,
+    StopAtStep,
+    SummarySaver,
+    Tracer,
+)
+from kslim.learning.callbacks.checkpoint_saver import check_writable
+from kslim.learning.train_op import TrainOp
+
+__all__ = ["StepContext", "train", "train_step"]
+
+_log = logging.getLogger("kslim")
+_USE_DEFAULT = 0
+
+
+class StepContext:
+    """What a ``train_step_fn`` gets in place of slim's session.
+
+    ``run()`` runs one compiled training step on the next batch and returns
+    its logs (``loss`` = that step's total loss, before the update).
+    """
+
+    def __init__(self, model: TrainOp, iterator) -> None:
+        self.model = model
+        self._iterator = iterator
+        self.last_logs: dict[str, Any] = {}
+
+    def run(self) -> dict[str, Any]:
+        self.model.steps_per_chunk = 1
+        self.last_logs = self.model._kslim_chunk(self._iterator)
+        return self.last_logs
+
+
+def train_step(step_context: StepContext, train_op: TrainOp, global_step,
+               train_step_kwargs: dict) -> tuple[float, bool]:
+    """Runs one step and returns ``(total_loss, should_stop)`` (slim's train_step).
+
+    Args:
+      step_context: the ``StepContext`` (slim: the session).
+      train_op: the ``TrainOp``.
+      global_step: the global step variable (``train_op.optimizer.iterations``).
+      train_step_kwargs: dict with optional callables of the post-step global
+        step ``should_stop(step)``, ``should_log(step)``.
+
+    Returns:
+      ``(total_loss, should_stop)``.
+    """
+    del train_op
+    start = time.time()
+    logs = step_context.run()
+    total_loss = float(logs["loss"])
+    step = int(np.asarray(global_step))
+    elapsed = time.time() - start
+    should_log = train_step_kwargs.get("should_log")
+    if should_log is not None and should_log(step):
+        _log.info("global step %d: loss = %.4f (%.3f sec/step)", step, total_loss, elapsed)
+    should_stop = train_step_kwargs.get("should_stop")
+    return total_loss, bool(should_stop(step)) if should_stop is not None else False
+
+
+def _warn(name: str, value: Any, why: str) -> None:
+    warnings.warn(f"learning.train: {name}={value!r} has no effect in kslim: {why}",
+                  stacklevel=3)
+
+
+class _LastLoss(keras.callbacks.Callback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.value = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        if logs and "step_losses" in logs and len(np.asarray(logs["step_losses"])):
+            self.value = np.float32(np.asarray(logs["step_losses"]).reshape(-1)[-1])
+        elif logs and "loss" in logs:
+            self.value = np.float32(logs["loss"])
+
+
+def train(train_op, logdir, train_step_fn: Callable = train_step,
+          train_step_kwargs=_USE_DEFAULT, log_every_n_steps: int = 1, graph=None,
+          master: str = "", is_chief: bool = True, global_step=None,
+          number_of_steps: int | None = None, init_op=_USE_DEFAULT, init_feed_dict=None,
+          local_init_op=_USE_DEFAULT, init_fn: Callable | None = None, ready_op=_USE_DEFAULT,
+          summary_op=_USE_DEFAULT, save_summaries_secs: float = 600,
+          summary_writer=_USE_DEFAULT, startup_delay_steps: int = 0, saver=None,
+          save_interval_secs: float = 600, sync_optimizer=None, session_config=None,
+          session_wrapper=None, trace_every_n_steps: int | None = None,
+          ignore_live_threads: bool = False, *, dataset=None, batch_size: int = 32,
+          max_to_keep: int = 5, keep_checkpoint_every_n_hours: float = 10000.0,
+          callbacks=None, progress_bar: bool | None = None,
+          max_steps_per_chunk: int = 1000):
+    """Runs slim's training loop: ``fit`` on the TrainOp with kslim callbacks.
+
+    Every argument of slim's signature is accepted; those without a TF2
+    meaning warn once when set (see docs/migrating.md).
+
+    Args:
+      train_op: the ``TrainOp`` from ``create_train_op``.
+      logdir: directory for checkpoints, summaries and traces; None writes
+        nothing.
+      train_step_fn: called once per step as ``fn(step_context, train_op,
+        global_step, train_step_kwargs)`` returning ``(total_loss,
+        should_stop)``; the default runs compiled multi-step chunks instead.
+      train_step_kwargs: dict passed to a custom ``train_step_fn`` (default:
+        ``should_stop``/``should_log`` callables and ``logdir``).
+      log_every_n_steps: log every n-th global step (0 disables).
+      graph: the kslim Graph the train op was built in (its bound dataset).
+      master, session_config, session_wrapper, init_op, init_feed_dict,
+        local_init_op, ready_op, ignore_live_threads, sync_optimizer,
+        startup_delay_steps: TF1 session options; warn when set.
+      is_chief: only the chief writes checkpoints, summaries and traces.
+      global_step: accepted; the optimizer's iterations are the global step.
+      number_of_steps: absolute global step to stop at (None: until the data
+        ends).
+      init_fn: ``init_fn(train_op)`` called once on a fresh start (no
+        checkpoint in ``logdir``).
+      summary_op: None disables summaries; default writes the collected ones.
+      save_summaries_secs: seconds between summaries, default 600.
+      summary_writer: None disables summaries; default creates one; or a
+        ``tf.summary`` writer.
+      saver: None (default ``model.ckpt`` saver) or a
+        ``kslim.checkpoints.CheckpointManager``.
+      save_interval_secs: seconds between checkpoints, default 600.
+      trace_every_n_steps: write ``tf_trace-N.json`` every n steps.
+      dataset: overrides the dataset bound with ``kslim.data.inputs`` (a
+        tf.data.Dataset or numpy arrays).
+      batch_size: batch size for numpy ``dataset``.
+      max_to_keep, keep_checkpoint_every_n_hours: checkpoint retention.
+      callbacks: extra Keras callbacks.
+      progress_bar: Keras progress bar; default on for a TTY.
+      max_steps_per_chunk: upper bound of steps per compiled call.
+
+    Returns:
+      The last step's total loss (numpy float32), or None if no step ran.
+
+    Raises:
+      ValueError: slim's validation messages; a dataset that does not match
+        the inputs; no data.
+      PermissionError: an unwritable logdir (before any step).
+      FloatingPointError: the loss became inf or NaN (names the global step).
+    """
+    if train_op is None:
+        raise ValueError("train_op cannot be None.")
+    if not isinstance(train_op, TrainOp):
+        raise TypeError(
+            "train_op must be the TrainOp returned by kslim.learning.create_train_op, got "
+            f"{type(train_op).__name__}")
+    if logdir is None:
+        if summary_op is not _USE_DEFAULT and summary_op is not None:
+            raise ValueError("Cannot provide summary_op because logdir=None")
+        if saver is not None:
+            raise ValueError("Cannot provide saver because logdir=None")
+        if trace_every_n_steps is not None:
+            raise ValueError("Cannot provide trace_every_n_steps because logdir=None")
+    if sync_optimizer is not None and startup_delay_steps > 0:
+        raise ValueError("startup_delay_steps must be zero when sync_optimizer is supplied.")
+    if number_of_steps is not None and number_of_steps <= 0:
+        raise ValueError("`number_of_steps` must be either None or a positive number.")
+    if sync_optimizer is not None:
+        for opt in sync_optimizer if isinstance(sync_optimizer, (list, tuple)) else [sync_optimizer]:
+            if type(opt).__name__ != "SyncReplicasOptimizer":
+                raise ValueError("`sync_optimizer` must be a tf.train.SyncReplicasOptimizer.")
+        _warn("sync_optimizer", sync_optimizer, "use a tf.distribute strategy")
+    for name, value, default, why in (
+            ("master", master, "", "tf.distribute strategies replace masters"),
+            ("init_op", init_op, _USE_DEFAULT, "Keras initializes variables on creation"),
+            ("init_feed_dict", init_feed_dict, None, "there are no feeds in TF2"),
+            ("local_init_op", local_init_op, _USE_DEFAULT, "there are no local init ops in TF2"),
+            ("ready_op", ready_op, _USE_DEFAULT, "variables are always ready in TF2"),
+            ("session_config", session_config, None, "there is no session; use tf.config"),
+            ("session_wrapper", session_wrapper, None, "there is no session"),
+            ("ignore_live_threads", ignore_live_threads, False, "there are no queue threads"),
+            ("startup_delay_steps", startup_delay_steps, 0,
+             "workers of a tf.distribute strategy start together"),
+            ("global_step", global_step, None, "the optimizer's iterations are the global step"),
+    ):
+        if value is not default and value != default:
+            if name == "global_step" and value is train_op.optimizer.iterations:
+                continue
+            _warn(name, value, why)
+    if summary_op not in (_USE_DEFAULT, None):
+        _warn("summary_op", summary_op, "kslim writes the graph's collected summaries")
+    if log_every_n_steps is None or log_every_n_steps < 0:
+        raise ValueError(f"log_every_n_steps must be >= 0, got {log_every_n_steps!r}")
+
+    data = dataset if dataset is not None else train_op.bound_dataset
+    if data is None and graph is not None:
+        for _, bound in graph.bindings:
+            data = bound
+            break
+    if data is None:
+        raise ValueError(
+            "learning.train has no data: bind a dataset with kslim.data.inputs(dataset) when "
+            "building the model, or pass dataset=...")
+    data = as_dataset(data, batch_size)
+    check_dataset_matches(data, train_op.input, "dataset")
+
+    writes = logdir is not None and is_chief
+    if logdir is not None:
+        check_writable(logdir, "logdir")
+
+    cbs: list[keras.callbacks.Callback] = []
+    if init_fn is not None:
+        cbs.append(InitFnOnFreshStart(init_fn, logdir))
+    stateful = []
+    summaries_on = writes and summary_writer is not None and summary_op is not None \
+        and save_summaries_secs is not None
+    if summaries_on:
+        writer = None if summary_writer is _USE_DEFAULT else summary_writer
+        stateful.append(SummarySaver(logdir, save_summaries_secs, writer, is_chief))
+    if writes and trace_every_n_steps:
+        stateful.append(Tracer(logdir, trace_every_n_steps, is_chief))
+    if logdir is not None:
+        if saver is not None and not hasattr(saver, "save"):
+            _warn("saver", saver, "pass a kslim.checkpoints.CheckpointManager")
+        saver_cb = CheckpointSaver(logdir, save_interval_secs, max_to_keep,
+                                   keep_checkpoint_every_n_hours, True, stateful, is_chief)
+        if saver is not None and hasattr(saver, "save") and hasattr(saver, "latest"):
+            saver_cb.manager = saver
+        cbs.append(saver_cb)
+    cbs.extend(stateful)
+    custom_step = train_step_fn is not train_step or train_step_kwargs is not _USE_DEFAULT
+    if number_of_steps is not None and not custom_step:
+        cbs.append(StopAtStep(number_of_steps))
+    if log_every_n_steps and not custom_step:
+        cbs.append(StepLogger(log_every_n_steps))
+    last = _LastLoss()
+    cbs.append(last)
+    cbs.extend(callbacks or [])
+    planner = ChunkPlanner(cbs, max_steps_per_chunk)
+    cbs.insert(0, planner)
+
+    train_op.make_train_function(force=True)
+    compiled = train_op.train_function
+    train_op._kslim_chunk = compiled
+    if custom_step:
+        kwargs = train_step_kwargs
+        if kwargs is _USE_DEFAULT:
+            kwargs = {"logdir": logdir}
+            if number_of_steps is not None:
+                kwargs["should_stop"] = lambda step: step >= number_of_steps
+            if log_every_n_steps:
+                kwargs["should_log"] = lambda step: step % log_every_n_steps == 0
+
+        def per_step(iterator):
+            context = StepContext(train_op, iterator)
+            loss, should_stop = train_step_fn(context, train_op, train_op.optimizer.iterations,
+                                              kwargs)
+            if should_stop:
+                _log.info("Stopping Training.")
+                train_op.stop_training = True
+            logs = dict(context.last_logs)
+            logs["step_losses"] = np.asarray([loss], np.float32)
+            return logs
+
+        train_op.train_function = per_step
+    if progress_bar is None:
+        progress_bar = sys.stdout.isatty()
+    try:
+        train_op.fit(data, epochs=1, verbose=1 if progress_bar else 0, callbacks=cbs)
+    except tf.errors.InvalidArgumentError as e:
+        if "LossTensor is inf or nan" in str(e):
+            raise FloatingPointError(
+                "Loss is inf or nan at global step %d; training stopped and the last "
+                "checkpoint was kept" % int(train_op.optimizer.iterations.numpy())) from None
+        raise
+    finally:
+        train_op.train_function = None
+    if number_of_steps is not None and int(train_op.optimizer.iterations.numpy()) < number_of_steps:
+        _log.info("Caught OutOfRangeError. Stopping Training.")
+    return last.value

@@ -1,0 +1,383 @@
+"""create_train_op: a Keras model whose train step is slim's train op.
+
+``TrainOp`` is a functional ``keras.Model`` from the graph's inputs to the total
+loss (plus each collected loss and each requested summary). Its compiled train
+function runs a variable number of steps per host call (``steps_per_chunk``) and
+returns every step's total loss, so per-step log lines stay exact while the host
+is visited once per chunk.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any, Mapping, Sequence
+
+import keras
+import tensorflow as tf
+
+from kslim.layers.base import is_symbolic
+from kslim.ops.graph import GraphKeys, get_default_graph
+
+__all__ = [
+    "TrainOp",
+    "add_gradients_summaries",
+    "clip_gradient_norms",
+    "create_train_op",
+    "multiply_gradients",
+]
+
+_log = logging.getLogger("kslim")
+_USE_GLOBAL_STEP = 0
+
+
+def clip_gradient_norms(gradients_to_variables, max_norm):
+    """Clips each gradient to norm ``max_norm`` (per tensor, slim's rule).
+
+    Args:
+      gradients_to_variables: list of (gradient, variable); None gradients kept.
+      max_norm: the maximum norm.
+
+    Returns:
+      The clipped list.
+    """
+    clipped = []
+    for grad, var in gradients_to_variables:
+        if grad is not None:
+            if isinstance(grad, tf.IndexedSlices):
+                grad = tf.IndexedSlices(tf.clip_by_norm(grad.values, max_norm), grad.indices,
+                                        grad.dense_shape)
+            else:
+                grad = tf.clip_by_norm(grad, max_norm)
+        clipped.append((grad, var))
+    return clipped
+
+
+def _var_name(var) -> str:
+    return getattr(var, "path", None) or var.name.split(":")[0]
+
+
+def multiply_gradients(grads_and_vars, gradient_multipliers):
+    """Multiplies gradients by per-variable factors.
+
+    Args:
+      grads_and_vars: list of (gradient, variable).
+      gradient_multipliers: dict keyed by variable or its slim name.
+
+    Returns:
+      The scaled list.
+
+    Raises:
+      ValueError: slim's messages for a non-list, empty or non-dict argument
+        or a multiplier for a None gradient.
+    """
+    if not isinstance(grads_and_vars, list):
+        raise ValueError("`grads_and_vars` must be a list.")
+    if not gradient_multipliers:
+        raise ValueError("`gradient_multipliers` is empty.")
+    if not isinstance(gradient_multipliers, dict):
+        raise ValueError("`gradient_multipliers` must be a dict.")
+    by_name = {}
+    for key, value in gradient_multipliers.items():
+        by_name[key if isinstance(key, str) else _var_name(key)] = value
+    out = []
+    for grad, var in grads_and_vars:
+        name = _var_name(var)
+        if name in by_name:
+            if grad is None:
+                raise ValueError("Requested multiple of `None` gradient.")
+            mult = tf.cast(by_name[name], grad.dtype)
+            if isinstance(grad, tf.IndexedSlices):
+                grad = tf.IndexedSlices(grad.values * mult, grad.indices, grad.dense_shape)
+            else:
+                grad = grad * mult
+        out.append((grad, var))
+    return out
+
+
+def add_gradients_summaries(grads_and_vars) -> dict[str, Any]:
+    """Returns slim's gradient summaries: ``<var>_gradient`` (histogram) and
+    ``<var>_gradient_norm`` (scalar), as a dict ``'<kind>:<tag>'`` -> tensor."""
+    summaries = {}
+    for grad, var in grads_and_vars:
+        if grad is None:
+            _log.info("Var %s has no gradient", _var_name(var))
+            continue
+        values = grad.values if isinstance(grad, tf.IndexedSlices) else grad
+        summaries["histogram:" + _var_name(var) + "_gradient"] = values
+        summaries["scalar:" + _var_name(var) + "_gradient_norm"] = tf.linalg.global_norm([values])
+    return summaries
+
+
+def _output_name(tensor, fallback: str) -> str:
+    history = getattr(tensor, "_keras_history", None)
+    if history is not None:
+        return history.operation.name.replace(".", "/")
+    return fallback
+
+
+def _find_inputs(tensors) -> list:
+    """The Keras Input tensors the given KerasTensors depend on."""
+    found, seen = [], set()
+    stack = list(tf.nest.flatten(tensors))
+    while stack:
+        t = stack.pop()
+        history = getattr(t, "_keras_history", None)
+        if history is None:
+            continue
+        op = history.operation
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if isinstance(op, keras.layers.InputLayer):
+            found.append(t)
+            continue
+        node = op._inbound_nodes[history.node_index]
+        stack.extend(node.input_tensors)
+    return found
+
+
+class TrainOp(keras.Model):
+    """The slim train op as a Keras model (see ``create_train_op``)."""
+
+    def __init__(self, inputs, outputs, variables_to_train=None, clip_gradient_norm=0.0,
+                 gradient_multipliers=None, summarize_gradients=False, check_numerics=True,
+                 update_ops=None, bound_dataset=None, **kwargs: Any) -> None:
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self._variables_to_train_ref = (lambda: variables_to_train)
+        self.clip_gradient_norm = float(clip_gradient_norm or 0.0)
+        self._gradient_multipliers = gradient_multipliers
+        self.summarize_gradients = bool(summarize_gradients)
+        self.check_numerics = bool(check_numerics)
+        self._update_ops = list(update_ops or [])
+        self.bound_dataset = bound_dataset
+        self.steps_per_chunk = 1
+        self.want_summaries = False
+        self._chunk_fn = None
+        self._summary_fn = None
+
+    # ----------------------------------------------------------- variables
+    @property
+    def variables_to_train(self) -> list:
+        """The variables the optimizer updates."""
+        chosen = self._variables_to_train_ref()
+        return list(chosen) if chosen is not None else list(self.trainable_weights)
+
+    @property
+    def loss_names(self) -> list[str]:
+        """Names of the collected losses (summary tags under ``losses/``)."""
+        return [k[len("losses/"):] for k in self.output_names_dict if k.startswith("losses/")]
+
+    @property
+    def output_names_dict(self) -> list[str]:
+        return list(self._outputs_struct.keys())
+
+    @property
+    def global_step(self):
+        """The global step: the optimizer's ``iterations`` (int64)."""
+        return self.optimizer.iterations
+
+    # ----------------------------------------------------------- one step
+    def _step(self, data, with_summaries: bool):
+        if isinstance(data, list):
+            data = tuple(data)
+        for fn in self._update_ops:
+            fn()
+        variables = self.variables_to_train
+        with tf.GradientTape() as tape:
+            outputs = self(data, training=True)
+            loss = outputs["total_loss"]
+        grads = tape.gradient(loss, variables)
+        if self.check_numerics:
+            # Checked before the update, so NaN never reaches the weights.
+            loss = tf.debugging.check_numerics(loss, "LossTensor is inf or nan")
+            with tf.control_dependencies([loss]):
+                grads = [None if g is None else tf.identity(g) for g in grads]
+        grads_and_vars = list(zip(grads, variables))
+        if self._gradient_multipliers:
+            grads_and_vars = multiply_gradients(grads_and_vars, self._gradient_multipliers)
+        if self.clip_gradient_norm > 0:
+            grads_and_vars = clip_gradient_norms(grads_and_vars, self.clip_gradient_norm)
+        present = [(g, v) for g, v in grads_and_vars if g is not None]
+        self.optimizer.apply([g for g, _ in present], [v for _, v in present])
+        logs = {"loss": loss}
+        for key, value in outputs.items():
+            if key.startswith("losses/"):
+                logs[key] = tf.cast(value, tf.float32)
+        summaries = {}
+        if with_summaries:
+            for key, value in outputs.items():
+                if key.startswith("summaries/"):
+                    summaries[key[len("summaries/"):]] = value
+            if self.summarize_gradients:
+                summaries.update(add_gradients_summaries(grads_and_vars))
+        return logs, summaries
+
+    def train_step(self, data):
+        logs, _ = self._step(data, False)
+        return logs
+
+    # -------------------------------------------------- chunked execution
+    def _build_chunk_fn(self):
+        strategy = self.distribute_strategy
+
+        def one(data, with_summaries):
+            logs, summaries = strategy.run(lambda d: self._step(d, with_summaries), args=(data,))
+            reduce = tf.distribute.ReduceOp.MEAN
+
+            def red(v):
+                return strategy.reduce(reduce, v, axis=None) if strategy.num_replicas_in_sync > 1 \
+                    else strategy.experimental_local_results(v)[0]
+
+            return tf.nest.map_structure(red, logs), tf.nest.map_structure(red, summaries)
+
+        @tf.function
+        def chunk(iterator, num_steps):
+            tas = {k: tf.TensorArray(tf.float32, size=0, dynamic_size=True)
+                   for k in self._log_keys()}
+
+            def cond(i, opt, tas):
+                return tf.logical_and(i < num_steps, opt.has_value())
+
+            def body(i, opt, tas):
+                logs, _ = one(opt.get_value(), False)
+                tas = {k: tas[k].write(i, tf.cast(logs[k], tf.float32)) for k in tas}
+                nxt = tf.cond(i + 1 < num_steps, iterator.get_next_as_optional, lambda: opt)
+                return i + 1, nxt, tas
+
+            steps, _, tas = tf.while_loop(
+                cond, body, [tf.constant(0), iterator.get_next_as_optional(), tas])
+            return steps, {k: ta.stack() for k, ta in tas.items()}
+
+        @tf.function
+        def summary_step(data):
+            logs, summaries = one(data, True)
+            return {k: tf.reshape(tf.cast(v, tf.float32), [1]) for k, v in logs.items()}, summaries
+
+        return chunk, summary_step
+
+    def _log_keys(self) -> list[str]:
+        return ["loss"] + ["losses/" + n for n in self.loss_names]
+
+    def make_train_function(self, force=False):
+        if self.train_function is not None and not force:
+            return self.train_function
+        chunk, summary_step = self._build_chunk_fn()
+
+        def function(iterator):
+            if self.want_summaries:
+                opt = iterator.get_next_as_optional()
+                if not opt.has_value():
+                    raise StopIteration
+                stacked, summaries = summary_step(opt.get_value())
+                steps = 1
+            else:
+                steps, stacked = chunk(iterator, tf.constant(max(1, int(self.steps_per_chunk))))
+                summaries = {}
+            steps = int(steps)
+            if steps == 0:
+                raise StopIteration
+            logs = {k: v[steps - 1] for k, v in stacked.items()}
+            logs["step_losses"] = stacked["loss"]
+            logs["steps_run"] = steps
+            if summaries:
+                logs["summaries"] = summaries
+            return logs
+
+        self.train_function = function
+        return function
+
+
+def _warn_ignored(name: str, value: Any, why: str) -> None:
+    warnings.warn(f"create_train_op: {name}={value!r} has no effect in kslim: {why}",
+                  stacklevel=3)
+
+
+def create_train_op(total_loss, optimizer, global_step=_USE_GLOBAL_STEP, update_ops=None,
+                    variables_to_train=None, clip_gradient_norm=0, summarize_gradients=False,
+                    gate_gradients=1, aggregation_method=None,
+                    colocate_gradients_with_ops=False, gradient_multipliers=None,
+                    check_numerics=True) -> TrainOp:
+    """Returns the train op: a ``TrainOp`` Keras model computing ``total_loss``.
+
+    Args:
+      total_loss: the scalar KerasTensor of the graph's total loss (e.g.
+        ``slim.losses.get_total_loss()``).
+      optimizer: a Keras optimizer or a ``tf.compat.v1.train`` optimizer
+        (GradientDescent, Momentum, RMSProp, Adam, Adagrad), converted with
+        TF1's exact update rule.
+      global_step: the default uses the optimizer's ``iterations`` as the
+        global step (the only global step in Keras); other values warn.
+      update_ops: None (batch_norm updates run in its training-mode forward
+        pass), or a list of callables run before each gradient computation.
+      variables_to_train: the variables to update (default: all trainable).
+      clip_gradient_norm: if > 0, each gradient is clipped to this norm after
+        the multipliers.
+      summarize_gradients: add ``<var>_gradient`` histograms and
+        ``<var>_gradient_norm`` scalars to the summaries.
+      gate_gradients, aggregation_method, colocate_gradients_with_ops: TF1
+        graph options; accepted, warn when not default.
+      gradient_multipliers: dict variable-or-name -> factor.
+      check_numerics: stop with an error when the loss is inf or NaN, before
+        the weights are updated.
+
+    Returns:
+      A ``TrainOp`` (``keras.Model``), compiled with ``optimizer``.
+
+    Raises:
+      ValueError: if ``total_loss`` is not a scalar KerasTensor, or
+        ``variables_to_train`` is empty.
+    """
+    from kslim.learning.optimizers import to_keras_optimizer
+
+    if not is_symbolic(total_loss):
+        raise ValueError(
+            "create_train_op: total_loss must be a KerasTensor of a kslim graph (built on "
+            "keras.Input or kslim.data.inputs tensors), got "
+            f"{type(total_loss).__name__}: {total_loss!r}")
+    if tuple(total_loss.shape) != ():
+        raise ValueError(f"create_train_op: total_loss must be a scalar, got shape "
+                         f"{tuple(total_loss.shape)}")
+    if global_step is not _USE_GLOBAL_STEP:
+        _warn_ignored("global_step", global_step, "the optimizer's iterations counter is the "
+                      "global step")
+    if gate_gradients != 1:
+        _warn_ignored("gate_gradients", gate_gradients, "TF2 has no gradient gating")
+    if aggregation_method is not None:
+        _warn_ignored("aggregation_method", aggregation_method, "GradientTape aggregates")
+    if colocate_gradients_with_ops:
+        _warn_ignored("colocate_gradients_with_ops", colocate_gradients_with_ops,
+                      "placement is automatic in TF2")
+    if update_ops is not None and any(not callable(u) for u in update_ops):
+        raise ValueError(f"update_ops must be callables in kslim, got {update_ops!r}")
+    if variables_to_train is not None:
+        variables_to_train = list(variables_to_train)
+        if not variables_to_train:
+            raise ValueError("variables_to_train is empty: nothing to train")
+    graph = get_default_graph()
+    outputs: dict[str, Any] = {"total_loss": total_loss}
+    for i, loss in enumerate(graph.get_collection(GraphKeys.LOSSES)):
+        if is_symbolic(loss):
+            outputs["losses/" + _output_name(loss, f"loss_{i}")] = loss
+    for tag, tensor, kind in graph.get_collection("_summary_tensors"):
+        if is_symbolic(tensor):
+            outputs[f"summaries/{kind}:{tag}"] = tensor
+    inputs = _find_inputs(list(outputs.values()))
+    bound = None
+    for structure, dataset in graph.bindings:
+        flat = tf.nest.flatten(structure)
+        if all(any(t is f for f in inputs) for t in flat):
+            inputs = structure
+            bound = dataset
+            break
+    else:
+        if len(inputs) == 1:
+            inputs = inputs[0]
+    model = TrainOp(inputs, outputs, variables_to_train, clip_gradient_norm,
+                    gradient_multipliers, summarize_gradients, check_numerics, update_ops,
+                    bound, name="train_op")
+    model.compile(optimizer=to_keras_optimizer(optimizer))
+    graph.add_to_collection(GraphKeys.TRAIN_OP, model)
+    graph.clear_collection(GraphKeys.GLOBAL_STEP)
+    graph.add_to_collection(GraphKeys.GLOBAL_STEP, model.optimizer.iterations)
+    return model
