@@ -90,6 +90,7 @@ from kslim.ops.graph import (
     get_default_graph,
     reset_default_graph,
 )
+from kslim.ops.template import Template, make_template
 from kslim.ops.variable_scope import (
     AUTO_REUSE,
     VariableScope,
@@ -129,6 +130,8 @@ from kslim.variables import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "Template",
+    "make_template",
     "AUTO_REUSE",
     "Graph",
     "GraphKeys",

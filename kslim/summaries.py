@@ -48,8 +48,11 @@ def _get_summary_name(tensor, name=None, prefix=None, postfix=None) -> str:
 
 
 def _record(tag: str, tensor: Any, kind: str, print_summary: bool = False) -> tuple:
-    if not (is_symbolic(tensor) or isinstance(tensor, (tf.Tensor, tf.Variable))
-            or hasattr(tensor, "shape")):
+    if not (
+        is_symbolic(tensor)
+        or isinstance(tensor, (tf.Tensor, tf.Variable))
+        or hasattr(tensor, "shape")
+    ):
         raise TypeError(f"summary {tag!r}: tensor must be a tensor, got {tensor!r}")
     if print_summary:
         import logging

@@ -34,11 +34,13 @@ def as_dataset(data: Any, batch_size: int = 32) -> tf.data.Dataset:
     if leaves and all(isinstance(x, (np.ndarray, tf.Tensor, list)) for x in leaves):
         if isinstance(data, list):
             data = tuple(data)
-        return tf.data.Dataset.from_tensor_slices(data).repeat().batch(
-            batch_size, drop_remainder=True)
+        return (
+            tf.data.Dataset.from_tensor_slices(data).repeat().batch(batch_size, drop_remainder=True)
+        )
     raise TypeError(
         f"dataset must be a tf.data.Dataset or numpy arrays (a tuple/dict of them), got "
-        f"{type(data).__name__}")
+        f"{type(data).__name__}"
+    )
 
 
 def inputs(dataset: Any, batch_size: int = 32, name: str | None = None):
@@ -62,17 +64,18 @@ def inputs(dataset: Any, batch_size: int = 32, name: str | None = None):
     paths = _leaf_names(spec, name or "input")
     leaves = tf.nest.flatten(spec)
     tensors = []
-    for leaf, leaf_name in zip(leaves, paths):
+    for leaf, leaf_name in zip(leaves, paths, strict=True):
         if not isinstance(leaf, tf.TensorSpec):
             raise TypeError(
-                f"dataset elements must be dense tensors, got {leaf!r} at {leaf_name!r}")
+                f"dataset elements must be dense tensors, got {leaf!r} at {leaf_name!r}"
+            )
         shape = leaf.shape
         if shape.rank is None or shape.rank == 0:
             raise ValueError(
                 f"dataset must be batched (elements of rank >= 1), got shape {shape} at "
-                f"{leaf_name!r}")
-        tensors.append(keras.Input(shape=tuple(shape[1:]), dtype=leaf.dtype.name,
-                                   name=leaf_name))
+                f"{leaf_name!r}"
+            )
+        tensors.append(keras.Input(shape=tuple(shape[1:]), dtype=leaf.dtype.name, name=leaf_name))
     structure = tf.nest.pack_sequence_as(spec, tensors)
     get_default_graph().bind(structure, dataset)
     return structure
@@ -98,8 +101,9 @@ def _flatten_with_paths(structure: Any, path: tuple = ()):
         yield path, structure
 
 
-def check_dataset_matches(dataset: tf.data.Dataset, model_inputs: Any,
-                          argname: str = "dataset") -> None:
+def check_dataset_matches(
+    dataset: tf.data.Dataset, model_inputs: Any, argname: str = "dataset"
+) -> None:
     """Checks a dataset's element structure and shapes against model inputs.
 
     Raises:
@@ -112,16 +116,20 @@ def check_dataset_matches(dataset: tf.data.Dataset, model_inputs: Any,
         raise ValueError(
             f"{argname} elements have structure {tf.nest.map_structure(lambda s: s.shape, spec)} "
             f"but the model inputs are "
-            f"{tf.nest.map_structure(lambda t: tuple(t.shape), model_inputs)}: {e}") from None
-    for leaf, tensor in zip(tf.nest.flatten(spec), tf.nest.flatten(model_inputs)):
+            f"{tf.nest.map_structure(lambda t: tuple(t.shape), model_inputs)}: {e}"
+        ) from None
+    for leaf, tensor in zip(tf.nest.flatten(spec), tf.nest.flatten(model_inputs), strict=True):
         expected = tuple(tensor.shape[1:])
         got = tuple(leaf.shape[1:]) if leaf.shape.rank else ()
         if len(expected) != len(got) or any(
-                e is not None and g is not None and e != g for e, g in zip(expected, got)):
+            e is not None and g is not None and e != g for e, g in zip(expected, got, strict=False)
+        ):
             raise ValueError(
                 f"{argname} element shape {tuple(leaf.shape)} does not match model input "
-                f"{tensor.name!r} of shape {tuple(tensor.shape)}")
+                f"{tensor.name!r} of shape {tuple(tensor.shape)}"
+            )
         if tf.as_dtype(leaf.dtype) != tf.as_dtype(tensor.dtype):
             raise ValueError(
                 f"{argname} element dtype {leaf.dtype.name} does not match model input "
-                f"{tensor.name!r} of dtype {tensor.dtype}")
+                f"{tensor.name!r} of dtype {tensor.dtype}"
+            )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -27,8 +28,19 @@ def _known() -> dict[Any, str]:
         tf.nn.swish: "silu",
         tf.identity: "linear",
     }
-    for name in ("relu", "relu6", "elu", "selu", "sigmoid", "tanh", "softplus", "softsign",
-                 "softmax", "silu", "linear"):
+    for name in (
+        "relu",
+        "relu6",
+        "elu",
+        "selu",
+        "sigmoid",
+        "tanh",
+        "softplus",
+        "softsign",
+        "softmax",
+        "silu",
+        "linear",
+    ):
         table[keras.activations.get(name)] = name
     return table
 

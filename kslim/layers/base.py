@@ -15,7 +15,8 @@ variables are created on first use of their scope.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -64,8 +65,9 @@ class SlimLayer(keras.layers.Layer):
         super().__init__(**kwargs)
         self.scope = scope
 
-    def slim_weight(self, name: str, shape, initializer, regularizer=None,
-                    trainable: bool = True, dtype=None):
+    def slim_weight(
+        self, name: str, shape, initializer, regularizer=None, trainable: bool = True, dtype=None
+    ):
         """Creates variable ``<scope>/<name>`` (its ``.path`` is the slim name).
 
         Args:
@@ -81,7 +83,8 @@ class SlimLayer(keras.layers.Layer):
           The ``keras.Variable``.
         """
         if isinstance(initializer, keras.initializers.Initializer) and (
-                getattr(initializer, "_init_seed", 0) is None):
+            getattr(initializer, "_init_seed", 0) is None
+        ):
             # An unseeded Keras initializer fixes its seed when created; slim draws
             # fresh values for every variable, so each variable gets its own copy.
             initializer = initializer.__class__.from_config(initializer.get_config())
@@ -171,8 +174,9 @@ def apply_named_op(op: str, inputs, scope: str | None, default_name: str, **op_k
         return apply_op(op, inputs, alias, **op_kwargs), alias
 
 
-def get_or_create_layer(sc: VariableScope, factory: Callable[[], keras.layers.Layer],
-                        first_variable: str):
+def get_or_create_layer(
+    sc: VariableScope, factory: Callable[[], keras.layers.Layer], first_variable: str
+):
     """Returns the layer of variable scope ``sc``, creating it if allowed.
 
     Args:
@@ -209,8 +213,9 @@ def get_or_create_layer(sc: VariableScope, factory: Callable[[], keras.layers.La
     return layer, True
 
 
-def record_variables(layer: keras.layers.Layer, variables_collections=None,
-                     model_variable: bool = True) -> None:
+def record_variables(
+    layer: keras.layers.Layer, variables_collections=None, model_variable: bool = True
+) -> None:
     """Adds a freshly built layer's variables to the graph's collections.
 
     Args:
@@ -261,8 +266,9 @@ __all__ = [
 ]
 
 
-def finish_layer(outputs, sc: VariableScope, normalizer_fn, normalizer_params,
-                 activation_fn, outputs_collections):
+def finish_layer(
+    outputs, sc: VariableScope, normalizer_fn, normalizer_params, activation_fn, outputs_collections
+):
     """Applies slim's tail of a conv/fc layer: normalizer, activation, collect.
 
     The normalizer runs inside the layer's variable scope (so ``batch_norm``

@@ -32,8 +32,13 @@ class VarianceScaling(keras.initializers.Initializer):
       seed: optional integer seed.
     """
 
-    def __init__(self, factor: float = 2.0, mode: str = "FAN_IN", uniform: bool = False,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        factor: float = 2.0,
+        mode: str = "FAN_IN",
+        uniform: bool = False,
+        seed: int | None = None,
+    ) -> None:
         if mode not in ("FAN_IN", "FAN_OUT", "FAN_AVG"):
             raise TypeError("Unknown mode %s [FAN_IN, FAN_OUT, FAN_AVG]" % mode)
         self.factor = float(factor)
@@ -54,9 +59,7 @@ class VarianceScaling(keras.initializers.Initializer):
         for dim in shape[:-2]:
             fan_in *= dim
             fan_out *= dim
-        n = {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}[
-            self.mode
-        ]
+        n = {"FAN_IN": fan_in, "FAN_OUT": fan_out, "FAN_AVG": (fan_in + fan_out) / 2.0}[self.mode]
         if self.uniform:
             limit = math.sqrt(3.0 * self.factor / n)
             if self.seed is not None:
@@ -68,13 +71,21 @@ class VarianceScaling(keras.initializers.Initializer):
         return tf.random.truncated_normal(shape, 0.0, stddev, dtype)
 
     def get_config(self) -> dict:
-        return {"factor": self.factor, "mode": self.mode, "uniform": self.uniform,
-                "seed": self.seed}
+        return {
+            "factor": self.factor,
+            "mode": self.mode,
+            "uniform": self.uniform,
+            "seed": self.seed,
+        }
 
 
-def variance_scaling_initializer(factor: float = 2.0, mode: str = "FAN_IN",
-                                 uniform: bool = False, seed: int | None = None,
-                                 dtype=tf.float32) -> VarianceScaling:
+def variance_scaling_initializer(
+    factor: float = 2.0,
+    mode: str = "FAN_IN",
+    uniform: bool = False,
+    seed: int | None = None,
+    dtype=tf.float32,
+) -> VarianceScaling:
     """slim's variance-scaling initializer (see ``VarianceScaling``).
 
     Raises:
@@ -136,11 +147,15 @@ def to_keras_initializer(init: Any):
             value = value.tolist()
         return keras.initializers.Constant(value)
     if name in ("TruncatedNormal", "TruncatedNormalInitializer"):
-        return keras.initializers.TruncatedNormal(cfg.get("mean", 0.0), cfg.get("stddev", 1.0), seed)
+        return keras.initializers.TruncatedNormal(
+            cfg.get("mean", 0.0), cfg.get("stddev", 1.0), seed
+        )
     if name in ("RandomNormal", "RandomNormalInitializer"):
         return keras.initializers.RandomNormal(cfg.get("mean", 0.0), cfg.get("stddev", 1.0), seed)
     if name in ("RandomUniform", "RandomUniformInitializer"):
-        return keras.initializers.RandomUniform(cfg.get("minval", -0.05), cfg.get("maxval", 0.05), seed)
+        return keras.initializers.RandomUniform(
+            cfg.get("minval", -0.05), cfg.get("maxval", 0.05), seed
+        )
     if name in ("GlorotUniform", "glorot_uniform_initializer"):
         return keras.initializers.GlorotUniform(seed)
     if name in ("GlorotNormal", "glorot_normal_initializer"):
@@ -149,8 +164,9 @@ def to_keras_initializer(init: Any):
         distribution = cfg.get("distribution", "truncated_normal")
         if distribution == "normal":
             distribution = "truncated_normal"
-        return keras.initializers.VarianceScaling(cfg["scale"], cfg.get("mode", "fan_in"),
-                                                  distribution, seed)
+        return keras.initializers.VarianceScaling(
+            cfg["scale"], cfg.get("mode", "fan_in"), distribution, seed
+        )
     if name in ("Orthogonal", "OrthogonalInitializer"):
         return keras.initializers.Orthogonal(cfg.get("gain", 1.0), seed)
     if callable(init):

@@ -17,38 +17,64 @@ def _pool_op(x, pooling_type, window, strides, padding, data_format, dilations=N
     rank = len(window)
     if channels_first(data_format):
         x = to_channels_last(x, rank)
-    y = tf.nn.pool(x, window, pooling_type, strides=strides, padding=padding,
-                   dilations=dilations)
+    y = tf.nn.pool(x, window, pooling_type, strides=strides, padding=padding, dilations=dilations)
     if channels_first(data_format):
         y = to_channels_first(y, rank)
     return y
 
 
-def _pool(kind, dims, inputs, kernel_size, stride, padding, data_format, valid_formats,
-          outputs_collections, scope, default_name, dilation_rate=1):
+def _pool(
+    kind,
+    dims,
+    inputs,
+    kernel_size,
+    stride,
+    padding,
+    data_format,
+    valid_formats,
+    outputs_collections,
+    scope,
+    default_name,
+    dilation_rate=1,
+):
     if data_format not in valid_formats:
         raise ValueError(
             "data_format has to be either %s or %s." % valid_formats
-            + f" (data_format={data_format!r})")
+            + f" (data_format={data_format!r})"
+        )
     shape = getattr(inputs, "shape", None)
     if shape is None or len(shape) != dims + 2:
-        raise ValueError(
-            f"{default_name}: inputs must have rank {dims + 2}, got shape {shape}")
+        raise ValueError(f"{default_name}: inputs must have rank {dims + 2}, got shape {shape}")
     if str(padding).upper() not in ("SAME", "VALID"):
         raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
     window = list(n_positive_integers(dims, kernel_size, "kernel_size"))
     strides = list(n_positive_integers(dims, stride, "stride"))
     dilations = list(n_positive_integers(dims, dilation_rate, "dilation_rate"))
     outputs, alias = apply_named_op(
-        "pool", inputs, scope, default_name, pooling_type=kind, window=window,
-        strides=strides, padding=str(padding).upper(),
-        data_format=data_format, dilations=dilations)
+        "pool",
+        inputs,
+        scope,
+        default_name,
+        pooling_type=kind,
+        window=window,
+        strides=strides,
+        padding=str(padding).upper(),
+        data_format=data_format,
+        dilations=dilations,
+    )
     return collect_named_outputs(outputs_collections, alias, outputs)
 
 
 @add_arg_scope
-def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
-               outputs_collections=None, scope=None):
+def max_pool2d(
+    inputs,
+    kernel_size,
+    stride=2,
+    padding="VALID",
+    data_format="NHWC",
+    outputs_collections=None,
+    scope=None,
+):
     """2-D max pooling (name scope ``MaxPool2D``).
 
     Args:
@@ -66,37 +92,111 @@ def max_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC
     Raises:
       ValueError: for another ``data_format`` or a bad kernel/stride.
     """
-    return _pool("MAX", 2, inputs, kernel_size, stride, padding, data_format,
-                 ("NCHW", "NHWC"), outputs_collections, scope, "MaxPool2D")
+    return _pool(
+        "MAX",
+        2,
+        inputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        ("NCHW", "NHWC"),
+        outputs_collections,
+        scope,
+        "MaxPool2D",
+    )
 
 
 @add_arg_scope
-def avg_pool2d(inputs, kernel_size, stride=2, padding="VALID", data_format="NHWC",
-               outputs_collections=None, scope=None):
+def avg_pool2d(
+    inputs,
+    kernel_size,
+    stride=2,
+    padding="VALID",
+    data_format="NHWC",
+    outputs_collections=None,
+    scope=None,
+):
     """2-D average pooling (name scope ``AvgPool2D``); arguments as ``max_pool2d``."""
-    return _pool("AVG", 2, inputs, kernel_size, stride, padding, data_format,
-                 ("NCHW", "NHWC"), outputs_collections, scope, "AvgPool2D")
+    return _pool(
+        "AVG",
+        2,
+        inputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        ("NCHW", "NHWC"),
+        outputs_collections,
+        scope,
+        "AvgPool2D",
+    )
 
 
 @add_arg_scope
-def max_pool3d(inputs, kernel_size, stride=2, padding="VALID", data_format="NDHWC",
-               outputs_collections=None, scope=None):
+def max_pool3d(
+    inputs,
+    kernel_size,
+    stride=2,
+    padding="VALID",
+    data_format="NDHWC",
+    outputs_collections=None,
+    scope=None,
+):
     """3-D max pooling (name scope ``MaxPool3D``); ``data_format`` NDHWC or NCDHW."""
-    return _pool("MAX", 3, inputs, kernel_size, stride, padding, data_format,
-                 ("NCDHW", "NDHWC"), outputs_collections, scope, "MaxPool3D")
+    return _pool(
+        "MAX",
+        3,
+        inputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        ("NCDHW", "NDHWC"),
+        outputs_collections,
+        scope,
+        "MaxPool3D",
+    )
 
 
 @add_arg_scope
-def avg_pool3d(inputs, kernel_size, stride=2, padding="VALID", data_format="NDHWC",
-               outputs_collections=None, scope=None):
+def avg_pool3d(
+    inputs,
+    kernel_size,
+    stride=2,
+    padding="VALID",
+    data_format="NDHWC",
+    outputs_collections=None,
+    scope=None,
+):
     """3-D average pooling (name scope ``AvgPool3D``); arguments as ``max_pool3d``."""
-    return _pool("AVG", 3, inputs, kernel_size, stride, padding, data_format,
-                 ("NCDHW", "NDHWC"), outputs_collections, scope, "AvgPool3D")
+    return _pool(
+        "AVG",
+        3,
+        inputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        ("NCDHW", "NDHWC"),
+        outputs_collections,
+        scope,
+        "AvgPool3D",
+    )
 
 
 @add_arg_scope
-def pool(inputs, kernel_size, pooling_type, padding="VALID", data_format=None,
-         dilation_rate=1, stride=1, outputs_collections=None, scope=None):
+def pool(
+    inputs,
+    kernel_size,
+    pooling_type,
+    padding="VALID",
+    data_format=None,
+    dilation_rate=1,
+    stride=1,
+    outputs_collections=None,
+    scope=None,
+):
     """N-D pooling (``tf.nn.pool``); name scope ``<type>_pool``.
 
     Args:
@@ -120,6 +220,17 @@ def pool(inputs, kernel_size, pooling_type, padding="VALID", data_format=None,
     dims = len(shape) - 2
     fmt = data_format
     formats = (fmt, fmt) if fmt is None or fmt.startswith("N") else ("N", "NC")
-    return _pool(str(pooling_type).upper(), dims, inputs, kernel_size, stride, padding,
-                 data_format, formats, outputs_collections, scope,
-                 "%s_pool" % str(pooling_type).lower(), dilation_rate)
+    return _pool(
+        str(pooling_type).upper(),
+        dims,
+        inputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        formats,
+        outputs_collections,
+        scope,
+        "%s_pool" % str(pooling_type).lower(),
+        dilation_rate,
+    )

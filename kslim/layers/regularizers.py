@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import numbers
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -29,7 +30,8 @@ def _check_scale(scale: Any, label: str, final_dot: bool) -> None:
     if isinstance(scale, numbers.Real):
         if scale < 0.0:
             raise ValueError(
-                "Setting a scale less than 0 on a regularizer: %g%s" % (scale, "." if final_dot else "")
+                "Setting a scale less than 0 on a regularizer: %g%s"
+                % (scale, "." if final_dot else "")
             )
     else:
         raise TypeError(f"{label} must be a float, got {scale!r} of type {type(scale).__name__}")

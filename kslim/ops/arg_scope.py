@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
 
 __all__ = [
     "arg_scope",
@@ -83,8 +83,7 @@ def arg_scope(list_ops_or_scope, **kwargs) -> Iterator[dict]:
     if isinstance(list_ops_or_scope, dict):
         if kwargs:
             raise ValueError(
-                "When attempting to re-use a scope by suppling a"
-                "dictionary, kwargs must be empty."
+                "When attempting to re-use a scope by suppling adictionary, kwargs must be empty."
             )
         current_scope = list_ops_or_scope.copy()
         try:
@@ -94,10 +93,7 @@ def arg_scope(list_ops_or_scope, **kwargs) -> Iterator[dict]:
             _get_arg_stack().pop()
         return
     if not isinstance(list_ops_or_scope, (list, tuple)):
-        raise TypeError(
-            "list_ops_or_scope must either be a list/tuple or reused scope "
-            "(i.e. dict)"
-        )
+        raise TypeError("list_ops_or_scope must either be a list/tuple or reused scope (i.e. dict)")
     try:
         current_scope = current_arg_scope().copy()
         for op in list_ops_or_scope:

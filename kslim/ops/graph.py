@@ -13,7 +13,8 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 
 class GraphKeys:
@@ -124,7 +125,7 @@ class Graph:
 
     # ----------------------------------------------------------- as_default
     @contextlib.contextmanager
-    def as_default(self) -> Iterator["Graph"]:
+    def as_default(self) -> Iterator[Graph]:
         """Makes this graph the default graph inside the ``with`` block."""
         _graph_stack().append(self)
         try:

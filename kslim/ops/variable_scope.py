@@ -11,7 +11,7 @@ unless ``reuse`` is set).
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 from kslim.ops.graph import get_default_graph
 
@@ -104,8 +104,9 @@ def _unique_variable_scope(prefix: str) -> str:
 
 
 @contextlib.contextmanager
-def variable_scope(name_or_scope=None, default_name: str | None = None, reuse=None,
-                   values=None) -> Iterator[VariableScope]:
+def variable_scope(
+    name_or_scope=None, default_name: str | None = None, reuse=None, values=None
+) -> Iterator[VariableScope]:
     """Opens a variable scope, as ``tf.compat.v1.variable_scope`` does.
 
     Args:
