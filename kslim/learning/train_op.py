@@ -280,8 +280,10 @@ class TrainOp(keras.Model):
             logs = {k: v[steps - 1] for k, v in stacked.items()}
             logs["step_losses"] = stacked["loss"]
             logs["steps_run"] = steps
-            if summaries:
-                logs["summaries"] = summaries
+            # Keras flattens nested dicts in callback logs, so summaries travel as
+            # top-level "summaries/<kind>:<tag>" entries.
+            for tag, value in summaries.items():
+                logs["summaries/" + tag] = value
             return logs
 
         self.train_function = function

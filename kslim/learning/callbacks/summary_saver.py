@@ -46,6 +46,7 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
         self._last_time = None
         self._last_step = None
         self._rate_written = 0
+        self._restored = False
 
     def seconds_until_event(self, now: float) -> float | None:
         if self._last_time is None:
@@ -61,7 +62,10 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
     def on_train_begin(self, logs=None):
         if self.writer is None and self.is_chief:
             self.writer = tf.summary.create_file_writer(self.logdir)
-        self._last_time = None
+        if not self._restored:
+            self._last_time = None
+            self._last_step = None
+        self._restored = False
 
     def on_train_batch_begin(self, batch, logs=None):
         self._start_step = global_step(self.model)
@@ -74,7 +78,13 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
         losses = step_losses(logs)
         now = time.time()
         end = global_step(self.model)
-        write_step = self._start_step if "summaries" in logs else end
+        # A kslim TrainOp runs the due step alone (want_summaries): its loss and
+        # summaries are those of the weights at the step it started from (slim's
+        # summary thread evaluates at the current global step).
+        summary_step = bool(getattr(self.model, "want_summaries", False))
+        write_step = self._start_step if summary_step else end
+        summaries = {k[len("summaries/"):]: v for k, v in logs.items()
+                     if k.startswith("summaries/")}
         with self.writer.as_default(step=write_step):
             if losses is not None and len(losses):
                 tf.summary.scalar("total_loss", float(losses[-1]))
@@ -85,13 +95,13 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
             if lr is not None:
                 tf.summary.scalar("learning_rate", lr)
             rate = 0.0
-            if self._last_time is not None and now > self._last_time:
+            if self._last_step is not None and now > self._last_time:
                 rate = (end - self._last_step) / (now - self._last_time)
             tf.summary.scalar("global_step/sec", rate)
             if self._rate_written < 10:
                 _log.info("global_step/sec: %g", rate)
                 self._rate_written += 1
-            for tag, value in (logs.get("summaries") or {}).items():
+            for tag, value in summaries.items():
                 _write(tag, value)
         self.writer.flush()
         _log.info("Recording summary at step %s.", write_step)
@@ -103,6 +113,14 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
 
     def get_state(self) -> dict[str, float]:
         return {} if self._last_time is None else {"last_time": self._last_time}
+
+    def set_state(self, state: dict[str, float]) -> None:
+        """Restores the last write time (from a checkpoint), so a restarted run
+        keeps the ``save_summaries_secs`` schedule; the rate restarts at 0."""
+        if "last_time" in state:
+            self._last_time = float(state["last_time"])
+            self._last_step = None
+            self._restored = True
 
 
 def _learning_rate(model) -> float | None:
