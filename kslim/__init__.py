@@ -14,6 +14,7 @@ from kslim.learning import callbacks
 from kslim import checkpoints
 from kslim import layers
 from kslim import metrics
+from kslim import evaluation
 from kslim.data import (
     data_decoder,
     data_provider,
@@ -170,6 +171,7 @@ __all__ = [
     "dataset_data_provider",
     "dropout",
     "elu",
+    "evaluation",
     "flatten",
     "fully_connected",
     "get_collection",
