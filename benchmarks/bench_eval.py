@@ -1,0 +1,155 @@
+"""Evaluation speed: ``slim.evaluation.evaluate_once`` vs Keras ``model.evaluate``.
+
+Both evaluate the tutorial's LeNet (built once with kslim) on the same
+in-memory digits dataset (cached, repeated, batched) for N batches:
+
+* **kslim**: ``evaluate_once`` with ``streaming_accuracy`` on the argmax of the
+  logits and ``streaming_mean`` of the cross-entropy (restore from a checkpoint,
+  metric reset, N batches, summary write);
+* **keras**: ``keras.Model(images, logits)`` compiled with the sparse
+  cross-entropy loss and ``metrics=['sparse_categorical_accuracy']``,
+  ``model.evaluate(dataset, steps=N)``
+  with Keras' default ``steps_per_execution=1``, and with ``steps_per_execution=N``.
+
+Each is run once to warm up (tracing), then timed ``--repeats`` times; the best
+time counts. The printed ratio is kslim batches/s over Keras batches/s (the
+target is >= 0.9 against Keras' default).
+
+Usage::
+
+    python benchmarks/bench_eval.py [--batch-size 32] [--batches 200] [--repeats 3]
+        [--json OUT.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
+
+from train_lenet import digits, lenet  # noqa: E402
+
+import kslim as slim  # noqa: E402
+from kslim import checkpoints  # noqa: E402
+
+
+def _dataset(batch_size: int) -> tf.data.Dataset:
+    images, labels = digits("validation")
+    ds = tf.data.Dataset.from_tensor_slices((images, labels)).cache().repeat()
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def _best(fn, repeats: int) -> float:
+    fn()  # warm-up: tracing
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+    logging.getLogger("kslim").setLevel(logging.WARNING)
+    n = args.batches
+    workdir = tempfile.mkdtemp(prefix="kslim-bench-eval-")
+    dataset = _dataset(args.batch_size)
+
+    with slim.Graph().as_default():
+        images, labels = slim.data.inputs(dataset)
+        logits = lenet(images)
+        predictions = keras.ops.argmax(logits, axis=1)
+        xent = keras.ops.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+        values, updates = slim.metrics.aggregate_metric_map(
+            {
+                "accuracy": slim.metrics.streaming_accuracy(predictions, labels),
+                "loss": slim.metrics.streaming_mean(xent),
+            }
+        )
+        slim.summaries.add_scalar_summary(values["accuracy"], "accuracy")
+        keras_model = keras.Model(images, logits)
+        variables = {v.path: v for v in keras_model.weights}
+        variables["global_step"] = np.int64(0)
+        checkpoint = checkpoints.save_variables(os.path.join(workdir, "model.ckpt-0"), variables)
+        results = {}
+
+        def run_kslim():
+            results["kslim"] = slim.evaluation.evaluate_once(
+                "",
+                checkpoint,
+                os.path.join(workdir, "eval"),
+                num_evals=n,
+                eval_op=list(updates.values()),
+                final_op=values,
+            )
+
+        kslim_s = _best(run_kslim, args.repeats)
+
+    keras_default = keras.Model(keras_model.inputs, keras_model.outputs)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    keras_default.compile(loss=loss, metrics=["sparse_categorical_accuracy"])
+    keras_chunked = keras.Model(keras_model.inputs, keras_model.outputs)
+    keras_chunked.compile(loss=loss, metrics=["sparse_categorical_accuracy"], steps_per_execution=n)
+
+    def run_keras(model, key):
+        def run():
+            results[key] = model.evaluate(dataset, steps=n, verbose=0, return_dict=True)
+
+        return run
+
+    keras_s = _best(run_keras(keras_default, "keras"), args.repeats)
+    keras_chunked_s = _best(run_keras(keras_chunked, "keras_chunked"), args.repeats)
+    report = {
+        "batches": n,
+        "batch_size": args.batch_size,
+        "kslim_batches_per_s": n / kslim_s,
+        "keras_batches_per_s": n / keras_s,
+        "keras_steps_per_execution_n_batches_per_s": n / keras_chunked_s,
+        "ratio_vs_keras_default": keras_s / kslim_s,
+        "ratio_vs_keras_steps_per_execution_n": keras_chunked_s / kslim_s,
+        "kslim_accuracy": float(results["kslim"]["accuracy"]),
+        "kslim_loss": float(results["kslim"]["loss"]),
+        "keras_loss": float(results["keras"]["loss"]),
+        "keras_accuracy": float(results["keras"]["sparse_categorical_accuracy"]),
+    }
+    print(f"kslim evaluate_once:                 {report['kslim_batches_per_s']:9.1f} batches/s")
+    print(f"keras evaluate (steps_per_execution=1): {report['keras_batches_per_s']:6.1f} batches/s")
+    print(
+        f"keras evaluate (steps_per_execution={n}): "
+        f"{report['keras_steps_per_execution_n_batches_per_s']:6.1f} batches/s"
+    )
+    print(f"ratio kslim / keras default:            {report['ratio_vs_keras_default']:.2f}")
+    print(
+        "ratio kslim / keras steps_per_execution: "
+        f"{report['ratio_vs_keras_steps_per_execution_n']:.2f}"
+    )
+    print(
+        f"accuracy kslim {report['kslim_accuracy']:.4f} keras {report['keras_accuracy']:.4f}; "
+        f"loss kslim {report['kslim_loss']:.4f} keras {report['keras_loss']:.4f}"
+    )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+    return report
+
+
+if __name__ == "__main__":
+    main()
