@@ -1,0 +1,372 @@
+"""One benchmark contender per process: trains a workload and writes its timings as JSON.
+
+Run by ``bench_train.py`` (one fresh interpreter per contender, so imports, graph mode and
+memory do not leak between them)::
+
+    python benchmarks/_contenders.py CONTENDER WORKLOAD --steps N --warmup W --out RESULT.json
+
+Contenders:
+
+* ``kslim``: ``kslim.learning.train`` with slim's defaults (``log_every_n_steps=1``, a logdir,
+  ``save_summaries_secs=save_interval_secs=600``), data bound with ``kslim.data.inputs``;
+* ``tf_slim``: tf_slim 1.1.0 ``learning.train`` in TF1 graph mode, same defaults, data from
+  ``tf.compat.v1.data.make_one_shot_iterator``;
+* ``keras``: the same architecture from ``keras.layers``, default ``compile`` settings
+  (``steps_per_execution=1``), ``fit(verbose=0)``;
+* ``bare``: the same Keras model trained by a ``tf.function`` step called once per batch
+  while iterating the dataset in Python.
+
+Workloads: ``mlp`` (64-128-128-10, batch 64, Adam) and ``lenet`` (the tutorial's LeNet on
+28x28x1, batch 32, RMSProp(0.001, 0.9) with the tutorial's L2 0.0005 on the convolutions).
+All read the same pipeline: ``from_tensor_slices`` of in-memory random data, ``repeat``,
+``batch(drop_remainder=True)``, ``prefetch(2)``.
+
+Timings (``time.perf_counter``): ``t_first`` when the first step has finished, ``t_warm`` when
+step ``W`` has, ``t_last`` when step ``W + N`` has (after that step's log line for the slims),
+``t_return`` when the training call returned; all from ``t0``, taken before the dataset and
+the model are built (imports excluded, reported as ``import_s``). ``steps_per_sec`` is
+``N / (t_last - t_warm)``; ``cpu_steps_per_sec`` the same over the process CPU time of that
+window (steadier on a shared machine). ``peak_rss_mb`` is ``ru_maxrss`` of this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import logging
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+CONTENDERS = ("kslim", "tf_slim", "keras", "bare")
+WORKLOADS = {
+    "mlp": {"batch_size": 64, "examples": 4096},
+    "lenet": {"batch_size": 32, "examples": 1024},
+}
+_REPO = Path(__file__).resolve().parents[1]
+
+
+class _Clock:
+    """Timestamps of the first, warm-up and last step, and the CPU time of the window."""
+
+    def __init__(self, warmup: int, total: int) -> None:
+        self.warmup = warmup
+        self.total = total
+        self.t0 = time.perf_counter()
+        self.marks: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    def mark(self, name: str) -> None:
+        if name not in self.marks:
+            self.marks[name] = time.perf_counter() - self.t0
+            self.cpu[name] = time.process_time()
+
+    def at_step(self, step: int) -> None:
+        """Records the marks due once global step ``step`` has finished."""
+        if step >= 1:
+            self.mark("first")
+        if step >= self.warmup:
+            self.mark("warm")
+        if step >= self.total:
+            self.mark("last")
+
+
+def _random_arrays(workload: str):
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    n = WORKLOADS[workload]["examples"]
+    shape = (n, 64) if workload == "mlp" else (n, 28, 28, 1)
+    x = rng.standard_normal(shape).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.randint(0, 10, n)]
+    return x, y
+
+
+def _dataset(tf, workload: str):
+    x, y = _random_arrays(workload)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat()
+    return ds.batch(WORKLOADS[workload]["batch_size"], drop_remainder=True).prefetch(2)
+
+
+# --------------------------------------------------------------------------- slim code
+def _slim_model(slim, tf, workload: str, images):
+    """The workload's network written against slim's API (tf_slim or kslim)."""
+    if workload == "mlp":
+        net = slim.fully_connected(images, 128, scope="fc1")
+        net = slim.fully_connected(net, 128, scope="fc2")
+        return slim.fully_connected(net, 10, activation_fn=None, scope="fc3")
+    with slim.arg_scope(
+        [slim.conv2d],
+        padding="SAME",
+        weights_initializer=tf.compat.v1.truncated_normal_initializer(stddev=0.01),
+        weights_regularizer=slim.l2_regularizer(0.0005),
+    ):
+        net = slim.conv2d(images, 20, [5, 5], scope="conv1")
+        net = slim.max_pool2d(net, [2, 2], scope="pool1")
+        net = slim.conv2d(net, 50, [5, 5], scope="conv2")
+        net = slim.max_pool2d(net, [2, 2], scope="pool2")
+        net = slim.flatten(net, scope="flatten3")
+        net = slim.fully_connected(net, 500, scope="fc4")
+        return slim.fully_connected(net, 10, activation_fn=None, scope="fc5")
+
+
+def _tf1_optimizer(tf, workload: str):
+    if workload == "mlp":
+        return tf.compat.v1.train.AdamOptimizer()
+    return tf.compat.v1.train.RMSPropOptimizer(0.001, 0.9)
+
+
+def run_kslim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
+    import keras
+    import tensorflow as tf
+
+    import kslim as slim
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    clock = _Clock(warmup, warmup + steps)
+
+    class Timer(keras.callbacks.Callback):
+        """Ends a chunk at the warm-up step and stamps the step marks."""
+
+        def steps_until_event(self, step: int) -> int:
+            return warmup - step if step < warmup else clock.total
+
+        def on_train_batch_end(self, batch, logs=None):
+            clock.at_step(int(self.model.optimizer.iterations.numpy()))
+
+    with slim.Graph().as_default():
+        images, labels = slim.data.inputs(_dataset(tf, workload))
+        logits = _slim_model(slim, tf, workload, images)
+        slim.losses.softmax_cross_entropy(logits, labels)
+        total_loss = slim.losses.get_total_loss()
+        train_op = slim.learning.create_train_op(total_loss, _tf1_optimizer(tf, workload))
+        final = slim.learning.train(
+            train_op,
+            logdir,
+            number_of_steps=clock.total,
+            log_every_n_steps=1,
+            callbacks=[Timer()],
+            progress_bar=False,
+        )
+        clock.mark("return")
+        steps_done = int(train_op.optimizer.iterations.numpy())
+    return {"clock": clock, "final_loss": float(final), "steps_done": steps_done}
+
+
+def _patch_tensorflow(tf) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "_tfslim_runner", _REPO / "tests" / "peer" / "tfslim_runner.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module._patch_tensorflow(tf)
+
+
+def run_tf_slim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
+    import tensorflow as tf
+
+    tf.compat.v1.disable_eager_execution()
+    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.INFO)
+    _patch_tensorflow(tf)
+    import tf_slim as slim
+
+    clock = _Clock(warmup, warmup + steps)
+    done = {"steps": 0}
+
+    def train_step_fn(sess, train_op, global_step, train_step_kwargs):
+        loss, should_stop = slim.learning.train_step(sess, train_op, global_step, train_step_kwargs)
+        done["steps"] += 1
+        clock.at_step(done["steps"])
+        return loss, should_stop
+
+    with tf.Graph().as_default():
+        iterator = tf.compat.v1.data.make_one_shot_iterator(_dataset(tf, workload))
+        images, labels = iterator.get_next()
+        logits = _slim_model(slim, tf, workload, images)
+        slim.losses.softmax_cross_entropy(logits, labels)
+        total_loss = slim.losses.get_total_loss()
+        train_op = slim.learning.create_train_op(total_loss, _tf1_optimizer(tf, workload))
+        final = slim.learning.train(
+            train_op,
+            logdir,
+            train_step_fn=train_step_fn,
+            number_of_steps=clock.total,
+            log_every_n_steps=1,
+        )
+        clock.mark("return")
+    return {"clock": clock, "final_loss": float(final), "steps_done": done["steps"]}
+
+
+# --------------------------------------------------------------------------- Keras code
+def _keras_model(keras, workload: str):
+    """The same network from ``keras.layers`` (the L2 matches slim's ``0.0005 * sum/2``)."""
+    if workload == "mlp":
+        inputs = keras.Input((64,))
+        net = keras.layers.Dense(128, activation="relu")(inputs)
+        net = keras.layers.Dense(128, activation="relu")(net)
+        return keras.Model(inputs, keras.layers.Dense(10)(net))
+    conv = {
+        "padding": "same",
+        "activation": "relu",
+        "kernel_initializer": keras.initializers.TruncatedNormal(stddev=0.01),
+        "kernel_regularizer": keras.regularizers.L2(0.00025),
+    }
+    inputs = keras.Input((28, 28, 1))
+    net = keras.layers.Conv2D(20, 5, **conv)(inputs)
+    net = keras.layers.MaxPooling2D(2)(net)
+    net = keras.layers.Conv2D(50, 5, **conv)(net)
+    net = keras.layers.MaxPooling2D(2)(net)
+    net = keras.layers.Flatten()(net)
+    net = keras.layers.Dense(500, activation="relu")(net)
+    return keras.Model(inputs, keras.layers.Dense(10)(net))
+
+
+def _keras_optimizer(keras, workload: str):
+    if workload == "mlp":
+        return keras.optimizers.Adam()
+    return keras.optimizers.RMSprop(0.001, rho=0.9)
+
+
+def run_keras(workload: str, warmup: int, steps: int, logdir: str) -> dict:
+    del logdir
+    import keras
+    import tensorflow as tf
+
+    clock = _Clock(warmup, warmup + steps)
+
+    class Timer(keras.callbacks.Callback):
+        async_safe = True  # keeps fit's asynchronous callback dispatch, as with no callback
+
+        def on_train_batch_end(self, batch, logs=None):
+            clock.at_step(batch + 1)
+
+    model = _keras_model(keras, workload)
+    model.compile(
+        optimizer=_keras_optimizer(keras, workload),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+    )
+    history = model.fit(
+        _dataset(tf, workload),
+        epochs=1,
+        steps_per_epoch=clock.total,
+        verbose=0,
+        callbacks=[Timer()],
+    )
+    clock.mark("return")
+    steps_done = int(model.optimizer.iterations.numpy())
+    return {
+        "clock": clock,
+        "final_loss": float(history.history["loss"][-1]),
+        "steps_done": steps_done,
+    }
+
+
+def run_bare(workload: str, warmup: int, steps: int, logdir: str) -> dict:
+    del logdir
+    import keras
+    import tensorflow as tf
+
+    clock = _Clock(warmup, warmup + steps)
+    model = _keras_model(keras, workload)
+    optimizer = _keras_optimizer(keras, workload)
+    loss_fn = keras.losses.CategoricalCrossentropy(from_logits=True)
+    variables = model.trainable_variables
+
+    @tf.function
+    def step(images, labels):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(labels, model(images, training=True))
+            if model.losses:
+                loss = loss + tf.add_n(model.losses)
+        optimizer.apply(tape.gradient(loss, variables), variables)
+        return loss
+
+    loss = None
+    for i, (images, labels) in enumerate(_dataset(tf, workload)):
+        loss = step(images, labels)
+        if i + 1 in (1, warmup, clock.total):
+            loss.numpy()  # the step has finished
+            clock.at_step(i + 1)
+        if i + 1 == clock.total:
+            break
+    clock.mark("return")
+    return {"clock": clock, "final_loss": float(loss), "steps_done": clock.total}
+
+
+RUNNERS = {"kslim": run_kslim, "tf_slim": run_tf_slim, "keras": run_keras, "bare": run_bare}
+
+
+def run(contender: str, workload: str, warmup: int, steps: int) -> dict:
+    """Trains ``workload`` with ``contender`` for ``warmup + steps`` steps in this process.
+
+    Args:
+      contender: one of ``CONTENDERS``.
+      workload: one of ``WORKLOADS``.
+      warmup: steps excluded from the rate (>= 1).
+      steps: measured steps (>= 1).
+
+    Returns:
+      A JSON-able dict of timings, rates, the final loss and the peak RSS.
+
+    Raises:
+      ValueError: an unknown contender or workload, or non-positive step counts.
+    """
+    if contender not in RUNNERS:
+        raise ValueError(f"contender must be one of {CONTENDERS}, got {contender!r}")
+    if workload not in WORKLOADS:
+        raise ValueError(f"workload must be one of {tuple(WORKLOADS)}, got {workload!r}")
+    if warmup < 1 or steps < 1:
+        raise ValueError(f"warmup and steps must be >= 1, got warmup={warmup!r}, steps={steps!r}")
+    start = time.perf_counter()
+    import tensorflow  # noqa: F401  (import cost reported separately)
+
+    import_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix=f"bench_{contender}_") as logdir:
+        out = RUNNERS[contender](workload, warmup, steps, logdir)
+    clock = out.pop("clock")
+    marks = clock.marks
+    missing = {"first", "warm", "last", "return"} - set(marks)
+    if missing:
+        raise RuntimeError(
+            f"{contender}/{workload}: no timestamp for {sorted(missing)} "
+            f"(steps done: {out['steps_done']})"
+        )
+    window = marks["last"] - marks["warm"]
+    cpu_window = clock.cpu["last"] - clock.cpu["warm"]
+    return {
+        "contender": contender,
+        "workload": workload,
+        "warmup_steps": warmup,
+        "measured_steps": steps,
+        "steps_per_sec": steps / window,
+        "cpu_steps_per_sec": steps / cpu_window if cpu_window > 0 else None,
+        "time_to_first_step_s": marks["first"],
+        "warmup_s": marks["warm"],
+        "teardown_s": marks["return"] - marks["last"],
+        "import_s": import_s,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        **out,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("contender", choices=CONTENDERS)
+    parser.add_argument("workload", choices=tuple(WORKLOADS))
+    parser.add_argument("--steps", type=int, required=True)
+    parser.add_argument("--warmup", type=int, required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    result = run(args.contender, args.workload, args.warmup, args.steps)
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""benchmarks/bench_train.py: target checks (fast) and a --quick run (slow: two processes)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+_BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_train.py"
+
+
+def _load_bench():
+    sys.path.insert(0, str(_BENCH.parent))
+    spec = importlib.util.spec_from_file_location("bench_train", _BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _row(rate, cpu_rate, rss):
+    return {"steps_per_sec": rate, "cpu_steps_per_sec": cpu_rate, "peak_rss_mb": rss}
+
+
+def test_check_targets_reports_ratios_against_spec_targets():
+    bench = _load_bench()
+    table = {
+        "mlp": {
+            "kslim": _row(1000.0, 900.0, 700.0),
+            "tf_slim": _row(500.0, 300.0, 800.0),
+            "bare": _row(1000.0, 1000.0, 650.0),
+            "keras": _row(400.0, 400.0, 600.0),
+        },
+        "lenet": {"kslim": _row(20.0, 40.0, 700.0), "keras": _row(25.0, 40.0, 690.0)},
+    }
+    checks = {(c["workload"], c["metric"], c["ratio"]): c for c in bench.check_targets(table)}
+    mlp_slim = checks[("mlp", "steps_per_sec", "kslim/tf_slim")]
+    assert mlp_slim["value"] == pytest.approx(2.0)
+    assert mlp_slim["cpu_time_ratio"] == pytest.approx(3.0)
+    assert not mlp_slim["met"]
+    assert checks[("mlp", "steps_per_sec", "kslim/bare")]["met"]
+    assert not checks[("mlp", "peak_rss_mb", "kslim/keras")]["met"]  # 700/600 > 1.1
+    assert not checks[("lenet", "steps_per_sec", "kslim/keras")]["met"]
+    assert checks[("lenet", "peak_rss_mb", "kslim/keras")]["met"]
+    # lenet has no tf_slim row: that target is skipped, not failed.
+    assert ("lenet", "steps_per_sec", "kslim/tf_slim") not in checks
+    report = bench.format_report(bench.summarize({}), list(checks.values()))
+    assert "MISSED" in report and "MET" in report
+
+
+@pytest.mark.slow
+def test_quick_benchmark_runs_kslim_and_keras_in_separate_processes(tmp_path):
+    bench = _load_bench()
+    out = tmp_path / "bench.json"
+    rc = bench.main(
+        ["--quick", "--workloads", "mlp", "--contenders", "kslim", "keras", "--json", str(out)]
+    )
+    assert rc == 0
+    report = json.loads(out.read_text())
+    rows = report["summary"]["mlp"]
+    for contender in ("kslim", "keras"):
+        assert rows[contender]["steps_per_sec"] > 0
+        assert rows[contender]["time_to_first_step_s"] > 0
+        assert rows[contender]["peak_rss_mb"] > 100
+    # slim's log_every_n_steps=1 logged every step exactly once.
+    assert rows["kslim"]["log_lines"] == rows["kslim"]["expected_log_lines"]
+    assert {r["contender"] for r in report["runs"]} == {"kslim", "keras"}
+    assert [c["ratio"] for c in report["targets"]] == ["kslim/keras"]
+    assert all(r["steps_done"] == r["warmup_steps"] + r["measured_steps"] for r in report["runs"])
