@@ -11,9 +11,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from kslim.commands import export, inspect_checkpoint
+from kslim.commands import convert, export, inspect_checkpoint, train
+from kslim.commands import eval as evaluate
 
-COMMANDS = [inspect_checkpoint, export]
+COMMANDS = [convert, train, evaluate, inspect_checkpoint, export]
 
 
 def build_parser() -> argparse.ArgumentParser:
