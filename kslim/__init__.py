@@ -15,6 +15,7 @@ from kslim import checkpoints
 from kslim import layers
 from kslim import metrics
 from kslim import evaluation
+from kslim import nets
 from kslim.data import (
     data_decoder,
     data_provider,
@@ -194,6 +195,7 @@ __all__ = [
     "max_pool3d",
     "metrics",
     "maxout",
+    "nets",
     "name_scope",
     "one_hot_encoding",
     "parallel_reader",
