@@ -191,9 +191,11 @@ def train(train_op, logdir, train_step_fn: Callable = train_step,
              "workers of a tf.distribute strategy start together"),
             ("global_step", global_step, None, "the optimizer's iterations are the global step"),
     ):
-        if value is not default and value != default:
-            if name == "global_step" and value is train_op.optimizer.iterations:
-                continue
+        if name == "global_step" and value is train_op.optimizer.iterations:
+            continue
+        # ``value != default`` only for plain values: a tf.Variable compares elementwise.
+        plain = isinstance(value, (str, bool, int, float)) or value is None
+        if value is not default and not (plain and value == default):
             _warn(name, value, why)
     if summary_op not in (_USE_DEFAULT, None):
         _warn("summary_op", summary_op, "kslim writes the graph's collected summaries")

@@ -188,10 +188,12 @@ class TrainOp(keras.Model):
             outputs = self(data, training=True)
             loss = outputs["total_loss"]
         grads = tape.gradient(loss, variables)
+        checked = []
         if self.check_numerics:
             # Checked before the update, so NaN never reaches the weights.
             loss = tf.debugging.check_numerics(loss, "LossTensor is inf or nan")
-            with tf.control_dependencies([loss]):
+            checked = [loss]
+            with tf.control_dependencies(checked):
                 grads = [None if g is None else tf.identity(g) for g in grads]
         grads_and_vars = list(zip(grads, variables))
         if self._gradient_multipliers:
@@ -199,7 +201,10 @@ class TrainOp(keras.Model):
         if self.clip_gradient_norm > 0:
             grads_and_vars = clip_gradient_norms(grads_and_vars, self.clip_gradient_norm)
         present = [(g, v) for g, v in grads_and_vars if g is not None]
-        self.optimizer.apply([g for g, _ in present], [v for _, v in present])
+        # The whole update (incl. the global step increment, which does not depend on
+        # the gradients) waits for the check, so a failing step leaves no trace.
+        with tf.control_dependencies(checked):
+            self.optimizer.apply([g for g, _ in present], [v for _, v in present])
         logs = {"loss": loss}
         for key, value in outputs.items():
             if key.startswith("losses/"):
