@@ -62,7 +62,9 @@ def multiply_gradients(grads_and_vars, gradient_multipliers):
 
     Args:
       grads_and_vars: list of (gradient, variable).
-      gradient_multipliers: dict keyed by variable or its slim name.
+      gradient_multipliers: dict keyed by a variable's slim name (``'fc1/weights'``)
+        or by ``variable.ref()`` (TF2 variables are unhashable; for a Keras
+        variable, ``v.value.ref()``).
 
     Returns:
       The scaled list.
@@ -77,16 +79,22 @@ def multiply_gradients(grads_and_vars, gradient_multipliers):
         raise ValueError("`gradient_multipliers` is empty.")
     if not isinstance(gradient_multipliers, dict):
         raise ValueError("`gradient_multipliers` must be a dict.")
-    by_name = {}
+    by_name, by_id = {}, {}
     for key, value in gradient_multipliers.items():
-        by_name[key if isinstance(key, str) else _var_name(key)] = value
+        if hasattr(key, "deref"):  # ``variable.ref()``: TF2 variables are unhashable
+            key = key.deref()
+        if isinstance(key, str):
+            by_name[key] = value
+        else:
+            by_id[id(key)] = value
     out = []
     for grad, var in grads_and_vars:
         name = _var_name(var)
-        if name in by_name:
+        mult = by_id.get(id(var), by_id.get(id(getattr(var, "value", None)), by_name.get(name)))
+        if mult is not None:
             if grad is None:
                 raise ValueError("Requested multiple of `None` gradient.")
-            mult = tf.cast(by_name[name], grad.dtype)
+            mult = tf.cast(mult, grad.dtype)
             if isinstance(grad, tf.IndexedSlices):
                 grad = tf.IndexedSlices(grad.values * mult, grad.indices, grad.dense_shape)
             else:
