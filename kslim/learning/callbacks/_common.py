@@ -24,12 +24,16 @@ def step_losses(logs: dict | None) -> np.ndarray | None:
 
 
 def checkpoint_variables(model) -> dict[str, Any]:
-    """Checkpoint key -> variable: slim names for model weights, ``global_step`` for
-    the optimizer's iterations, ``optimizer/<path>`` (or TF1 slot names) for the
-    optimizer state."""
+    """Checkpoint key -> variable: slim names for model weights (a plain Keras
+    model's paths without the model name), ``global_step`` for the optimizer's
+    iterations, ``optimizer/<path>`` (or TF1 slot names) for the optimizer state."""
+    # Keras paths start with the model's (and the optimizer's) auto-numbered name
+    # (``sequential_3/fc1/kernel``, ``adam_3/sequential_3_fc1_kernel_momentum``), which
+    # changes with every model built in a process: keys drop it so a restarted model
+    # finds its variables.
     variables: dict[str, Any] = {}
     for v in model.weights:
-        variables.setdefault(v.path, v)
+        variables.setdefault(_relative(v.path, model.name + "/"), v)
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None:
         variables["global_step"] = optimizer.iterations
@@ -40,8 +44,13 @@ def checkpoint_variables(model) -> dict[str, Any]:
             for v in optimizer.variables:
                 if v is optimizer.iterations:
                     continue
-                variables.setdefault("optimizer/" + v.path, v)
+                path = _relative(_relative(v.path, optimizer.name + "/"), model.name + "_")
+                variables.setdefault("optimizer/" + path, v)
     return variables
+
+
+def _relative(path: str, prefix: str) -> str:
+    return path[len(prefix):] if path.startswith(prefix) else path
 
 
 def build_optimizer(model) -> None:

@@ -74,10 +74,13 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
         step = self._tracing_step
         self._tracing_step = None
         self._trace.__exit__(None, None, None)
-        before = set(glob.glob(os.path.join(self.logdir, "plugins", "profile", "*", "*.xplane.pb")))
+        before = _xplanes(self.logdir)
         tf.profiler.experimental.stop()
-        after = set(glob.glob(os.path.join(self.logdir, "plugins", "profile", "*", "*.xplane.pb")))
-        new = sorted(after - before, key=os.path.getmtime)
+        after = _xplanes(self.logdir)
+        # The profiler names its run directory by the second, so two traces within one
+        # second rewrite the same file: a new or rewritten file is this step's.
+        new = sorted((p for p, mtime in after.items() if before.get(p) != mtime),
+                     key=after.get)
         self.last_traced = step
         if not new:
             _log.warning("The profiler wrote no data for step %d", step)
@@ -91,6 +94,11 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
 
     def set_state(self, state: dict[str, float]) -> None:
         self.last_traced = int(state.get("last_traced", -1))
+
+
+def _xplanes(logdir: str) -> dict[str, int]:
+    pattern = os.path.join(logdir, "plugins", "profile", "*", "*.xplane.pb")
+    return {p: os.stat(p).st_mtime_ns for p in glob.glob(pattern)}
 
 
 def write_chrome_trace(xplane_path: str, json_path: str) -> None:
