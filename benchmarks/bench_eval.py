@@ -11,9 +11,9 @@ in-memory digits dataset (cached, repeated, batched) for N batches:
   ``model.evaluate(dataset, steps=N)``
   with Keras' default ``steps_per_execution=1``, and with ``steps_per_execution=N``.
 
-Each is run once to warm up (tracing), then timed ``--repeats`` times; the best
-time counts. The printed ratio is kslim batches/s over Keras batches/s (the
-target is >= 0.9 against Keras' default).
+Each is run once to warm up (tracing), then the three are timed in turn,
+``--repeats`` rounds; the best time of each counts. The printed ratio is kslim
+batches/s over Keras batches/s (the target is >= 0.9 against Keras' default).
 
 Usage::
 
@@ -51,14 +51,18 @@ def _dataset(batch_size: int) -> tf.data.Dataset:
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def _best(fn, repeats: int) -> float:
-    fn()  # warm-up: tracing
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def _best_interleaved(fns: dict, repeats: int) -> dict:
+    """Best time of each function; one warm-up (tracing) each, then rounds interleaving
+    them, so a change of load on a shared machine hits all of them alike."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: min(t) for name, t in times.items()}
 
 
 def main(argv=None) -> dict:
@@ -73,7 +77,7 @@ def main(argv=None) -> dict:
     workdir = tempfile.mkdtemp(prefix="kslim-bench-eval-")
     dataset = _dataset(args.batch_size)
 
-    with slim.Graph().as_default():
+    with slim.Graph().as_default() as graph:
         images, labels = slim.data.inputs(dataset)
         logits = lenet(images)
         predictions = keras.ops.argmax(logits, axis=1)
@@ -101,8 +105,6 @@ def main(argv=None) -> dict:
                 final_op=values,
             )
 
-        kslim_s = _best(run_kslim, args.repeats)
-
     keras_default = keras.Model(keras_model.inputs, keras_model.outputs)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     keras_default.compile(loss=loss, metrics=["sparse_categorical_accuracy"])
@@ -115,8 +117,16 @@ def main(argv=None) -> dict:
 
         return run
 
-    keras_s = _best(run_keras(keras_default, "keras"), args.repeats)
-    keras_chunked_s = _best(run_keras(keras_chunked, "keras_chunked"), args.repeats)
+    with graph.as_default():
+        best = _best_interleaved(
+            {
+                "kslim": run_kslim,
+                "keras": run_keras(keras_default, "keras"),
+                "keras_chunked": run_keras(keras_chunked, "keras_chunked"),
+            },
+            args.repeats,
+        )
+    kslim_s, keras_s, keras_chunked_s = best["kslim"], best["keras"], best["keras_chunked"]
     report = {
         "batches": n,
         "batch_size": args.batch_size,
