@@ -1,0 +1,261 @@
+"""Parity harness for the nets: the same net built by tf_slim 1.1.0 and by kslim.
+
+``run_tfslim_nets`` sends a list of ``NetSpec`` to ``tfslim_nets_runner.py`` in ONE
+subprocess (TF1 graph mode); ``build_kslim_net`` builds the same spec with kslim on a
+``keras.Input`` inside a fresh ``kslim.Graph`` and, for specs with ``run``, wraps it in a
+``keras.Model``, sets every variable to ``seeded_value(name, shape)`` (the values the
+runner loaded into tf_slim's variables of the same name) and computes the outputs.
+
+This module imports only numpy at module level: the runner imports it too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RUNNER = Path(__file__).with_name("tfslim_nets_runner.py")
+
+
+@dataclasses.dataclass
+class NetSpec:
+    """One net built by both implementations.
+
+    Attributes:
+      id: unique name (the pytest id).
+      module: the module under ``<package>.nets`` (``'vgg'``, ``'inception_v1'``).
+      fn: the net function in it (``'vgg_a'``).
+      input_shape: NHWC shape of the (seeded) input.
+      kwargs: keyword arguments of the net function (JSON values).
+      arg_scope: name of the module's ``*_arg_scope`` function to build under, or None.
+      arg_scope_kwargs: its keyword arguments.
+      run: also compute the output and every end_point with seeded weights.
+      fast_init: build under an outer ``arg_scope`` giving conv2d/fully_connected zeros
+        as weights_initializer (a net's own arg_scopes still win). Variable names and
+        shapes do not depend on it, and run specs overwrite every value anyway; it
+        spares drawing 100M+ random numbers for the VGG nets.
+    """
+
+    id: str
+    module: str
+    fn: str
+    input_shape: tuple[int, ...]
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    arg_scope: str | None = None
+    arg_scope_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    run: bool = False
+    fast_init: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec as the runner reads it."""
+        return dataclasses.asdict(self)
+
+
+def _rng(name: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def seeded_value(name: str, shape) -> np.ndarray:
+    """Deterministic float32 value of variable ``name``: the same in both processes.
+
+    Weights are He-scaled normals (so activations keep their scale through deep
+    nets); biases and ``beta`` small normals; ``gamma`` near 1; moving means small and
+    moving variances in [0.5, 1.5] (so inference-mode batch norm is not the identity).
+    """
+    shape = tuple(int(d) for d in shape)
+    rng = _rng(name)
+    leaf = name.rsplit("/", 1)[-1]
+    if leaf == "moving_variance":
+        return rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    if leaf == "gamma":
+        return (1.0 + 0.1 * rng.standard_normal(shape, np.float32)).astype(np.float32)
+    if len(shape) <= 1:
+        return (0.1 * rng.standard_normal(shape, np.float32)).astype(np.float32)
+    if leaf == "depthwise_weights":
+        fan_in = shape[0] * shape[1]
+    else:
+        fan_in = int(np.prod(shape[:-1]))
+    scale = np.float32(np.sqrt(2.0 / fan_in))
+    return rng.standard_normal(shape, np.float32) * scale
+
+
+def seeded_input(shape) -> np.ndarray:
+    """The deterministic input image batch of a spec."""
+    return _rng("inputs").uniform(-1.0, 1.0, tuple(shape)).astype(np.float32)
+
+
+@dataclasses.dataclass
+class NetResult:
+    """What one implementation built (and computed) for a spec."""
+
+    variables: list[str]
+    shapes: list[list[int]]
+    trainable: list[str]
+    model_variables: list[str]
+    moving_vars: list[str]
+    regularization_losses: int
+    end_points: list[tuple[str, list[int | None]]]
+    output_shape: list[int | None]
+    net: np.ndarray | None = None
+    end_point_values: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+
+
+def run_tfslim_nets(specs: list[NetSpec], workdir: Path) -> dict[str, NetResult]:
+    """Builds all ``specs`` with tf_slim in one subprocess; returns results by spec id.
+
+    Skips the caller when tf_slim is not installed.
+    """
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("tf_slim") is None:
+        pytest.skip("tf_slim 1.1.0 is not installed (pip install -e .[peer])")
+    request = workdir / "nets_request.json"
+    request.write_text(json.dumps([s.to_json() for s in specs]))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    env.pop("KERAS_BACKEND", None)
+    out = workdir / "nets_out.npz"
+    proc = subprocess.run(
+        [sys.executable, str(RUNNER), str(request), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"tfslim_nets_runner failed (rc={proc.returncode}):\n{proc.stderr[-4000:]}"
+        )
+    data = np.load(out)
+    results = {}
+    for meta in json.loads(str(data["__meta__"])):
+        sid = meta["id"]
+        if "runner_error" in meta:
+            raise RuntimeError(f"tf_slim could not build {sid}:\n{meta['runner_error']}")
+        net = data[f"{sid}/net"] if f"{sid}/net" in data else None
+        prefix = f"{sid}/end_points/"
+        values = {k[len(prefix) :]: data[k] for k in data.files if k.startswith(prefix)}
+        results[sid] = NetResult(
+            variables=meta["variables"],
+            shapes=meta["shapes"],
+            trainable=meta["trainable"],
+            model_variables=meta["model_variables"],
+            moving_vars=meta["moving_vars"],
+            regularization_losses=meta["regularization_losses"],
+            end_points=[(k, s) for k, s in meta["end_points"]],
+            output_shape=meta["output_shape"],
+            net=net,
+            end_point_values=values,
+        )
+    return results
+
+
+def build_kslim_net(spec: NetSpec, graph=None):
+    """Builds ``spec`` with kslim on a ``keras.Input`` in the current kslim graph.
+
+    Returns:
+      ``(inputs, net, end_points)``.
+    """
+    import importlib
+
+    import keras
+
+    import kslim
+
+    module = importlib.import_module(f"kslim.nets.{spec.module}")
+    shape = tuple(spec.input_shape)
+    x = keras.Input(shape=shape[1:], batch_size=shape[0], name="inputs")
+    net, end_points = call_net(spec, module, x, kslim)
+    return x, net, end_points
+
+
+def call_net(spec: NetSpec, module, x, slim):
+    """Calls the spec's net of ``module`` on ``x`` with ``slim`` (kslim or tf_slim)."""
+    import contextlib
+
+    import tensorflow as tf
+
+    fn = getattr(module, spec.fn)
+    with contextlib.ExitStack() as stack:
+        if spec.fast_init:
+            stack.enter_context(
+                slim.arg_scope(
+                    [slim.conv2d, slim.fully_connected],
+                    weights_initializer=tf.compat.v1.zeros_initializer(),
+                )
+            )
+        if spec.arg_scope:
+            scope_fn = getattr(module, spec.arg_scope)
+            stack.enter_context(slim.arg_scope(scope_fn(**spec.arg_scope_kwargs)))
+        return fn(x, **spec.kwargs)
+
+
+def run_kslim_net(spec: NetSpec) -> NetResult:
+    """Builds (and for ``spec.run`` computes) ``spec`` with kslim in a fresh graph."""
+    import keras
+
+    import kslim
+
+    with kslim.Graph().as_default():
+        x, net, end_points = build_kslim_net(spec)
+        coll = kslim.get_collection
+        keys = kslim.GraphKeys
+        variables = coll(keys.GLOBAL_VARIABLES)
+        result = NetResult(
+            variables=[v.path for v in variables],
+            shapes=[list(v.shape) for v in variables],
+            trainable=[v.path for v in coll(keys.TRAINABLE_VARIABLES)],
+            model_variables=[v.path for v in coll(keys.MODEL_VARIABLES)],
+            moving_vars=[v.path for v in coll("moving_vars")],
+            regularization_losses=len(kslim.losses.get_regularization_losses()),
+            end_points=[(k, list(v.shape)) for k, v in end_points.items()],
+            output_shape=list(net.shape),
+        )
+        if spec.run:
+            for variable in variables:
+                variable.assign(seeded_value(variable.path, variable.shape))
+            model = keras.Model(x, [net, *end_points.values()])
+            outputs = model(seeded_input(spec.input_shape), training=False)
+            result.net = np.asarray(outputs[0])
+            result.end_point_values = {
+                k: np.asarray(v) for k, v in zip(end_points, outputs[1:], strict=True)
+            }
+    return result
+
+
+def assert_same_net(ref: NetResult, got: NetResult, rtol: float = 1e-4) -> None:
+    """Asserts kslim built (and computed) what tf_slim did.
+
+    Variable names, order, shapes, trainable/model/moving_vars collections, the
+    number of regularization losses, end_points keys (in order) and shapes, and, when
+    both ran, the output and every end_point to ``rtol`` (relative to each tensor's
+    largest magnitude).
+    """
+    assert got.variables == ref.variables, "global variable names/order differ"
+    assert got.shapes == ref.shapes, "variable shapes differ"
+    assert got.trainable == ref.trainable, "trainable variables differ"
+    assert got.model_variables == ref.model_variables, "model variables differ"
+    assert got.moving_vars == ref.moving_vars, "'moving_vars' collection differs"
+    assert got.regularization_losses == ref.regularization_losses, "regularization losses"
+    assert [k for k, _ in got.end_points] == [k for k, _ in ref.end_points], "end_points keys"
+    assert got.end_points == ref.end_points, "end_points shapes differ"
+    assert got.output_shape == ref.output_shape, "output shape differs"
+    if ref.net is not None and got.net is not None:
+        _close(got.net, ref.net, rtol, "net output")
+        for key, value in ref.end_point_values.items():
+            _close(got.end_point_values[key], value, rtol, f"end_point {key!r}")
+
+
+def _close(got: np.ndarray, ref: np.ndarray, rtol: float, what: str) -> None:
+    assert got.shape == ref.shape, f"{what}: shape {got.shape} != {ref.shape}"
+    scale = max(1.0, float(np.abs(ref).max()))
+    np.testing.assert_allclose(got, ref, rtol=rtol, atol=rtol * scale, err_msg=what)
