@@ -9,6 +9,7 @@ import keras
 import tensorflow as tf
 
 import kslim
+from kslim.layers.core import softmax
 from kslim.ops.arg_scope import arg_scope
 
 
@@ -253,7 +254,7 @@ def inception_v1(
     num_classes=1000,
     is_training=True,
     dropout_keep_prob=0.8,
-    prediction_fn=kslim.softmax,
+    prediction_fn=softmax,
     spatial_squeeze=True,
     reuse=None,
     scope="InceptionV1",

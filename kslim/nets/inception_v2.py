@@ -9,6 +9,7 @@ import keras
 import tensorflow as tf
 
 import kslim
+from kslim.layers.core import softmax
 from kslim.ops.arg_scope import arg_scope
 
 
@@ -492,7 +493,7 @@ def inception_v2(
     dropout_keep_prob=0.8,
     min_depth=16,
     depth_multiplier=1.0,
-    prediction_fn=kslim.softmax,
+    prediction_fn=softmax,
     spatial_squeeze=True,
     reuse=None,
     scope="InceptionV2",

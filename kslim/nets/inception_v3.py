@@ -9,7 +9,9 @@ import keras
 import tensorflow as tf
 
 import kslim
+from kslim.layers.core import softmax
 from kslim.ops.arg_scope import arg_scope
+from kslim.ops.graph import GraphKeys
 
 
 def trunc_normal(stddev):
@@ -422,7 +424,7 @@ def inception_v3(
     dropout_keep_prob=0.8,
     min_depth=16,
     depth_multiplier=1.0,
-    prediction_fn=kslim.softmax,
+    prediction_fn=softmax,
     spatial_squeeze=True,
     reuse=None,
     create_aux_logits=True,
@@ -590,7 +592,7 @@ def inception_v3_arg_scope(
     batch_norm_var_collection="moving_vars",
     batch_norm_decay=0.9997,
     batch_norm_epsilon=0.001,
-    updates_collections=kslim.GraphKeys.UPDATE_OPS,
+    updates_collections=GraphKeys.UPDATE_OPS,
     use_fused_batchnorm=True,
 ):
     """Defines the default InceptionV3 arg scope.
