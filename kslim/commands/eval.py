@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     from kslim.commands.train import build_network_and_inputs
 
     checkpoint_dir = _checkpoint_dir(args.checkpoint_path)
-    dataset, dataset_dir = get_split(args, os.path.join(checkpoint_dir, "data"), False)
+    dataset, dataset_dir = get_split(args, os.path.join(checkpoint_dir, "data"))
     eval_dir = args.eval_dir or os.path.join(checkpoint_dir, "eval")
     with slim.Graph().as_default():
         logits, _, labels, num_classes = build_network_and_inputs(

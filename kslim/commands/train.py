@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import sys
 import warnings
 from typing import Any
 
@@ -235,8 +236,11 @@ def _positive_int(value: Any, flag: str) -> int:
     return value
 
 
-def get_split(args: argparse.Namespace, default_dir: str, may_create: bool):
+def get_split(args: argparse.Namespace, default_dir: str):
     """Resolves the dataset dir (converting an empty one) and returns the split's Dataset.
+
+    ``--dataset-dir`` must exist when given; the default ``default_dir`` is
+    created and filled with the converted dataset when missing or empty.
 
     Raises:
       ValueError: unknown dataset, missing dataset dir, an empty split.
@@ -245,7 +249,7 @@ def get_split(args: argparse.Namespace, default_dir: str, may_create: bool):
     from kslim.data.datasets import dataset_factory
 
     dataset_dir = args.dataset_dir or default_dir
-    if ensure_dataset(args.dataset_name, dataset_dir, may_create or args.dataset_dir is None):
+    if ensure_dataset(args.dataset_name, dataset_dir, may_create=args.dataset_dir is None):
         logging.getLogger("kslim").info("Converted %s into %s", args.dataset_name, dataset_dir)
     dataset = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, dataset_dir)
     if not dataset.num_samples:
@@ -472,11 +476,23 @@ def get_variables_to_train(args: argparse.Namespace):
     return variables_to_train
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to the current ``sys.stderr`` (which may be replaced after setup)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        del value
+
+
 def setup_logging() -> None:
     """Shows the ``kslim`` logger's INFO lines (the loss log) on stderr."""
     log = logging.getLogger("kslim")
     if not log.handlers:
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(message)s"))
         log.addHandler(handler)
     log.setLevel(logging.INFO)
@@ -505,7 +521,7 @@ def run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     if args.seed is not None:
         keras.utils.set_random_seed(args.seed)
-    dataset, dataset_dir = get_split(args, os.path.join(args.train_dir, "data"), True)
+    dataset, dataset_dir = get_split(args, os.path.join(args.train_dir, "data"))
     with slim.Graph().as_default():
         logits, end_points, labels, _ = build_network_and_inputs(
             args,
