@@ -28,7 +28,8 @@ import tensorflow as tf
 
 import kslim as slim
 
-pytestmark = pytest.mark.peer
+# LeNet x 4 optimizers x 2 implementations: slow on a small CPU machine.
+pytestmark = [pytest.mark.peer, pytest.mark.slow]
 
 PEER_DIR = Path(__file__).resolve().parents[1] / "peer"
 STEPS, BATCH = 20, 8
