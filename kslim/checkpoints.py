@@ -17,7 +17,8 @@ import shutil
 import tempfile
 import time
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -65,8 +66,12 @@ def save_variables(prefix: str, variables: Mapping[str, Any]) -> str:
         tmp_prefix = os.path.join(tmp_dir, os.path.basename(prefix))
         tensors = [_value(variables[n]) for n in names]
         with tf.device("/cpu:0"):
-            tf.raw_ops.SaveV2(prefix=tmp_prefix, tensor_names=names,
-                              shape_and_slices=[""] * len(names), tensors=tensors)
+            tf.raw_ops.SaveV2(
+                prefix=tmp_prefix,
+                tensor_names=names,
+                shape_and_slices=[""] * len(names),
+                tensors=tensors,
+            )
         for suffix in (".data-00000-of-00001", ".index"):
             os.replace(tmp_prefix + suffix, prefix + suffix)
     finally:
@@ -76,13 +81,13 @@ def save_variables(prefix: str, variables: Mapping[str, Any]) -> str:
 
 def _reader(path: str):
     if not tf.io.gfile.exists(path + ".index"):
-        raise CheckpointError(
-            f"checkpoint {path!r} not found: {path + '.index'!r} does not exist")
+        raise CheckpointError(f"checkpoint {path!r} not found: {path + '.index'!r} does not exist")
     try:
         return tf.train.load_checkpoint(path)
     except (tf.errors.OpError, ValueError) as e:
-        raise CheckpointError(f"checkpoint {path!r} cannot be read (corrupt or truncated): "
-                              f"{e}") from None
+        raise CheckpointError(
+            f"checkpoint {path!r} cannot be read (corrupt or truncated): {e}"
+        ) from None
 
 
 def list_variables(path: str) -> list[tuple[str, list[int], str]]:
@@ -114,13 +119,17 @@ def read_checkpoint(path: str, names=None) -> dict[str, np.ndarray]:
     try:
         return {n: reader.get_tensor(n) for n in names}
     except tf.errors.OpError as e:
-        raise CheckpointError(f"checkpoint {path!r} data cannot be read (corrupt or "
-                              f"truncated): {e}") from None
+        raise CheckpointError(
+            f"checkpoint {path!r} data cannot be read (corrupt or truncated): {e}"
+        ) from None
 
 
-def restore_variables(path: str, variables: Mapping[str, Any],
-                      ignore_missing_vars: bool = False, reshape_variables: bool = False
-                      ) -> list[str]:
+def restore_variables(
+    path: str,
+    variables: Mapping[str, Any],
+    ignore_missing_vars: bool = False,
+    reshape_variables: bool = False,
+) -> list[str]:
     """Assigns checkpoint values to ``{checkpoint name: variable}``, all or nothing.
 
     Every name and shape is checked before any variable is assigned.
@@ -152,13 +161,15 @@ def restore_variables(path: str, variables: Mapping[str, Any],
         if want != have and not (reshape_variables and np.prod(want) == np.prod(have)):
             errors.append(f"{name}: checkpoint shape {list(have)} vs variable shape {list(want)}")
     if errors:
-        raise CheckpointError(f"checkpoint {path!r} does not match the variables: "
-                              + "; ".join(errors))
+        raise CheckpointError(
+            f"checkpoint {path!r} does not match the variables: " + "; ".join(errors)
+        )
     try:
         values = {n: reader.get_tensor(n) for n in todo}
     except tf.errors.OpError as e:
-        raise CheckpointError(f"checkpoint {path!r} data cannot be read (corrupt or "
-                              f"truncated): {e}") from None
+        raise CheckpointError(
+            f"checkpoint {path!r} data cannot be read (corrupt or truncated): {e}"
+        ) from None
     for name, var in todo.items():
         value = values[name]
         var.assign(np.reshape(value, tuple(var.shape)).astype(np.dtype(_dtype_name(var))))
@@ -204,15 +215,20 @@ class CheckpointManager:
       basename: file prefix, default ``model.ckpt``.
     """
 
-    def __init__(self, logdir: str, max_to_keep: int | None = 5,
-                 keep_checkpoint_every_n_hours: float = 10000.0,
-                 basename: str = "model.ckpt") -> None:
+    def __init__(
+        self,
+        logdir: str,
+        max_to_keep: int | None = 5,
+        keep_checkpoint_every_n_hours: float = 10000.0,
+        basename: str = "model.ckpt",
+    ) -> None:
         if max_to_keep is not None and (not isinstance(max_to_keep, int) or max_to_keep < 0):
             raise ValueError(f"max_to_keep must be a non-negative int or None, got {max_to_keep!r}")
         if keep_checkpoint_every_n_hours is None or keep_checkpoint_every_n_hours <= 0:
             raise ValueError(
                 "keep_checkpoint_every_n_hours must be positive, got "
-                f"{keep_checkpoint_every_n_hours!r}")
+                f"{keep_checkpoint_every_n_hours!r}"
+            )
         self.logdir = logdir
         self.max_to_keep = max_to_keep
         self.keep_every_secs = keep_checkpoint_every_n_hours * 3600.0

@@ -6,7 +6,8 @@ import logging
 import sys
 import time
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 import numpy as np
@@ -49,8 +50,9 @@ class StepContext:
         return self.last_logs
 
 
-def train_step(step_context: StepContext, train_op: TrainOp, global_step,
-               train_step_kwargs: dict) -> tuple[float, bool]:
+def train_step(
+    step_context: StepContext, train_op: TrainOp, global_step, train_step_kwargs: dict
+) -> tuple[float, bool]:
     """Runs one step and returns ``(total_loss, should_stop)`` (slim's train_step).
 
     Args:
@@ -77,8 +79,7 @@ def train_step(step_context: StepContext, train_op: TrainOp, global_step,
 
 
 def _warn(name: str, value: Any, why: str) -> None:
-    warnings.warn(f"learning.train: {name}={value!r} has no effect in kslim: {why}",
-                  stacklevel=3)
+    warnings.warn(f"learning.train: {name}={value!r} has no effect in kslim: {why}", stacklevel=3)
 
 
 class _LastLoss(keras.callbacks.Callback):
@@ -93,19 +94,42 @@ class _LastLoss(keras.callbacks.Callback):
             self.value = np.float32(logs["loss"])
 
 
-def train(train_op, logdir, train_step_fn: Callable = train_step,
-          train_step_kwargs=_USE_DEFAULT, log_every_n_steps: int = 1, graph=None,
-          master: str = "", is_chief: bool = True, global_step=None,
-          number_of_steps: int | None = None, init_op=_USE_DEFAULT, init_feed_dict=None,
-          local_init_op=_USE_DEFAULT, init_fn: Callable | None = None, ready_op=_USE_DEFAULT,
-          summary_op=_USE_DEFAULT, save_summaries_secs: float = 600,
-          summary_writer=_USE_DEFAULT, startup_delay_steps: int = 0, saver=None,
-          save_interval_secs: float = 600, sync_optimizer=None, session_config=None,
-          session_wrapper=None, trace_every_n_steps: int | None = None,
-          ignore_live_threads: bool = False, *, dataset=None, batch_size: int = 32,
-          max_to_keep: int = 5, keep_checkpoint_every_n_hours: float = 10000.0,
-          callbacks=None, progress_bar: bool | None = None,
-          max_steps_per_chunk: int = 1000):
+def train(
+    train_op,
+    logdir,
+    train_step_fn: Callable = train_step,
+    train_step_kwargs=_USE_DEFAULT,
+    log_every_n_steps: int = 1,
+    graph=None,
+    master: str = "",
+    is_chief: bool = True,
+    global_step=None,
+    number_of_steps: int | None = None,
+    init_op=_USE_DEFAULT,
+    init_feed_dict=None,
+    local_init_op=_USE_DEFAULT,
+    init_fn: Callable | None = None,
+    ready_op=_USE_DEFAULT,
+    summary_op=_USE_DEFAULT,
+    save_summaries_secs: float = 600,
+    summary_writer=_USE_DEFAULT,
+    startup_delay_steps: int = 0,
+    saver=None,
+    save_interval_secs: float = 600,
+    sync_optimizer=None,
+    session_config=None,
+    session_wrapper=None,
+    trace_every_n_steps: int | None = None,
+    ignore_live_threads: bool = False,
+    *,
+    dataset=None,
+    batch_size: int = 32,
+    max_to_keep: int = 5,
+    keep_checkpoint_every_n_hours: float = 10000.0,
+    callbacks=None,
+    progress_bar: bool | None = None,
+    max_steps_per_chunk: int = 1000,
+):
     """Runs slim's training loop: ``fit`` on the TrainOp with kslim callbacks.
 
     Every argument of slim's signature is accepted; those without a TF2
@@ -161,7 +185,8 @@ def train(train_op, logdir, train_step_fn: Callable = train_step,
     if not isinstance(train_op, TrainOp):
         raise TypeError(
             "train_op must be the TrainOp returned by kslim.learning.create_train_op, got "
-            f"{type(train_op).__name__}")
+            f"{type(train_op).__name__}"
+        )
     if logdir is None:
         if summary_op is not _USE_DEFAULT and summary_op is not None:
             raise ValueError("Cannot provide summary_op because logdir=None")
@@ -174,22 +199,28 @@ def train(train_op, logdir, train_step_fn: Callable = train_step,
     if number_of_steps is not None and number_of_steps <= 0:
         raise ValueError("`number_of_steps` must be either None or a positive number.")
     if sync_optimizer is not None:
-        for opt in sync_optimizer if isinstance(sync_optimizer, (list, tuple)) else [sync_optimizer]:
+        for opt in (
+            sync_optimizer if isinstance(sync_optimizer, (list, tuple)) else [sync_optimizer]
+        ):
             if type(opt).__name__ != "SyncReplicasOptimizer":
                 raise ValueError("`sync_optimizer` must be a tf.train.SyncReplicasOptimizer.")
         _warn("sync_optimizer", sync_optimizer, "use a tf.distribute strategy")
     for name, value, default, why in (
-            ("master", master, "", "tf.distribute strategies replace masters"),
-            ("init_op", init_op, _USE_DEFAULT, "Keras initializes variables on creation"),
-            ("init_feed_dict", init_feed_dict, None, "there are no feeds in TF2"),
-            ("local_init_op", local_init_op, _USE_DEFAULT, "there are no local init ops in TF2"),
-            ("ready_op", ready_op, _USE_DEFAULT, "variables are always ready in TF2"),
-            ("session_config", session_config, None, "there is no session; use tf.config"),
-            ("session_wrapper", session_wrapper, None, "there is no session"),
-            ("ignore_live_threads", ignore_live_threads, False, "there are no queue threads"),
-            ("startup_delay_steps", startup_delay_steps, 0,
-             "workers of a tf.distribute strategy start together"),
-            ("global_step", global_step, None, "the optimizer's iterations are the global step"),
+        ("master", master, "", "tf.distribute strategies replace masters"),
+        ("init_op", init_op, _USE_DEFAULT, "Keras initializes variables on creation"),
+        ("init_feed_dict", init_feed_dict, None, "there are no feeds in TF2"),
+        ("local_init_op", local_init_op, _USE_DEFAULT, "there are no local init ops in TF2"),
+        ("ready_op", ready_op, _USE_DEFAULT, "variables are always ready in TF2"),
+        ("session_config", session_config, None, "there is no session; use tf.config"),
+        ("session_wrapper", session_wrapper, None, "there is no session"),
+        ("ignore_live_threads", ignore_live_threads, False, "there are no queue threads"),
+        (
+            "startup_delay_steps",
+            startup_delay_steps,
+            0,
+            "workers of a tf.distribute strategy start together",
+        ),
+        ("global_step", global_step, None, "the optimizer's iterations are the global step"),
     ):
         if name == "global_step" and value is train_op.optimizer.iterations:
             continue
@@ -210,7 +241,8 @@ def train(train_op, logdir, train_step_fn: Callable = train_step,
     if data is None:
         raise ValueError(
             "learning.train has no data: bind a dataset with kslim.data.inputs(dataset) when "
-            "building the model, or pass dataset=...")
+            "building the model, or pass dataset=..."
+        )
     data = as_dataset(data, batch_size)
     check_dataset_matches(data, train_op.input, "dataset")
 
@@ -222,8 +254,12 @@ def train(train_op, logdir, train_step_fn: Callable = train_step,
     if init_fn is not None:
         cbs.append(InitFnOnFreshStart(init_fn, logdir))
     stateful = []
-    summaries_on = writes and summary_writer is not None and summary_op is not None \
+    summaries_on = (
+        writes
+        and summary_writer is not None
+        and summary_op is not None
         and save_summaries_secs is not None
+    )
     if summaries_on:
         writer = None if summary_writer is _USE_DEFAULT else summary_writer
         stateful.append(SummarySaver(logdir, save_summaries_secs, writer, is_chief))
@@ -232,8 +268,15 @@ def train(train_op, logdir, train_step_fn: Callable = train_step,
     if logdir is not None:
         if saver is not None and not hasattr(saver, "save"):
             _warn("saver", saver, "pass a kslim.checkpoints.CheckpointManager")
-        saver_cb = CheckpointSaver(logdir, save_interval_secs, max_to_keep,
-                                   keep_checkpoint_every_n_hours, True, stateful, is_chief)
+        saver_cb = CheckpointSaver(
+            logdir,
+            save_interval_secs,
+            max_to_keep,
+            keep_checkpoint_every_n_hours,
+            True,
+            stateful,
+            is_chief,
+        )
         if saver is not None and hasattr(saver, "save") and hasattr(saver, "latest"):
             saver_cb.manager = saver
         cbs.append(saver_cb)
@@ -263,8 +306,9 @@ def train(train_op, logdir, train_step_fn: Callable = train_step,
 
         def per_step(iterator):
             context = StepContext(train_op, iterator)
-            loss, should_stop = train_step_fn(context, train_op, train_op.optimizer.iterations,
-                                              kwargs)
+            loss, should_stop = train_step_fn(
+                context, train_op, train_op.optimizer.iterations, kwargs
+            )
             if should_stop:
                 _log.info("Stopping Training.")
                 train_op.stop_training = True
@@ -281,7 +325,8 @@ def train(train_op, logdir, train_step_fn: Callable = train_step,
         if "LossTensor is inf or nan" in str(e):
             raise FloatingPointError(
                 "Loss is inf or nan at global step %d; training stopped and the last "
-                "checkpoint was kept" % int(train_op.optimizer.iterations.numpy())) from None
+                "checkpoint was kept" % int(train_op.optimizer.iterations.numpy())
+            ) from None
         raise
     finally:
         train_op.train_function = None

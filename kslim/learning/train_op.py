@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -45,8 +45,9 @@ def clip_gradient_norms(gradients_to_variables, max_norm):
     for grad, var in gradients_to_variables:
         if grad is not None:
             if isinstance(grad, tf.IndexedSlices):
-                grad = tf.IndexedSlices(tf.clip_by_norm(grad.values, max_norm), grad.indices,
-                                        grad.dense_shape)
+                grad = tf.IndexedSlices(
+                    tf.clip_by_norm(grad.values, max_norm), grad.indices, grad.dense_shape
+                )
             else:
                 grad = tf.clip_by_norm(grad, max_norm)
         clipped.append((grad, var))
@@ -148,11 +149,21 @@ def _find_inputs(tensors) -> list:
 class TrainOp(keras.Model):
     """The slim train op as a Keras model (see ``create_train_op``)."""
 
-    def __init__(self, inputs, outputs, variables_to_train=None, clip_gradient_norm=0.0,
-                 gradient_multipliers=None, summarize_gradients=False, check_numerics=True,
-                 update_ops=None, bound_dataset=None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        inputs,
+        outputs,
+        variables_to_train=None,
+        clip_gradient_norm=0.0,
+        gradient_multipliers=None,
+        summarize_gradients=False,
+        check_numerics=True,
+        update_ops=None,
+        bound_dataset=None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
-        self._variables_to_train_ref = (lambda: variables_to_train)
+        self._variables_to_train_ref = lambda: variables_to_train
         self.clip_gradient_norm = float(clip_gradient_norm or 0.0)
         self._gradient_multipliers = gradient_multipliers
         self.summarize_gradients = bool(summarize_gradients)
@@ -174,7 +185,7 @@ class TrainOp(keras.Model):
     @property
     def loss_names(self) -> list[str]:
         """Names of the collected losses (summary tags under ``losses/``)."""
-        return [k[len("losses/"):] for k in self.output_names_dict if k.startswith("losses/")]
+        return [k[len("losses/") :] for k in self.output_names_dict if k.startswith("losses/")]
 
     @property
     def output_names_dict(self) -> list[str]:
@@ -203,7 +214,7 @@ class TrainOp(keras.Model):
             checked = [loss]
             with tf.control_dependencies(checked):
                 grads = [None if g is None else tf.identity(g) for g in grads]
-        grads_and_vars = list(zip(grads, variables))
+        grads_and_vars = list(zip(grads, variables, strict=True))
         if self._gradient_multipliers:
             grads_and_vars = multiply_gradients(grads_and_vars, self._gradient_multipliers)
         if self.clip_gradient_norm > 0:
@@ -221,7 +232,7 @@ class TrainOp(keras.Model):
         if with_summaries:
             for key, value in outputs.items():
                 if key.startswith("summaries/"):
-                    summaries[key[len("summaries/"):]] = value
+                    summaries[key[len("summaries/") :]] = value
             if self.summarize_gradients:
                 summaries.update(add_gradients_summaries(grads_and_vars))
         return logs, summaries
@@ -239,15 +250,19 @@ class TrainOp(keras.Model):
             reduce = tf.distribute.ReduceOp.MEAN
 
             def red(v):
-                return strategy.reduce(reduce, v, axis=None) if strategy.num_replicas_in_sync > 1 \
+                return (
+                    strategy.reduce(reduce, v, axis=None)
+                    if strategy.num_replicas_in_sync > 1
                     else strategy.experimental_local_results(v)[0]
+                )
 
             return tf.nest.map_structure(red, logs), tf.nest.map_structure(red, summaries)
 
         @tf.function
         def chunk(iterator, num_steps):
-            tas = {k: tf.TensorArray(tf.float32, size=0, dynamic_size=True)
-                   for k in self._log_keys()}
+            tas = {
+                k: tf.TensorArray(tf.float32, size=0, dynamic_size=True) for k in self._log_keys()
+            }
 
             def cond(i, opt, tas):
                 return tf.logical_and(i < num_steps, opt.has_value())
@@ -259,7 +274,8 @@ class TrainOp(keras.Model):
                 return i + 1, nxt, tas
 
             steps, _, tas = tf.while_loop(
-                cond, body, [tf.constant(0), iterator.get_next_as_optional(), tas])
+                cond, body, [tf.constant(0), iterator.get_next_as_optional(), tas]
+            )
             return steps, {k: ta.stack() for k, ta in tas.items()}
 
         @tf.function
@@ -304,15 +320,23 @@ class TrainOp(keras.Model):
 
 
 def _warn_ignored(name: str, value: Any, why: str) -> None:
-    warnings.warn(f"create_train_op: {name}={value!r} has no effect in kslim: {why}",
-                  stacklevel=3)
+    warnings.warn(f"create_train_op: {name}={value!r} has no effect in kslim: {why}", stacklevel=3)
 
 
-def create_train_op(total_loss, optimizer, global_step=_USE_GLOBAL_STEP, update_ops=None,
-                    variables_to_train=None, clip_gradient_norm=0, summarize_gradients=False,
-                    gate_gradients=1, aggregation_method=None,
-                    colocate_gradients_with_ops=False, gradient_multipliers=None,
-                    check_numerics=True) -> TrainOp:
+def create_train_op(
+    total_loss,
+    optimizer,
+    global_step=_USE_GLOBAL_STEP,
+    update_ops=None,
+    variables_to_train=None,
+    clip_gradient_norm=0,
+    summarize_gradients=False,
+    gate_gradients=1,
+    aggregation_method=None,
+    colocate_gradients_with_ops=False,
+    gradient_multipliers=None,
+    check_numerics=True,
+) -> TrainOp:
     """Returns the train op: a ``TrainOp`` Keras model computing ``total_loss``.
 
     Args:
@@ -349,20 +373,26 @@ def create_train_op(total_loss, optimizer, global_step=_USE_GLOBAL_STEP, update_
         raise ValueError(
             "create_train_op: total_loss must be a KerasTensor of a kslim graph (built on "
             "keras.Input or kslim.data.inputs tensors), got "
-            f"{type(total_loss).__name__}: {total_loss!r}")
+            f"{type(total_loss).__name__}: {total_loss!r}"
+        )
     if tuple(total_loss.shape) != ():
-        raise ValueError(f"create_train_op: total_loss must be a scalar, got shape "
-                         f"{tuple(total_loss.shape)}")
+        raise ValueError(
+            f"create_train_op: total_loss must be a scalar, got shape {tuple(total_loss.shape)}"
+        )
     if global_step is not _USE_GLOBAL_STEP:
-        _warn_ignored("global_step", global_step, "the optimizer's iterations counter is the "
-                      "global step")
+        _warn_ignored(
+            "global_step", global_step, "the optimizer's iterations counter is the global step"
+        )
     if gate_gradients != 1:
         _warn_ignored("gate_gradients", gate_gradients, "TF2 has no gradient gating")
     if aggregation_method is not None:
         _warn_ignored("aggregation_method", aggregation_method, "GradientTape aggregates")
     if colocate_gradients_with_ops:
-        _warn_ignored("colocate_gradients_with_ops", colocate_gradients_with_ops,
-                      "placement is automatic in TF2")
+        _warn_ignored(
+            "colocate_gradients_with_ops",
+            colocate_gradients_with_ops,
+            "placement is automatic in TF2",
+        )
     if update_ops is not None and any(not callable(u) for u in update_ops):
         raise ValueError(f"update_ops must be callables in kslim, got {update_ops!r}")
     if variables_to_train is not None:
@@ -388,9 +418,18 @@ def create_train_op(total_loss, optimizer, global_step=_USE_GLOBAL_STEP, update_
     else:
         if len(inputs) == 1:
             inputs = inputs[0]
-    model = TrainOp(inputs, outputs, variables_to_train, clip_gradient_norm,
-                    gradient_multipliers, summarize_gradients, check_numerics, update_ops,
-                    bound, name="train_op")
+    model = TrainOp(
+        inputs,
+        outputs,
+        variables_to_train,
+        clip_gradient_norm,
+        gradient_multipliers,
+        summarize_gradients,
+        check_numerics,
+        update_ops,
+        bound,
+        name="train_op",
+    )
     model.compile(optimizer=to_keras_optimizer(optimizer))
     graph.add_to_collection(GraphKeys.TRAIN_OP, model)
     graph.clear_collection(GraphKeys.GLOBAL_STEP)

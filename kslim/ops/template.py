@@ -10,7 +10,8 @@ subclassed models, ``keras.Sequential`` and ``tf.function`` custom loops.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import keras
 
@@ -29,13 +30,15 @@ class Template(keras.layers.Layer):
       bound_kwargs: keyword arguments bound at creation.
     """
 
-    def __init__(self, name: str, func: Callable, bound_kwargs: dict | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, name: str, func: Callable, bound_kwargs: dict | None = None, **kwargs: Any
+    ) -> None:
         if not callable(func):
             raise TypeError(f"make_template: func_ must be callable, got {func!r}")
         if not isinstance(name, str) or not name or "/" in name:
             raise ValueError(
-                f"make_template: name_ must be a non-empty string without '/', got {name!r}")
+                f"make_template: name_ must be a non-empty string without '/', got {name!r}"
+            )
         super().__init__(name=name, **kwargs)
         self.scope_name = name
         self.func = func
@@ -76,12 +79,18 @@ class Template(keras.layers.Layer):
         raise NotImplementedError(
             f"Template {self.name!r} wraps the Python function {self.func!r} and cannot be "
             "serialized to a config; save its weights (model.save_weights) or export it "
-            "with kslim.export instead")
+            "with kslim.export instead"
+        )
 
 
-def make_template(name_: str, func_: Callable, create_scope_now_: bool = False,
-                  unique_name_: str | None = None, custom_getter_=None,
-                  **kwargs: Any) -> Template:
+def make_template(
+    name_: str,
+    func_: Callable,
+    create_scope_now_: bool = False,
+    unique_name_: str | None = None,
+    custom_getter_=None,
+    **kwargs: Any,
+) -> Template:
     """Wraps ``func_`` so that every call shares the variables of the first one.
 
     Args:
@@ -102,6 +111,7 @@ def make_template(name_: str, func_: Callable, create_scope_now_: bool = False,
     del create_scope_now_
     if custom_getter_ is not None:
         raise ValueError(
-            f"make_template: custom_getter_={custom_getter_!r} is not supported by kslim")
+            f"make_template: custom_getter_={custom_getter_!r} is not supported by kslim"
+        )
     name = unique_name_ or name_
     return Template(name, func_, kwargs)

@@ -50,7 +50,7 @@ def checkpoint_variables(model) -> dict[str, Any]:
 
 
 def _relative(path: str, prefix: str) -> str:
-    return path[len(prefix):] if path.startswith(prefix) else path
+    return path[len(prefix) :] if path.startswith(prefix) else path
 
 
 def build_optimizer(model) -> None:

@@ -40,9 +40,16 @@ class CheckpointSaver(keras.callbacks.Callback):
       PermissionError: if ``logdir`` is not writable (at construction).
     """
 
-    def __init__(self, logdir: str, save_interval_secs: float | None = 600,
-                 max_to_keep: int | None = 5, keep_checkpoint_every_n_hours: float = 10000.0,
-                 restore: bool = True, stateful_callbacks=(), is_chief: bool = True) -> None:
+    def __init__(
+        self,
+        logdir: str,
+        save_interval_secs: float | None = 600,
+        max_to_keep: int | None = 5,
+        keep_checkpoint_every_n_hours: float = 10000.0,
+        restore: bool = True,
+        stateful_callbacks=(),
+        is_chief: bool = True,
+    ) -> None:
         super().__init__()
         if save_interval_secs is not None and save_interval_secs < 0:
             raise ValueError(f"save_interval_secs must be >= 0, got {save_interval_secs!r}")
@@ -85,8 +92,9 @@ class CheckpointSaver(keras.callbacks.Callback):
         names = reader.get_variable_to_shape_map()
         for cb in self.stateful_callbacks:
             prefix = f"kslim/{cb.state_key}/"
-            state = {n[len(prefix):]: float(reader.get_tensor(n)) for n in names
-                     if n.startswith(prefix)}
+            state = {
+                n[len(prefix) :]: float(reader.get_tensor(n)) for n in names if n.startswith(prefix)
+            }
             if state:
                 cb.set_state(state)
 
@@ -105,7 +113,9 @@ class CheckpointSaver(keras.callbacks.Callback):
             self.save()
 
     def on_train_end(self, logs=None):
-        if self.manager.latest != os.path.join(self.logdir, f"model.ckpt-{global_step(self.model)}"):
+        if self.manager.latest != os.path.join(
+            self.logdir, f"model.ckpt-{global_step(self.model)}"
+        ):
             _log.info("Finished training! Saving model to disk.")
             self.save()
 

@@ -24,8 +24,9 @@ class ChunkPlanner(keras.callbacks.Callback):
       max_lateness_secs: default 1.0.
     """
 
-    def __init__(self, callbacks, max_steps_per_chunk: int = 1000,
-                 max_lateness_secs: float = 1.0) -> None:
+    def __init__(
+        self, callbacks, max_steps_per_chunk: int = 1000, max_lateness_secs: float = 1.0
+    ) -> None:
         super().__init__()
         self.callbacks = [c for c in callbacks if c is not self]
         self.max_steps_per_chunk = int(max_steps_per_chunk)
@@ -41,8 +42,9 @@ class ChunkPlanner(keras.callbacks.Callback):
             fn = getattr(cb, "steps_until_event", None)
             if fn is not None:
                 n = min(n, fn(step))
-        want_summaries = any(getattr(cb, "wants_summary", lambda _t: False)(now)
-                             for cb in self.callbacks)
+        want_summaries = any(
+            getattr(cb, "wants_summary", lambda _t: False)(now) for cb in self.callbacks
+        )
         if self._sec_per_step is None:
             n = 1
         else:
@@ -60,5 +62,6 @@ class ChunkPlanner(keras.callbacks.Callback):
         steps = int((logs or {}).get("steps_run", 1))
         elapsed = time.time() - self._t0
         per = elapsed / max(steps, 1)
-        self._sec_per_step = per if self._sec_per_step is None else (
-            0.7 * self._sec_per_step + 0.3 * per)
+        self._sec_per_step = (
+            per if self._sec_per_step is None else (0.7 * self._sec_per_step + 0.3 * per)
+        )

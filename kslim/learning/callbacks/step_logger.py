@@ -29,10 +29,12 @@ class StepLogger(keras.callbacks.Callback):
 
     def __init__(self, log_every_n_steps: int = 1) -> None:
         super().__init__()
-        if isinstance(log_every_n_steps, bool) or not isinstance(log_every_n_steps, int) \
-                or log_every_n_steps <= 0:
-            raise ValueError(
-                f"log_every_n_steps must be a positive int, got {log_every_n_steps!r}")
+        if (
+            isinstance(log_every_n_steps, bool)
+            or not isinstance(log_every_n_steps, int)
+            or log_every_n_steps <= 0
+        ):
+            raise ValueError(f"log_every_n_steps must be a positive int, got {log_every_n_steps!r}")
         self.log_every_n_steps = log_every_n_steps
         self._t0 = None
 
@@ -49,5 +51,4 @@ class StepLogger(keras.callbacks.Callback):
         first = end - len(losses) + 1
         n = self.log_every_n_steps
         for k in range(first + (-first) % n, end + 1, n):
-            _log.info("global step %d: loss = %.4f (%.3f sec/step)", k, losses[k - first],
-                      per_step)
+            _log.info("global step %d: loss = %.4f (%.3f sec/step)", k, losses[k - first], per_step)

@@ -24,10 +24,15 @@ class StopAtStep(keras.callbacks.Callback):
 
     def __init__(self, number_of_steps: int) -> None:
         super().__init__()
-        if isinstance(number_of_steps, bool) or not isinstance(number_of_steps, int) \
-                or number_of_steps <= 0:
-            raise ValueError("`number_of_steps` must be either None or a positive number."
-                             f" Got number_of_steps={number_of_steps!r}")
+        if (
+            isinstance(number_of_steps, bool)
+            or not isinstance(number_of_steps, int)
+            or number_of_steps <= 0
+        ):
+            raise ValueError(
+                "`number_of_steps` must be either None or a positive number."
+                f" Got number_of_steps={number_of_steps!r}"
+            )
         self.number_of_steps = number_of_steps
 
     def steps_until_event(self, step: int) -> int:

@@ -33,12 +33,16 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
 
     state_key = "summary_saver"
 
-    def __init__(self, logdir: str, save_summaries_secs: float = 600, summary_writer=None,
-                 is_chief: bool = True) -> None:
+    def __init__(
+        self,
+        logdir: str,
+        save_summaries_secs: float = 600,
+        summary_writer=None,
+        is_chief: bool = True,
+    ) -> None:
         super().__init__()
         if save_summaries_secs is None or save_summaries_secs < 0:
-            raise ValueError(
-                f"save_summaries_secs must be >= 0, got {save_summaries_secs!r}")
+            raise ValueError(f"save_summaries_secs must be >= 0, got {save_summaries_secs!r}")
         self.logdir = logdir
         self.save_summaries_secs = save_summaries_secs
         self.is_chief = is_chief
@@ -83,8 +87,9 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
         # summary thread evaluates at the current global step).
         summary_step = bool(getattr(self.model, "want_summaries", False))
         write_step = self._start_step if summary_step else end
-        summaries = {k[len("summaries/"):]: v for k, v in logs.items()
-                     if k.startswith("summaries/")}
+        summaries = {
+            k[len("summaries/") :]: v for k, v in logs.items() if k.startswith("summaries/")
+        }
         with self.writer.as_default(step=write_step):
             if losses is not None and len(losses):
                 tf.summary.scalar("total_loss", float(losses[-1]))

@@ -37,10 +37,14 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
 
     def __init__(self, logdir: str, trace_every_n_steps: int, is_chief: bool = True) -> None:
         super().__init__()
-        if isinstance(trace_every_n_steps, bool) or not isinstance(trace_every_n_steps, int) \
-                or trace_every_n_steps <= 0:
+        if (
+            isinstance(trace_every_n_steps, bool)
+            or not isinstance(trace_every_n_steps, int)
+            or trace_every_n_steps <= 0
+        ):
             raise ValueError(
-                f"trace_every_n_steps must be a positive int, got {trace_every_n_steps!r}")
+                f"trace_every_n_steps must be a positive int, got {trace_every_n_steps!r}"
+            )
         self.logdir = logdir
         self.n = trace_every_n_steps
         self.is_chief = is_chief
@@ -79,8 +83,7 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
         after = _xplanes(self.logdir)
         # The profiler names its run directory by the second, so two traces within one
         # second rewrite the same file: a new or rewritten file is this step's.
-        new = sorted((p for p, mtime in after.items() if before.get(p) != mtime),
-                     key=after.get)
+        new = sorted((p for p, mtime in after.items() if before.get(p) != mtime), key=after.get)
         self.last_traced = step
         if not new:
             _log.warning("The profiler wrote no data for step %d", step)
@@ -116,8 +119,10 @@ def write_chrome_trace(xplane_path: str, json_path: str) -> None:
         data = data.decode("utf-8")
     trace = json.loads(data)
     if "traceEvents" not in trace:
-        trace = {"traceEvents": trace if isinstance(trace, list) else [], **(
-            trace if isinstance(trace, dict) else {})}
+        trace = {
+            "traceEvents": trace if isinstance(trace, list) else [],
+            **(trace if isinstance(trace, dict) else {}),
+        }
     tmp = json_path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(trace, f)
