@@ -156,6 +156,23 @@ def test_resnet_is_training_through_arg_scope_updates_moving_averages():
     assert moved == {True: True, False: False}
 
 
+def test_resnet_built_with_is_training_none_follows_keras_training_flag():
+    x = _inputs((4, 16, 16, 3))
+    with slim.Graph().as_default():
+        inputs = keras.Input((16, 16, 3), batch_size=4)
+        with slim.arg_scope(resnet_v1.resnet_arg_scope()):
+            net, _ = resnet_v1.resnet_v1(
+                inputs, _tiny_blocks(resnet_v1.resnet_v1_block), 2, is_training=None
+            )
+        model = keras.Model(inputs, net)
+        (mean,) = slim.get_variables("resnet_v1/conv1/BatchNorm/moving_mean")
+        before = mean.numpy().copy()
+        model(x, training=False)
+        np.testing.assert_array_equal(mean.numpy(), before)
+        model(x, training=True)
+        assert not np.allclose(mean.numpy(), before)
+
+
 def test_subsample_takes_every_factor_th_pixel():
     x = tf.reshape(tf.range(25, dtype=tf.float32), (1, 5, 5, 1))
     out = resnet_utils.subsample(x, 2)
