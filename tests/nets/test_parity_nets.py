@@ -23,7 +23,6 @@ SPECS = [
         (1, 224, 224, 3),
         INFER,
         "alexnet_v2_arg_scope",
-        run=True,
     ),
     NetSpec(
         "vgg_a", "vgg", "vgg_a", (1, 224, 224, 3), INFER, "vgg_arg_scope", run=True, fast_init=True
