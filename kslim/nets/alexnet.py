@@ -31,6 +31,7 @@ from kslim.ops.arg_scope import arg_scope
 
 
 def trunc_normal(stddev):
+    """slim's ``trunc_normal``: a truncated normal initializer, mean 0, ``stddev``."""
     return tf.compat.v1.truncated_normal_initializer(0.0, stddev)
 
 
