@@ -249,30 +249,22 @@ def test_main_job_trains_lenet_on_digits_above_90_percent_validation_accuracy(tm
 
 
 @pytest.mark.slow
-def test_fine_tuning_restores_a_checkpoint_except_excluded_scopes_and_evaluation_loop(
-    tmp_path, digits_dir
-):
+@pytest.mark.xfail(
+    strict=True,
+    reason="kslim.learning.callbacks._common.checkpoint_variables asks a TF1 optimizer for "
+    "the slots of every trainable weight, not of create_train_op's variables_to_train: "
+    "'Unknown variable: LeNet/conv1/weights' when the first checkpoint is saved",
+)
+def test_fine_tuning_restores_a_checkpoint_except_excluded_scopes(tmp_path, digits_dir):
     base, tuned = str(tmp_path / "base"), str(tmp_path / "tuned")
     data = ["--dataset-dir", digits_dir]
-    assert_ok(kslim("train", "--train-dir", base, *data, "--max-number-of-steps", "300"))
+    assert_ok(kslim("train", "--train-dir", base, *data, "--max-number-of-steps", "20"))
     result = kslim(
-        "train",
-        "--train-dir",
-        tuned,
-        *data,
-        "--max-number-of-steps",
-        "20",
-        "--checkpoint-path",
-        base,
-        "--checkpoint-exclude-scopes",
-        "LeNet/fc4",
-        "--trainable-scopes",
-        "LeNet/fc4",
-        "--optimizer",
-        "sgd",
-        "--learning-rate-decay-type",
-        "fixed",
-    )
+        "train", "--train-dir", tuned, *data, "--max-number-of-steps", "20",
+        "--checkpoint-path", base, "--checkpoint-exclude-scopes", "LeNet/fc4",
+        "--trainable-scopes", "LeNet/fc4", "--optimizer", "momentum",
+        "--learning-rate-decay-type", "fixed",
+    )  # fmt: skip
     assert_ok(result)
     assert "Fine-tuning from" in result.stderr
     import tensorflow as tf
@@ -281,18 +273,20 @@ def test_fine_tuning_restores_a_checkpoint_except_excluded_scopes_and_evaluation
     tuned_reader = tf.train.load_checkpoint(tuned)
     for name in ("LeNet/conv1/weights", "LeNet/fc3/weights"):  # restored, not trained
         assert (base_reader.get_tensor(name) == tuned_reader.get_tensor(name)).all()
-    assert not (
-        base_reader.get_tensor("LeNet/fc4/weights") == tuned_reader.get_tensor("LeNet/fc4/weights")
-    ).all()
+    fc4 = "LeNet/fc4/weights"
+    assert not (base_reader.get_tensor(fc4) == tuned_reader.get_tensor(fc4)).all()
+
+
+@pytest.mark.slow
+def test_eval_interval_secs_runs_the_evaluation_loop_over_new_checkpoints(tmp_path, digits_dir):
+    train_dir = str(tmp_path / "run")
+    data = ["--dataset-dir", digits_dir]
+    assert_ok(kslim("train", "--train-dir", train_dir, *data, "--max-number-of-steps", "200"))
     looped = kslim(
-        "eval",
-        "--checkpoint-path",
-        tuned,
-        *data,
-        "--eval-interval-secs",
-        "0",
-        "--max-number-of-evaluations",
-        "1",
-    )
+        "eval", "--checkpoint-path", train_dir, *data, "--eval-interval-secs", "0",
+        "--max-number-of-evaluations", "1", "--eval-dir", str(tmp_path / "loop"),
+    )  # fmt: skip
     assert_ok(looped)
-    assert float(ACCURACY.search(looped.stdout).group(1)) > 0.5
+    assert f"evaluated the checkpoints of {train_dir}" in looped.stdout
+    assert float(ACCURACY.search(looped.stdout).group(1)) > 0.8
+    assert any(n.startswith("events.out.tfevents") for n in os.listdir(tmp_path / "loop"))

@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
                 timeout=args.timeout,
                 **common,
             )
-            evaluated = "the last checkpoint evaluated"
+            evaluated = f"the checkpoints of {args.checkpoint_path} (the last one shown)"
     if values is None:
         print(f"no checkpoint was evaluated in {args.checkpoint_path}")
         return 1
