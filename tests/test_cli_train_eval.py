@@ -249,12 +249,6 @@ def test_main_job_trains_lenet_on_digits_above_90_percent_validation_accuracy(tm
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="kslim.learning.callbacks._common.checkpoint_variables asks a TF1 optimizer for "
-    "the slots of every trainable weight, not of create_train_op's variables_to_train: "
-    "'Unknown variable: LeNet/conv1/weights' when the first checkpoint is saved",
-)
 def test_fine_tuning_restores_a_checkpoint_except_excluded_scopes(tmp_path, digits_dir):
     base, tuned = str(tmp_path / "base"), str(tmp_path / "tuned")
     data = ["--dataset-dir", digits_dir]

@@ -17,7 +17,14 @@ def _pool_op(x, pooling_type, window, strides, padding, data_format, dilations=N
     rank = len(window)
     if channels_first(data_format):
         x = to_channels_last(x, rank)
-    y = tf.nn.pool(x, window, pooling_type, strides=strides, padding=padding, dilations=dilations)
+    if dilations is None or all(d == 1 for d in dilations):
+        # tf.nn.pool rejects strides larger than the window; slim's pools accept them.
+        pool_fn = tf.nn.max_pool if pooling_type == "MAX" else tf.nn.avg_pool
+        y = pool_fn(x, window, strides, padding)
+    else:
+        y = tf.nn.pool(
+            x, window, pooling_type, strides=strides, padding=padding, dilations=dilations
+        )
     if channels_first(data_format):
         y = to_channels_first(y, rank)
     return y

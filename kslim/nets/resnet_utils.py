@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 import kslim
+from kslim.layers.pooling import max_pool2d
 from kslim.ops.arg_scope import add_arg_scope, arg_scope
 
 
@@ -61,11 +62,7 @@ def subsample(inputs, factor, scope=None):
     """
     if factor == 1:
         return inputs
-    # slim: ``max_pool2d(inputs, [1, 1], stride=factor, scope=scope)``. A 1x1 max pool is
-    # strided sampling (same output with SAME or VALID padding); tf.nn.pool, behind
-    # kslim.max_pool2d, rejects strides larger than the window, tf.nn.max_pool does not.
-    del scope
-    return keras.ops.max_pool(inputs, 1, strides=factor, padding="valid")
+    return max_pool2d(inputs, [1, 1], stride=factor, scope=scope)
 
 
 def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):

@@ -39,7 +39,8 @@ def checkpoint_variables(model) -> dict[str, Any]:
         variables["global_step"] = optimizer.iterations
         named = getattr(optimizer, "slot_variables_by_tf1_name", None)
         if callable(named):
-            variables.update(named(model.trainable_weights))
+            trained = getattr(model, "variables_to_train", None) or model.trainable_weights
+            variables.update(named(trained))
         else:
             for v in optimizer.variables:
                 if v is optimizer.iterations:
