@@ -167,6 +167,47 @@ def test_adam_beta_powers_follow_tf1_after_each_step():
     assert float(named["beta2_power"].numpy()) == 0.25**4
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_adam_dense_update_matches_tf1_resource_apply_adam_kernel(dtype):
+    # kslim's dense Adam is plain ops (faster on CPU); it must give the fused kernel's numbers.
+    rng = np.random.default_rng(0)
+    initial = rng.normal(size=(64, 128)).astype(dtype)
+    grads = rng.normal(scale=0.1, size=(20, 64, 128)).astype(dtype)
+    lr, beta1, beta2, epsilon = 0.01, 0.8, 0.99, 1e-6
+    optimizer = TF1Adam(lr, beta1=beta1, beta2=beta2, epsilon=epsilon)
+    weights = keras.Variable(initial, name="weights", dtype=dtype)
+    var, m, v = (tf.Variable(a) for a in (initial, np.zeros_like(initial), np.zeros_like(initial)))
+    # TF1 keeps the powers in float32 and multiplies them by beta after every step.
+    powers = [tf.Variable(beta, dtype=tf.float32) for beta in (beta1, beta2)]
+
+    @tf.function
+    def kslim_step(gradient):
+        optimizer.apply([gradient], [weights])
+
+    @tf.function
+    def kernel_step(gradient):
+        def cast(x):
+            return tf.cast(tf.convert_to_tensor(x), dtype)
+
+        tf.raw_ops.ResourceApplyAdam(
+            var=var.handle, m=m.handle, v=v.handle, beta1_power=cast(powers[0]),
+            beta2_power=cast(powers[1]), lr=cast(lr), beta1=cast(beta1), beta2=cast(beta2),
+            epsilon=cast(epsilon), grad=gradient,
+        )  # fmt: skip
+        for power, beta in zip(powers, (beta1, beta2), strict=True):
+            power.assign(power * beta)
+
+    for number, gradient in enumerate(grads, start=1):
+        kslim_step(gradient)
+        kernel_step(gradient)
+        np.testing.assert_allclose(
+            weights.numpy(), var.numpy(), rtol=1e-6, atol=1e-9, err_msg=f"step {number}"
+        )
+    m_slot, v_slot = optimizer.get_slot(weights, "m"), optimizer.get_slot(weights, "v")
+    np.testing.assert_allclose(m_slot.numpy(), m.numpy(), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(v_slot.numpy(), v.numpy(), rtol=1e-6, atol=1e-9)
+
+
 def test_learning_rate_schedule_is_driven_by_iterations():
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay([1], [1.0, 0.5])
     optimizer = to_keras_optimizer(train.GradientDescentOptimizer(schedule))
