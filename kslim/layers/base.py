@@ -102,6 +102,30 @@ class SlimLayer(keras.layers.Layer):
         self._track_variable(variable)
         return variable
 
+    def add_weights_and_biases(self, weights_shape, biases_shape) -> None:
+        """Creates ``weights`` and, when ``self.use_bias``, ``biases``.
+
+        Uses the layer's ``weights_initializer``/``weights_regularizer`` and
+        ``biases_initializer``/``biases_regularizer`` attributes (the conv and
+        fully-connected families share them); sets ``weights_var``/``biases_var``.
+        """
+        self.weights_var = self.slim_weight(
+            "weights",
+            weights_shape,
+            self.weights_initializer,
+            wrap_regularizer(self.weights_regularizer),
+            self.trainable,
+        )
+        self.biases_var = None
+        if self.use_bias:
+            self.biases_var = self.slim_weight(
+                "biases",
+                biases_shape,
+                self.biases_initializer,
+                wrap_regularizer(self.biases_regularizer),
+                self.trainable,
+            )
+
     def get_config(self) -> dict:
         config = super().get_config()
         config["scope"] = self.scope

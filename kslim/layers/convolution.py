@@ -145,22 +145,7 @@ class Convolution(SlimLayer):
 
     def build(self, input_shape) -> None:
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
-        self.weights_var = self.slim_weight(
-            "weights",
-            self.kernel_size + (cin, self.num_outputs),
-            self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer),
-            self.trainable,
-        )
-        self.biases_var = None
-        if self.use_bias:
-            self.biases_var = self.slim_weight(
-                "biases",
-                (self.num_outputs,),
-                self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer),
-                self.trainable,
-            )
+        self.add_weights_and_biases(self.kernel_size + (cin, self.num_outputs), (self.num_outputs,))
 
     def call(self, inputs):
         x = inputs
@@ -426,22 +411,7 @@ class ConvolutionTranspose(SlimLayer):
 
     def build(self, input_shape) -> None:
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
-        self.weights_var = self.slim_weight(
-            "weights",
-            self.kernel_size + (self.num_outputs, cin),
-            self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer),
-            self.trainable,
-        )
-        self.biases_var = None
-        if self.use_bias:
-            self.biases_var = self.slim_weight(
-                "biases",
-                (self.num_outputs,),
-                self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer),
-                self.trainable,
-            )
+        self.add_weights_and_biases(self.kernel_size + (self.num_outputs, cin), (self.num_outputs,))
 
     def call(self, inputs):
         x = inputs
@@ -1007,22 +977,7 @@ class ConvolutionInPlane(SlimLayer):
 
     def build(self, input_shape) -> None:
         cin = input_channels(keras.KerasTensor(input_shape), None)
-        self.weights_var = self.slim_weight(
-            "weights",
-            self.kernel_size + (1, 1),
-            self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer),
-            self.trainable,
-        )
-        self.biases_var = None
-        if self.use_bias:
-            self.biases_var = self.slim_weight(
-                "biases",
-                (cin,),
-                self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer),
-                self.trainable,
-            )
+        self.add_weights_and_biases(self.kernel_size + (1, 1), (cin,))
 
     def call(self, inputs):
         cin = inputs.shape[-1]

@@ -94,22 +94,7 @@ class FullyConnected(SlimLayer):
                 f"fully_connected {self.scope!r}: the last dimension of inputs must be "
                 f"known, got shape {tuple(input_shape)}"
             )
-        self.weights_var = self.slim_weight(
-            "weights",
-            (int(cin), self.num_outputs),
-            self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer),
-            self.trainable,
-        )
-        self.biases_var = None
-        if self.use_bias:
-            self.biases_var = self.slim_weight(
-                "biases",
-                (self.num_outputs,),
-                self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer),
-                self.trainable,
-            )
+        self.add_weights_and_biases((int(cin), self.num_outputs), (self.num_outputs,))
 
     def call(self, inputs):
         if inputs.shape.rank == 2:
