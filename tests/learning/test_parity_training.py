@@ -29,7 +29,7 @@ import tensorflow as tf
 import kslim as slim
 
 # LeNet x 4 optimizers x 2 implementations: slow on a small CPU machine.
-pytestmark = [pytest.mark.peer, pytest.mark.slow]
+pytestmark = pytest.mark.peer
 
 PEER_DIR = Path(__file__).resolve().parents[1] / "peer"
 STEPS, BATCH = 20, 8

@@ -89,7 +89,7 @@ def _check_resumed(output: str, killed_at: int, number_of_steps: int, logdir: Pa
     assert int(reader.get_tensor("global_step")) == number_of_steps
 
 
-@pytest.mark.slow  # two fresh TF processes: ~20 s idle, 40+ s on a busy 2-core machine
+# Two fresh TF processes: ~20 s idle, 40+ s on a busy 2-core machine.
 def test_sigkill_mid_run_then_rerun_resumes_and_stops_exactly(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(_SCRIPT)
