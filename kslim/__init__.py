@@ -101,6 +101,8 @@ from kslim.ops.variable_scope import (
     variable_scope,
 )
 from kslim import export
+from kslim import model_analyzer, normalization, queues, train_eval, training
+from tensorflow.compat.v1 import train
 from kslim.variables import (
     VariableDeviceChooser,
     add_model_variable,
@@ -193,6 +195,8 @@ __all__ = [
     "losses",
     "max_pool2d",
     "max_pool3d",
+    "model_analyzer",
+    "normalization",
     "metrics",
     "maxout",
     "nets",
@@ -201,6 +205,7 @@ __all__ = [
     "parallel_reader",
     "pool",
     "prefetch_queue",
+    "queues",
     "regularizers",
     "relu",
     "relu6",
@@ -215,6 +220,9 @@ __all__ = [
     "stack",
     "sum_regularizer",
     "tfexample_decoder",
+    "train",
+    "train_eval",
+    "training",
     "unit_norm",
     "summaries",
     "utils",

@@ -160,6 +160,7 @@ class TrainOp(keras.Model):
         check_numerics=True,
         update_ops=None,
         bound_dataset=None,
+        transform_grads_fn=None,
         **kwargs: Any,
     ) -> None:
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
@@ -170,6 +171,9 @@ class TrainOp(keras.Model):
         self.check_numerics = bool(check_numerics)
         self._update_ops = list(update_ops or [])
         self.bound_dataset = bound_dataset
+        # Optional ``fn(grads_and_vars) -> grads_and_vars`` applied after multipliers and
+        # clipping (tf_slim.training.create_train_op's hook).
+        self.transform_grads_fn = transform_grads_fn
         self.steps_per_chunk = 1
         self.want_summaries = False
         self._chunk_fn = None
@@ -219,6 +223,8 @@ class TrainOp(keras.Model):
             grads_and_vars = multiply_gradients(grads_and_vars, self._gradient_multipliers)
         if self.clip_gradient_norm > 0:
             grads_and_vars = clip_gradient_norms(grads_and_vars, self.clip_gradient_norm)
+        if self.transform_grads_fn is not None:
+            grads_and_vars = list(self.transform_grads_fn(grads_and_vars))
         present = [(g, v) for g, v in grads_and_vars if g is not None]
         # The whole update (incl. the global step increment, which does not depend on
         # the gradients) waits for the check, so a failing step leaves no trace.
