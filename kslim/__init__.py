@@ -103,6 +103,7 @@ from kslim.ops.variable_scope import (
 from kslim import export
 from kslim import model_analyzer, normalization, queues, train_eval, training
 from tensorflow.compat.v1 import train
+from kslim.layers.optimize_loss import optimize_loss
 from kslim.variables import (
     VariableDeviceChooser,
     add_model_variable,
@@ -202,6 +203,7 @@ __all__ = [
     "nets",
     "name_scope",
     "one_hot_encoding",
+    "optimize_loss",
     "parallel_reader",
     "pool",
     "prefetch_queue",

@@ -193,3 +193,43 @@ def test_train_warns_on_tf1_session_run_hooks(tmp_path):
                 ],
                 save_summaries_steps=None,
             )
+
+
+# --------------------------------------------------------------- optimize_loss
+@pytest.mark.parametrize("name", ["Adagrad", "Adam", "Ftrl", "Momentum", "RMSProp", "SGD"])
+def test_optimize_loss_accepts_every_optimizer_name(name, tmp_path):
+    with slim.Graph().as_default():
+        train_op = slim.optimize_loss(_loss(), None, 0.1, name, clip_gradients=1.0)
+        slim.training.train(
+            train_op, str(tmp_path), hooks=[slim.training.StopAtStepHook(last_step=2)]
+        )
+    assert int(train_op.optimizer.iterations.numpy()) == 2
+
+
+def test_optimize_loss_momentum_uses_0_9():
+    with slim.Graph().as_default():
+        train_op = slim.optimize_loss(_loss(), None, 0.1, "Momentum")
+    assert train_op.optimizer.momentum == pytest.approx(0.9)
+
+
+def test_optimize_loss_errors_are_slims():
+    with slim.Graph().as_default():
+        loss = _loss()
+        with pytest.raises(ValueError, match="Optimizer name should be one of"):
+            slim.optimize_loss(loss, None, 0.1, "Nope")
+        with pytest.raises(ValueError, match=r"Invalid learning_rate -1.0\."):
+            slim.optimize_loss(loss, None, -1.0, "SGD")
+        with pytest.raises(ValueError, match="Summaries should be one of"):
+            slim.optimize_loss(loss, None, 0.1, "SGD", summaries=["bad"])
+        with pytest.raises(ValueError, match="Unknown type"):
+            slim.optimize_loss(loss, None, 0.1, "SGD", clip_gradients=1)
+        with pytest.raises(ValueError, match="gradient_noise_scale"):
+            slim.optimize_loss(loss, None, 0.1, "SGD", gradient_noise_scale=1.0)
+
+
+def test_optimize_loss_decay_fn_becomes_a_schedule():
+    with slim.Graph().as_default():
+        train_op = slim.optimize_loss(
+            _loss(), None, 0.5, "SGD", learning_rate_decay_fn=lambda lr, step: lr / 2.0
+        )
+    assert float(train_op.optimizer.learning_rate) == pytest.approx(0.25)
