@@ -329,6 +329,23 @@ def _warn_ignored(name: str, value: Any, why: str) -> None:
     warnings.warn(f"create_train_op: {name}={value!r} has no effect in kslim: {why}", stacklevel=3)
 
 
+def _track_unowned_variables(model: TrainOp, graph) -> None:
+    """Makes the model own variables created by ``slim.variable`` & co., so they
+    are trained (if trainable) and checkpointed like layer variables."""
+    from kslim.variables import get_unowned_variables
+
+    unowned = [v for v in get_unowned_variables(graph) if not any(v is w for w in model.weights)]
+    if not unowned:
+        return
+    locked = model._tracker.locked
+    model._tracker.unlock()
+    try:
+        model.unowned_variables = unowned
+    finally:
+        if locked:
+            model._tracker.lock()
+
+
 def create_train_op(
     total_loss,
     optimizer,
@@ -436,6 +453,7 @@ def create_train_op(
         bound,
         name="train_op",
     )
+    _track_unowned_variables(model, graph)
     model.compile(optimizer=to_keras_optimizer(optimizer))
     graph.add_to_collection(GraphKeys.TRAIN_OP, model)
     graph.clear_collection(GraphKeys.GLOBAL_STEP)

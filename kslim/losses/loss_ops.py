@@ -236,8 +236,18 @@ def get_regularization_losses(scope=None):
 
     graph = get_default_graph()
     cache = graph._collections.setdefault("_regularization_cache", {})
+    anchored = list(graph.get_collection("_regularized_anchors"))
+    # Regularized variables no layer owns (slim.variable(regularizer=...)) are
+    # anchored on any symbolic tensor of the graph, so they stay live graph nodes.
+    symbolic = [a for _, a in anchored] + [
+        x for x in graph.get_collection(GraphKeys.LOSSES) if is_symbolic(x)
+    ]
+    loose = _eager_regularized(graph)
+    if symbolic:
+        anchored += [(v, symbolic[0]) for v in loose]
+        loose = []
     penalties = []
-    for variable, anchor in graph.get_collection("_regularized_anchors"):
+    for variable, anchor in anchored:
         if scope is not None and not re.match(scope, variable.path):
             continue
         key = id(variable)
@@ -249,10 +259,10 @@ def get_regularization_losses(scope=None):
                     anchor
                 )
         penalties.append(cache[key])
-    for layer_var in _eager_regularized(graph):
-        if scope is not None and not re.match(scope, layer_var.path):
+    for variable in loose:
+        if scope is not None and not re.match(scope, variable.path):
             continue
-        penalties.append(layer_var.regularizer(layer_var))
+        penalties.append(variable.regularizer(variable))
     penalties += graph.get_collection(GraphKeys.REGULARIZATION_LOSSES, scope)
     return penalties
 
@@ -260,9 +270,11 @@ def get_regularization_losses(scope=None):
 def _eager_regularized(graph):
     anchored = {id(v) for v, _ in graph.get_collection("_regularized_anchors")}
     out = []
-    for variable in graph.get_collection(GraphKeys.MODEL_VARIABLES):
-        if id(variable) in anchored:
+    seen = set(anchored)
+    for variable in graph.get_collection(GraphKeys.GLOBAL_VARIABLES):
+        if id(variable) in seen:
             continue
+        seen.add(id(variable))
         if getattr(variable, "regularizer", None) is not None and variable.trainable:
             out.append(variable)
     return out
