@@ -29,20 +29,20 @@ from kslim.layers.composition import repeat, stack
 from kslim.layers.convolution import (
     conv1d,
     conv2d,
-    conv2d_in_plane,
-    conv2d_transpose,
     conv3d,
-    conv3d_transpose,
     convolution,
     convolution1d,
     convolution2d,
-    convolution2d_in_plane,
-    convolution2d_transpose,
     convolution3d,
-    convolution3d_transpose,
-    separable_conv2d,
-    separable_convolution2d,
 )
+from kslim.layers.convolution_in_plane import conv2d_in_plane, convolution2d_in_plane
+from kslim.layers.convolution_transpose import (
+    conv2d_transpose,
+    conv3d_transpose,
+    convolution2d_transpose,
+    convolution3d_transpose,
+)
+from kslim.layers.separable_convolution import separable_conv2d, separable_convolution2d
 from kslim.layers.core import (
     bias_add,
     dropout,

@@ -4,19 +4,18 @@ from kslim.layers.composition import repeat, stack
 from kslim.layers.convolution import (
     conv1d,
     conv2d,
-    conv2d_in_plane,
-    conv2d_transpose,
     conv3d,
-    conv3d_transpose,
     convolution,
     convolution1d,
     convolution2d,
-    convolution2d_in_plane,
-    convolution2d_transpose,
     convolution3d,
+)
+from kslim.layers.convolution_in_plane import conv2d_in_plane, convolution2d_in_plane
+from kslim.layers.convolution_transpose import (
+    conv2d_transpose,
+    conv3d_transpose,
+    convolution2d_transpose,
     convolution3d_transpose,
-    separable_conv2d,
-    separable_convolution2d,
 )
 from kslim.layers.core import (
     bias_add,
@@ -38,6 +37,7 @@ from kslim.layers.core import (
 )
 from kslim.layers.normalization import batch_norm, group_norm, instance_norm, layer_norm
 from kslim.layers.pooling import avg_pool2d, avg_pool3d, max_pool2d, max_pool3d, pool
+from kslim.layers.separable_convolution import separable_conv2d, separable_convolution2d
 
 __all__ = [
     "avg_pool2d",

@@ -1,0 +1,355 @@
+"""slim's transposed convolutions: conv2d_transpose / conv3d_transpose (scopes ``Conv2d_transpose``,
+``Conv3d_transpose``, weights [k..., Cout, Cin])."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from kslim.layers import _config as cfg
+from kslim.layers.activations import activation_name
+from kslim.layers.base import (
+    SlimLayer,
+    call_layer,
+    finish_layer,
+    get_or_create_layer,
+)
+from kslim.layers.convolution import (
+    _XAVIER,
+    _check_padding,
+    _check_rank,
+    channels_first,
+    check_num_outputs,
+    input_channels,
+    to_channels_first,
+    to_channels_last,
+)
+from kslim.layers.initializers import to_keras_initializer
+from kslim.ops.arg_scope import add_arg_scope
+from kslim.ops.variable_scope import variable_scope
+from kslim.utils import n_positive_integers
+
+__all__ = [
+    "ConvolutionTranspose",
+    "conv2d_transpose",
+    "conv3d_transpose",
+    "convolution2d_transpose",
+    "convolution3d_transpose",
+]
+
+
+def _transpose_length(size, kernel: int, stride: int, padding: str):
+    """Output length of a transposed convolution (slim's ``deconv_output_length``)."""
+    if padding == "VALID":
+        return size * stride + max(kernel - stride, 0)
+    return size * stride
+
+
+@keras.saving.register_keras_serializable(package="kslim")
+class ConvolutionTranspose(SlimLayer):
+    """2-D/3-D transposed convolution, slim's ``weights`` [k..., Cout, Cin] and ``biases``.
+
+    ``SAME`` padding maps a spatial size ``n`` to ``n * stride``; ``VALID`` to
+    ``n * stride + max(kernel - stride, 0)``.
+
+    Args:
+      scope: the variable scope path.
+      rank: 2 or 3 spatial dimensions.
+      num_outputs: output channels.
+      kernel_size, stride: tuples of ``rank`` ints.
+      padding: ``'SAME'`` or ``'VALID'``.
+      data_format: ``'NHWC'``/``'NCHW'`` (rank 2) or ``'NDHWC'``/``'NCDHW'`` (rank 3).
+      activation: activation (name or callable) applied inside, or None.
+      use_bias: whether ``biases`` exist.
+      weights_initializer, biases_initializer: initializers.
+      weights_regularizer, biases_regularizer: regularizers or None.
+    """
+
+    def __init__(
+        self,
+        scope: str,
+        rank: int,
+        num_outputs: int,
+        kernel_size: Sequence[int],
+        stride: Sequence[int],
+        padding: str = "SAME",
+        data_format: str | None = None,
+        activation=None,
+        use_bias: bool = True,
+        weights_initializer="glorot_uniform",
+        biases_initializer="zeros",
+        weights_regularizer=None,
+        biases_regularizer=None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, **kwargs)
+        self.rank = int(rank)
+        self.num_outputs = int(num_outputs)
+        self.kernel_size = tuple(kernel_size)
+        self.stride = tuple(stride)
+        self.padding = padding.upper()
+        self.data_format = data_format
+        self.activation = cfg.de_act(activation)
+        self.use_bias = bool(use_bias)
+        self.weights_initializer = cfg.de_init(weights_initializer)
+        self.biases_initializer = cfg.de_init(biases_initializer)
+        self.weights_regularizer = cfg.de_reg(weights_regularizer)
+        self.biases_regularizer = cfg.de_reg(biases_regularizer)
+
+    def build(self, input_shape) -> None:
+        cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
+        self.add_weights_and_biases(self.kernel_size + (self.num_outputs, cin), (self.num_outputs,))
+
+    def call(self, inputs):
+        x = inputs
+        if channels_first(self.data_format):
+            x = to_channels_last(x, self.rank)
+        dynamic = tf.shape(x)
+        static = x.shape
+        spatial = []
+        for i in range(self.rank):
+            size = static[i + 1] if static[i + 1] is not None else dynamic[i + 1]
+            spatial.append(
+                _transpose_length(size, self.kernel_size[i], self.stride[i], self.padding)
+            )
+        output_shape = tf.stack([dynamic[0], *spatial, self.num_outputs])
+        y = tf.nn.conv_transpose(
+            x, self.weights_var, output_shape, strides=self.stride, padding=self.padding
+        )
+        y.set_shape(
+            [static[0]] + [s if isinstance(s, int) else None for s in spatial] + [self.num_outputs]
+        )
+        if self.biases_var is not None:
+            y = tf.nn.bias_add(y, self.biases_var)
+        if self.activation is not None:
+            y = self.activation(y)
+        if channels_first(self.data_format):
+            y = to_channels_first(y, self.rank)
+        return y
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(
+            rank=self.rank,
+            num_outputs=self.num_outputs,
+            kernel_size=list(self.kernel_size),
+            stride=list(self.stride),
+            padding=self.padding,
+            data_format=self.data_format,
+            activation=cfg.ser_act(self.activation),
+            use_bias=self.use_bias,
+            weights_initializer=cfg.ser_init(self.weights_initializer),
+            biases_initializer=cfg.ser_init(self.biases_initializer),
+            weights_regularizer=cfg.ser_reg(self.weights_regularizer),
+            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
+        )
+        return config
+
+
+def _convolution_transpose(
+    dims,
+    default_scope,
+    formats,
+    inputs,
+    num_outputs,
+    kernel_size,
+    stride,
+    padding,
+    data_format,
+    activation_fn,
+    normalizer_fn,
+    normalizer_params,
+    weights_initializer,
+    weights_regularizer,
+    biases_initializer,
+    biases_regularizer,
+    reuse,
+    variables_collections,
+    outputs_collections,
+    trainable,
+    scope,
+):
+    if data_format not in formats:
+        raise ValueError(
+            f"data_format has to be either {formats[0]} or {formats[1]}. "
+            f"(data_format={data_format!r})"
+        )
+    check_num_outputs(num_outputs)
+    fn = f"conv{dims}d_transpose"
+    _check_rank(inputs, dims + 2, fn)
+    kernel = n_positive_integers(dims, kernel_size, "kernel_size")
+    strides = n_positive_integers(dims, stride, "stride")
+    padding = _check_padding(padding)
+    input_channels(inputs, data_format)
+    use_bias = normalizer_fn is None and biases_initializer is not None
+    with variable_scope(scope, default_scope, reuse=reuse) as sc:
+        layer, created = get_or_create_layer(
+            sc,
+            lambda: ConvolutionTranspose(
+                sc.name,
+                dims,
+                num_outputs,
+                kernel,
+                strides,
+                padding,
+                data_format,
+                activation=None if normalizer_fn is not None else activation_name(activation_fn),
+                use_bias=use_bias,
+                weights_initializer=to_keras_initializer(weights_initializer),
+                biases_initializer=to_keras_initializer(biases_initializer),
+                weights_regularizer=weights_regularizer,
+                biases_regularizer=biases_regularizer,
+                trainable=trainable,
+            ),
+            "weights",
+        )
+        outputs = call_layer(layer, inputs, created, variables_collections)
+        return finish_layer(
+            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
+        )
+
+
+@add_arg_scope
+def convolution2d_transpose(
+    inputs,
+    num_outputs,
+    kernel_size,
+    stride=1,
+    padding="SAME",
+    data_format="NHWC",
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=_XAVIER,
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+):
+    """Adds a 2-D transposed convolution (default scope ``Conv2d_transpose``).
+
+    Creates ``<scope>/weights`` [kh, kw, num_outputs, Cin] and, unless
+    ``normalizer_fn`` is given or ``biases_initializer`` is None,
+    ``<scope>/biases`` [num_outputs]. ``SAME`` padding with stride ``s`` maps
+    H to H*s; ``VALID`` to H*s + max(kh - s, 0).
+
+    Args:
+      inputs: a rank-4 tensor or KerasTensor (NHWC, or NCHW per ``data_format``).
+      num_outputs: int, number of output channels.
+      kernel_size: int or [kh, kw].
+      stride: int or [sh, sw], default 1.
+      padding: ``'SAME'`` (default) or ``'VALID'``.
+      data_format: ``'NHWC'`` (default) or ``'NCHW'``.
+      activation_fn: default ``tf.nn.relu``; None for linear.
+      normalizer_fn, normalizer_params: optional normalizer (drops the biases).
+      weights_initializer: default Xavier.
+      weights_regularizer: optional regularizer of the weights.
+      biases_initializer: default zeros; None for no biases.
+      biases_regularizer: optional regularizer of the biases.
+      reuse: re-use the layer of ``scope``.
+      variables_collections: extra collections for the variables (or a dict
+        keyed ``weights``/``biases``).
+      outputs_collections: collections receiving the output.
+      trainable: whether the variables are trained, default True.
+      scope: variable scope, default ``Conv2d_transpose`` made unique.
+
+    Returns:
+      The output tensor.
+
+    Raises:
+      ValueError: for a ``data_format`` other than NHWC/NCHW, a non-int
+        ``num_outputs``, inputs not of rank 4, a bad ``kernel_size``/``stride``/
+        ``padding`` or an undefined channel dimension.
+    """
+    return _convolution_transpose(
+        2,
+        "Conv2d_transpose",
+        ("NCHW", "NHWC"),
+        inputs,
+        num_outputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        activation_fn,
+        normalizer_fn,
+        normalizer_params,
+        weights_initializer,
+        weights_regularizer,
+        biases_initializer,
+        biases_regularizer,
+        reuse,
+        variables_collections,
+        outputs_collections,
+        trainable,
+        scope,
+    )
+
+
+@add_arg_scope
+def convolution3d_transpose(
+    inputs,
+    num_outputs,
+    kernel_size,
+    stride=1,
+    padding="SAME",
+    data_format="NDHWC",
+    activation_fn=tf.nn.relu,
+    normalizer_fn=None,
+    normalizer_params=None,
+    weights_initializer=_XAVIER,
+    weights_regularizer=None,
+    biases_initializer=tf.zeros_initializer(),
+    biases_regularizer=None,
+    reuse=None,
+    variables_collections=None,
+    outputs_collections=None,
+    trainable=True,
+    scope=None,
+):
+    """Adds a 3-D transposed convolution (default scope ``Conv3d_transpose``).
+
+    Creates ``<scope>/weights`` [kd, kh, kw, num_outputs, Cin] and ``biases``;
+    arguments as ``convolution2d_transpose``, with ``data_format`` ``'NDHWC'``
+    (default) or ``'NCDHW'`` and rank-5 inputs.
+
+    Returns:
+      The output tensor.
+
+    Raises:
+      ValueError: as ``convolution2d_transpose`` (data_format NCDHW/NDHWC).
+    """
+    return _convolution_transpose(
+        3,
+        "Conv3d_transpose",
+        ("NCDHW", "NDHWC"),
+        inputs,
+        num_outputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        activation_fn,
+        normalizer_fn,
+        normalizer_params,
+        weights_initializer,
+        weights_regularizer,
+        biases_initializer,
+        biases_regularizer,
+        reuse,
+        variables_collections,
+        outputs_collections,
+        trainable,
+        scope,
+    )
+
+
+conv2d_transpose = convolution2d_transpose
+conv3d_transpose = convolution3d_transpose
