@@ -94,6 +94,29 @@ class _LastLoss(keras.callbacks.Callback):
             self.value = np.float32(logs["loss"])
 
 
+def _write_graph(train_op: TrainOp, logdir: str) -> None:
+    """Writes the model's structure as ``logdir/graph.json`` (TF2 has no ``.meta``).
+
+    It is the TrainOp's Keras functional config: every layer with its slim
+    arguments and the connections, as slim's ``graph.pbtxt``/``.meta`` recorded
+    the graph. A model with unserializable parts (plain Python callables) is
+    skipped with a log line.
+    """
+    import os
+
+    try:
+        # A plain functional view of the same graph: its config lists every layer.
+        view = keras.Model(train_op.inputs, train_op.outputs, name="train_op")
+        text = view.to_json(indent=1)
+    except Exception as e:  # noqa: BLE001 - any object Keras cannot serialize
+        _log.info("Model structure not written to %s/graph.json: %s", logdir, e)
+        return
+    path = os.path.join(logdir, "graph.json")
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
 def train(
     train_op,
     logdir,
@@ -317,6 +340,8 @@ def train(
             return logs
 
         train_op.train_function = per_step
+    if writes:
+        _write_graph(train_op, logdir)
     if progress_bar is None:
         progress_bar = sys.stdout.isatty()
     try:

@@ -205,18 +205,30 @@ class RegularizationPenalty(keras.layers.Layer):
     not owned, so it is not counted twice in ``model.weights``.
     """
 
-    def __init__(self, variable=None, **kwargs: Any) -> None:
+    def __init__(self, variable=None, variable_path: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._variable_ref = lambda: variable
+        self.variable_path = variable.path if variable is not None else variable_path
 
     def call(self, anchor):
         del anchor
         variable = self._variable_ref()
+        if variable is None:
+            raise ValueError(
+                f"RegularizationPenalty of {self.variable_path!r} is not bound to a variable: "
+                "a graph with regularization losses is restored from checkpoints by slim name "
+                "(rebuild it from the model code), not from its config"
+            )
         penalty = variable.regularizer(variable)
         return tf.convert_to_tensor(penalty, tf.float32)
 
     def compute_output_spec(self, anchor):
         return keras.KerasTensor((), "float32")
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["variable_path"] = self.variable_path
+        return config
 
 
 def get_regularization_losses(scope=None):

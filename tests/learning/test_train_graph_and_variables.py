@@ -42,3 +42,17 @@ def test_slim_variable_is_trained_and_checkpointed_by_learning_train(tmp_path):
         assert not np.allclose(scale.numpy(), 1.0)
         reader = tf.train.load_checkpoint(str(tmp_path))
         np.testing.assert_allclose(reader.get_tensor("scale"), scale.numpy())
+
+
+def test_train_records_the_model_structure_as_graph_json(tmp_path):
+    import json
+
+    with slim.Graph().as_default():
+        _graph()
+        train_op = slim.learning.create_train_op(
+            slim.losses.get_total_loss(), keras.optimizers.SGD(0.1)
+        )
+        slim.learning.train(train_op, str(tmp_path), number_of_steps=1, log_every_n_steps=0)
+    config = json.loads((tmp_path / "graph.json").read_text())
+    scopes = [layer["config"].get("scope") for layer in config["config"]["layers"]]
+    assert "fc" in scopes
