@@ -29,14 +29,18 @@ def main(argv=None) -> None:
     y = digits.target.astype(np.int64)
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(2048).repeat().batch(32)
 
-    model = keras.Sequential([
-        keras.Input((64,)),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(10),
-    ])
-    model.compile(keras.optimizers.Adam(1e-3),
-                  keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  steps_per_execution=10)
+    model = keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(128, activation="relu"),
+            keras.layers.Dense(10),
+        ]
+    )
+    model.compile(
+        keras.optimizers.Adam(1e-3),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        steps_per_execution=10,
+    )
     callbacks = [
         kslim.callbacks.CheckpointSaver(args.logdir, save_interval_secs=60),  # resumes too
         kslim.callbacks.StopAtStep(args.number_of_steps),

@@ -167,9 +167,14 @@ def n_positive_integers(n: int, value, name: str = "value") -> tuple[int, ...]:
             values = tuple(int(v) for v in value)
         except (TypeError, ValueError):
             values = ()
-        if len(values) == n and all(v > 0 for v in values) and all(
-            isinstance(v, numbers.Integral) or (hasattr(v, "__int__") and not isinstance(v, float))
-            for v in value
+        if (
+            len(values) == n
+            and all(v > 0 for v in values)
+            and all(
+                isinstance(v, numbers.Integral)
+                or (hasattr(v, "__int__") and not isinstance(v, float))
+                for v in value
+            )
         ):
             return values
     raise ValueError(

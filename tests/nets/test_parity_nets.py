@@ -118,8 +118,7 @@ def tfslim_nets(tmp_path_factory):
 
 # At 75x75 the Logits pool is [1, 1] with slim's default stride 2; kslim.avg_pool2d runs
 # tf.nn.pool, which rejects a stride larger than the window (tf_slim's pools accept it).
-KNOWN_KSLIM_BUGS = {
-}
+KNOWN_KSLIM_BUGS = {}
 
 
 def _param(spec):

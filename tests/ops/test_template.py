@@ -22,7 +22,11 @@ def test_template_second_call_reuses_variables_of_first():
     a = t(X)
     b = t(X)
     assert [v.path for v in t.weights] == [
-        "net/conv1/weights", "net/conv1/biases", "net/fc/weights", "net/fc/biases"]
+        "net/conv1/weights",
+        "net/conv1/biases",
+        "net/fc/weights",
+        "net/fc/biases",
+    ]
     np.testing.assert_array_equal(a, b)
 
 
@@ -39,8 +43,9 @@ def test_template_in_sequential_trains_with_fit():
     before = [v.numpy().copy() for v in model.trainable_weights]
     model.compile("sgd", "mse")
     model.fit(X, np.ones((2, 3)), epochs=2, verbose=0)
-    assert any(not np.allclose(b, v.numpy()) for b, v in zip(before, model.trainable_weights,
-                                                              strict=True))
+    assert any(
+        not np.allclose(b, v.numpy()) for b, v in zip(before, model.trainable_weights, strict=True)
+    )
     assert model.weights[0].path == "tower/conv1/weights"
 
 
