@@ -36,7 +36,7 @@ from kslim.layers.base import wrap_regularizer
 from kslim.layers.initializers import to_keras_initializer
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.graph import Graph, GraphKeys, get_default_graph
-from kslim.ops.variable_scope import VariableScope, get_variable_scope
+from kslim.ops.variable_scope import VariableScope, current_name_scope, get_variable_scope
 
 __all__ = [
     "UNOWNED_VARIABLES",
@@ -371,7 +371,7 @@ def model_variable(
 def _plain_variable(initial_value, name, collection: str, validate_shape: bool):
     del validate_shape
     graph = get_default_graph()
-    scope = graph.current_name_scope.rstrip("/")
+    scope = current_name_scope(graph).rstrip("/")
     full_name = graph.unique_name(f"{scope}/{name or 'Variable'}" if scope else name or "Variable")
     if callable(initial_value):
         initial_value = initial_value()

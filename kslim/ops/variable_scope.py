@@ -13,6 +13,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import tensorflow as tf
+
 from kslim.ops.graph import get_default_graph
 
 
@@ -53,10 +55,38 @@ class VariableScope:
         return f"VariableScope(name={self.name!r}, reuse={self.reuse!r})"
 
 
+def _tf_v1_scope_name() -> str:
+    """The name of an enclosing ``tf.compat.v1.variable_scope`` ('' if none)."""
+    return tf.compat.v1.get_variable_scope().name
+
+
+def current_var_scope(graph) -> tuple[str, object]:
+    """(name, reuse) of the current variable scope.
+
+    At the root of the kslim scope stack, an enclosing
+    ``tf.compat.v1.variable_scope`` names the scope (migrated code often keeps
+    ``with tf.compat.v1.variable_scope('vgg_16'):``); its reuse flag is not used
+    (TF2 eager scopes always say AUTO_REUSE), kslim's ``reuse`` rules apply.
+    """
+    name, reuse = graph.current_var_scope
+    if len(graph._var_scope_stack) == 1:
+        name = _tf_v1_scope_name()
+    return name, reuse
+
+
+def current_name_scope(graph) -> str:
+    """The current name scope ('' or ending in '/'); see ``current_var_scope``."""
+    if len(graph._name_scope_stack) == 1:
+        name = _tf_v1_scope_name()
+        return name + "/" if name else ""
+    return graph.current_name_scope
+
+
 def get_variable_scope() -> VariableScope:
     """Returns the current variable scope of the default graph."""
-    name, reuse = get_default_graph().current_var_scope
-    return VariableScope(name, reuse, get_default_graph().current_name_scope)
+    graph = get_default_graph()
+    name, reuse = current_var_scope(graph)
+    return VariableScope(name, reuse, current_name_scope(graph))
 
 
 def _join(parent: str, name: str) -> str:
@@ -82,7 +112,7 @@ def name_scope(name: str | None, default_name: str | None = None) -> Iterator[st
     if name.endswith("/"):
         full = name
     else:
-        parent = graph.current_name_scope.rstrip("/")
+        parent = current_name_scope(graph).rstrip("/")
         full = graph.unique_name(_join(parent, name)) + "/"
     graph._name_scope_stack.append(full)
     try:
@@ -93,7 +123,7 @@ def name_scope(name: str | None, default_name: str | None = None) -> Iterator[st
 
 def _unique_variable_scope(prefix: str) -> str:
     graph = get_default_graph()
-    current = graph.current_var_scope[0]
+    current = current_var_scope(graph)[0]
     name = _join(current, prefix)
     if graph._scope_counts.get(name, 0) == 0:
         return prefix
@@ -127,7 +157,7 @@ def variable_scope(
     """
     del values
     graph = get_default_graph()
-    old_name, old_reuse = graph.current_var_scope
+    old_name, old_reuse = current_var_scope(graph)
     if name_or_scope is None:
         if default_name is None:
             raise ValueError("If default_name is None then name_or_scope is required")

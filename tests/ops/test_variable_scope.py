@@ -249,3 +249,22 @@ def test_name_scope_is_uniquified_and_does_not_rename_variables():
             pass
         assert (ns1, ns2) == ("ns/", "ns_1/")
         assert var_names() == ["inns/weights", "inns/biases"]
+
+
+def test_tf_compat_v1_variable_scope_names_kslim_layers_like_slim():
+    with slim.Graph().as_default():
+        x = keras.Input((8, 8, 3))
+        with tf.compat.v1.variable_scope("vgg_16", "vgg_16", [x]) as sc:
+            collection = sc.original_name_scope + "end_points"
+            with slim.arg_scope([slim.conv2d, slim.max_pool2d], outputs_collections=collection):
+                net = slim.repeat(x, 2, slim.conv2d, 4, [3, 3], scope="conv1")
+                net = slim.max_pool2d(net, [2, 2], scope="pool1")
+            end_points = slim.utils.convert_collection_to_dict(collection)
+        model = keras.Model(x, net)
+    assert [v.path for v in model.weights] == [
+        "vgg_16/conv1/conv1_1/weights",
+        "vgg_16/conv1/conv1_1/biases",
+        "vgg_16/conv1/conv1_2/weights",
+        "vgg_16/conv1/conv1_2/biases",
+    ]
+    assert list(end_points) == ["vgg_16/conv1/conv1_1", "vgg_16/conv1/conv1_2", "vgg_16/pool1"]
