@@ -180,6 +180,7 @@ def apply_op(op: str, inputs, scope: str, **op_kwargs: Any):
     """
     if is_symbolic(inputs):
         layer = SlimOp(op, op_kwargs, name=layer_name(scope))
+        _follow_input_dtype(layer, inputs)
         return layer(inputs)
     op_kwargs.pop("_training", None)
     if isinstance(inputs, (list, tuple)):
@@ -263,8 +264,27 @@ def record_variables(
         graph.add_to_collections(names, variable)
 
 
+def _follow_input_dtype(layer, inputs) -> None:
+    """slim layers compute in their input's float dtype (Keras would cast to float32).
+
+    Only when the global Keras dtype policy is the default, so a user's mixed
+    precision policy keeps precedence.
+    """
+    if keras.config.dtype_policy().name != "float32":
+        return
+    for tensor in tf.nest.flatten(inputs):
+        dtype = getattr(tensor, "dtype", None)
+        name = keras.backend.standardize_dtype(dtype) if dtype is not None else ""
+        if name.startswith(("float", "bfloat")):
+            if name != "float32" and name != layer.dtype_policy.name:
+                layer.dtype_policy = name
+            return
+
+
 def call_layer(layer, inputs, created: bool, variables_collections=None, **call_kwargs):
     """Calls ``layer`` and, on first creation, records its variables."""
+    if created:
+        _follow_input_dtype(layer, inputs)
     outputs = layer(inputs, **call_kwargs)
     if created:
         record_variables(layer, variables_collections)

@@ -74,3 +74,13 @@ def test_unknown_keyword_in_arg_scope_names_keyword_value_and_function():
     with slim.arg_scope([slim.conv2d], pading="VALID"):
         with pytest.raises(TypeError, match=r"pading='VALID' for convolution2d\(\)"):
             slim.conv2d(x, 4, [3, 3])
+
+
+def test_layers_compute_in_their_float64_input_dtype_like_slim():
+    x = keras.Input((6, 6, 3), dtype="float64")
+    net = slim.conv2d(x, 2, [3, 3])
+    net = slim.layer_norm(slim.flatten(net))
+    model = keras.Model(x, slim.fully_connected(net, 2, scope="fc"))
+    assert model.output.dtype == "float64"
+    assert all(v.dtype == "float64" for v in model.weights)
+    assert model(np.ones((1, 6, 6, 3))).dtype == "float64"
