@@ -310,6 +310,35 @@ __all__ = [
 ]
 
 
+def weighted_layer_kwargs(
+    activation_fn,
+    normalizer_fn,
+    weights_initializer,
+    weights_regularizer,
+    biases_initializer,
+    biases_regularizer,
+    trainable,
+) -> dict:
+    """The Keras-layer keywords a conv/fc factory derives from slim's arguments.
+
+    With a ``normalizer_fn`` the layer has no biases and applies no activation
+    (``finish_layer`` applies it after the normalizer); ``biases_initializer=None``
+    also drops the biases.
+    """
+    from kslim.layers.activations import activation_name
+    from kslim.layers.initializers import to_keras_initializer
+
+    return {
+        "activation": None if normalizer_fn is not None else activation_name(activation_fn),
+        "use_bias": normalizer_fn is None and biases_initializer is not None,
+        "weights_initializer": to_keras_initializer(weights_initializer),
+        "biases_initializer": to_keras_initializer(biases_initializer),
+        "weights_regularizer": weights_regularizer,
+        "biases_regularizer": biases_regularizer,
+        "trainable": trainable,
+    }
+
+
 def finish_layer(
     outputs, sc: VariableScope, normalizer_fn, normalizer_params, activation_fn, outputs_collections
 ):

@@ -9,14 +9,14 @@ import keras
 import tensorflow as tf
 
 from kslim.layers import _config as cfg
-from kslim.layers.activations import activation_name
 from kslim.layers.base import (
     SlimLayer,
     call_layer,
     finish_layer,
     get_or_create_layer,
+    weighted_layer_kwargs,
 )
-from kslim.layers.initializers import to_keras_initializer, xavier_initializer
+from kslim.layers.initializers import xavier_initializer
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.variable_scope import variable_scope
 from kslim.utils import n_positive_integers
@@ -250,7 +250,6 @@ def convolution(
     if str(padding).upper() not in ("SAME", "VALID"):
         raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
     input_channels(inputs, data_format)
-    use_bias = normalizer_fn is None and biases_initializer is not None
     with variable_scope(scope, "Conv", reuse=reuse) as sc:
         layer, created = get_or_create_layer(
             sc,
@@ -263,13 +262,15 @@ def convolution(
                 padding,
                 data_format,
                 rates,
-                activation=None if normalizer_fn is not None else activation_name(activation_fn),
-                use_bias=use_bias,
-                weights_initializer=to_keras_initializer(weights_initializer),
-                biases_initializer=to_keras_initializer(biases_initializer),
-                weights_regularizer=weights_regularizer,
-                biases_regularizer=biases_regularizer,
-                trainable=trainable,
+                **weighted_layer_kwargs(
+                    activation_fn,
+                    normalizer_fn,
+                    weights_initializer,
+                    weights_regularizer,
+                    biases_initializer,
+                    biases_regularizer,
+                    trainable,
+                ),
             ),
             "weights",
         )

@@ -12,12 +12,12 @@ import keras
 import tensorflow as tf
 
 from kslim.layers import _config as cfg
-from kslim.layers.activations import activation_name
 from kslim.layers.base import (
     SlimLayer,
     call_layer,
     finish_layer,
     get_or_create_layer,
+    weighted_layer_kwargs,
 )
 from kslim.layers.convolution import (
     _XAVIER,
@@ -25,7 +25,6 @@ from kslim.layers.convolution import (
     _check_rank,
     input_channels,
 )
-from kslim.layers.initializers import to_keras_initializer
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.variable_scope import variable_scope
 from kslim.utils import last_dimension, n_positive_integers
@@ -157,7 +156,6 @@ def convolution2d_in_plane(
     kernel = n_positive_integers(2, kernel_size, "kernel_size")
     strides = n_positive_integers(2, stride, "stride")
     padding = _check_padding(padding)
-    use_bias = normalizer_fn is None and biases_initializer is not None
     with variable_scope(scope, "ConvInPlane", reuse=reuse) as sc:
         layer, created = get_or_create_layer(
             sc,
@@ -166,13 +164,15 @@ def convolution2d_in_plane(
                 kernel,
                 strides,
                 padding,
-                activation=None if normalizer_fn is not None else activation_name(activation_fn),
-                use_bias=use_bias,
-                weights_initializer=to_keras_initializer(weights_initializer),
-                biases_initializer=to_keras_initializer(biases_initializer),
-                weights_regularizer=weights_regularizer,
-                biases_regularizer=biases_regularizer,
-                trainable=trainable,
+                **weighted_layer_kwargs(
+                    activation_fn,
+                    normalizer_fn,
+                    weights_initializer,
+                    weights_regularizer,
+                    biases_initializer,
+                    biases_regularizer,
+                    trainable,
+                ),
             ),
             "weights",
         )

@@ -10,12 +10,12 @@ import keras
 import tensorflow as tf
 
 from kslim.layers import _config as cfg
-from kslim.layers.activations import activation_name
 from kslim.layers.base import (
     SlimLayer,
     call_layer,
     finish_layer,
     get_or_create_layer,
+    weighted_layer_kwargs,
 )
 from kslim.layers.convolution import (
     _XAVIER,
@@ -27,7 +27,6 @@ from kslim.layers.convolution import (
     to_channels_first,
     to_channels_last,
 )
-from kslim.layers.initializers import to_keras_initializer
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.variable_scope import variable_scope
 from kslim.utils import n_positive_integers
@@ -184,7 +183,6 @@ def _convolution_transpose(
     strides = n_positive_integers(dims, stride, "stride")
     padding = _check_padding(padding)
     input_channels(inputs, data_format)
-    use_bias = normalizer_fn is None and biases_initializer is not None
     with variable_scope(scope, default_scope, reuse=reuse) as sc:
         layer, created = get_or_create_layer(
             sc,
@@ -196,13 +194,15 @@ def _convolution_transpose(
                 strides,
                 padding,
                 data_format,
-                activation=None if normalizer_fn is not None else activation_name(activation_fn),
-                use_bias=use_bias,
-                weights_initializer=to_keras_initializer(weights_initializer),
-                biases_initializer=to_keras_initializer(biases_initializer),
-                weights_regularizer=weights_regularizer,
-                biases_regularizer=biases_regularizer,
-                trainable=trainable,
+                **weighted_layer_kwargs(
+                    activation_fn,
+                    normalizer_fn,
+                    weights_initializer,
+                    weights_regularizer,
+                    biases_initializer,
+                    biases_regularizer,
+                    trainable,
+                ),
             ),
             "weights",
         )

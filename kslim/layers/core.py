@@ -20,6 +20,7 @@ from kslim.layers.base import (
     get_or_create_layer,
     is_symbolic,
     register_op,
+    weighted_layer_kwargs,
     wrap_regularizer,
 )
 from kslim.layers.convolution import check_num_outputs
@@ -167,20 +168,21 @@ def fully_connected(
         raise ValueError(
             f"fully_connected: the last dimension of inputs must be known, got shape {tuple(shape)}"
         )
-    use_bias = normalizer_fn is None and biases_initializer is not None
     with variable_scope(scope, "fully_connected", reuse=reuse) as sc:
         layer, created = get_or_create_layer(
             sc,
             lambda: FullyConnected(
                 sc.name,
                 num_outputs,
-                activation=None if normalizer_fn is not None else activation_name(activation_fn),
-                use_bias=use_bias,
-                weights_initializer=to_keras_initializer(weights_initializer),
-                biases_initializer=to_keras_initializer(biases_initializer),
-                weights_regularizer=weights_regularizer,
-                biases_regularizer=biases_regularizer,
-                trainable=trainable,
+                **weighted_layer_kwargs(
+                    activation_fn,
+                    normalizer_fn,
+                    weights_initializer,
+                    weights_regularizer,
+                    biases_initializer,
+                    biases_regularizer,
+                    trainable,
+                ),
             ),
             "weights",
         )

@@ -12,12 +12,12 @@ import keras
 import tensorflow as tf
 
 from kslim.layers import _config as cfg
-from kslim.layers.activations import activation_name
 from kslim.layers.base import (
     SlimLayer,
     call_layer,
     finish_layer,
     get_or_create_layer,
+    weighted_layer_kwargs,
     wrap_regularizer,
 )
 from kslim.layers.convolution import (
@@ -266,7 +266,6 @@ def separable_convolution2d(
     input_channels(inputs, data_format)
     if pointwise_initializer is None:
         pointwise_initializer = weights_initializer
-    use_bias = normalizer_fn is None and biases_initializer is not None
     with variable_scope(scope, "SeparableConv2d", reuse=reuse) as sc:
         layer, created = get_or_create_layer(
             sc,
@@ -279,14 +278,16 @@ def separable_convolution2d(
                 padding,
                 data_format,
                 rates,
-                activation=None if normalizer_fn is not None else activation_name(activation_fn),
-                use_bias=use_bias,
-                weights_initializer=to_keras_initializer(weights_initializer),
                 pointwise_initializer=to_keras_initializer(pointwise_initializer),
-                weights_regularizer=weights_regularizer,
-                biases_initializer=to_keras_initializer(biases_initializer),
-                biases_regularizer=biases_regularizer,
-                trainable=trainable,
+                **weighted_layer_kwargs(
+                    activation_fn,
+                    normalizer_fn,
+                    weights_initializer,
+                    weights_regularizer,
+                    biases_initializer,
+                    biases_regularizer,
+                    trainable,
+                ),
             ),
             "depthwise_weights",
         )

@@ -189,11 +189,7 @@ class TrainOp(keras.Model):
     @property
     def loss_names(self) -> list[str]:
         """Names of the collected losses (summary tags under ``losses/``)."""
-        return [k[len("losses/") :] for k in self.output_names_dict if k.startswith("losses/")]
-
-    @property
-    def output_names_dict(self) -> list[str]:
-        return list(self._outputs_struct.keys())
+        return [k[len("losses/") :] for k in self._outputs_struct if k.startswith("losses/")]
 
     @property
     def global_step(self):
@@ -213,11 +209,8 @@ class TrainOp(keras.Model):
         grads = tape.gradient(loss, variables)
         checked = []
         if self.check_numerics:
-            # Checked before the update, so NaN never reaches the weights.
             loss = tf.debugging.check_numerics(loss, "LossTensor is inf or nan")
             checked = [loss]
-            with tf.control_dependencies(checked):
-                grads = [None if g is None else tf.identity(g) for g in grads]
         grads_and_vars = list(zip(grads, variables, strict=True))
         if self._gradient_multipliers:
             grads_and_vars = multiply_gradients(grads_and_vars, self._gradient_multipliers)
@@ -227,7 +220,8 @@ class TrainOp(keras.Model):
             grads_and_vars = list(self.transform_grads_fn(grads_and_vars))
         present = [(g, v) for g, v in grads_and_vars if g is not None]
         # The whole update (incl. the global step increment, which does not depend on
-        # the gradients) waits for the check, so a failing step leaves no trace.
+        # the gradients) waits for the check, so NaN never reaches the weights and a
+        # failing step leaves no trace.
         with tf.control_dependencies(checked):
             self.optimizer.apply([g for g, _ in present], [v for _, v in present])
         logs = {"loss": loss}
