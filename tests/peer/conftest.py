@@ -103,8 +103,16 @@ def _tfslim_available() -> bool:
     return importlib.util.find_spec("tf_slim") is not None
 
 
-def run_tfslim(cases: list[Case], workdir: Path) -> dict[str, SlimResult]:
+def run_tfslim(
+    cases: list[Case], workdir: Path, env: dict[str, str] | None = None
+) -> dict[str, SlimResult]:
     """Runs all ``cases`` with tf_slim in one subprocess; returns results by case id.
+
+    Args:
+      cases: the cases.
+      workdir: a folder for the request and result files.
+      env: extra environment variables for the subprocess
+        (``KSLIM_PEER_CHANNELS_LAST=1``: see ``tfslim_runner.py``).
 
     Skips the calling test (module fixture) when tf_slim is not installed.
     """
@@ -130,7 +138,7 @@ def run_tfslim(cases: list[Case], workdir: Path) -> dict[str, SlimResult]:
         ],
     }
     (workdir / "request.json").write_text(json.dumps(request))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", **(env or {}))
     env.pop("KERAS_BACKEND", None)
     proc = subprocess.run(
         [sys.executable, str(RUNNER), str(workdir / "request.json"), str(workdir / "out.npz")],

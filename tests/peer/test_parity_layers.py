@@ -5,8 +5,10 @@ by name, then outputs (rtol 1e-5), variable names/shapes/collections, and variab
 values after the run (batch_norm moving averages) must agree. Cases needing a layer
 kslim does not have yet are skipped until it lands.
 
-NCHW: TF 2.21's CPU kernels (oneDNN) run tf_slim's NCHW convolutions, pools and fused
-batch norm in graph mode, so NCHW cases compare like for like, no transposes.
+NCHW: kslim's channels-first layers always run here. tf_slim's run as they are where the
+host's CPU kernels support NCHW (oneDNN does on some CPUs, not on others); elsewhere the
+runner computes the same model channels-last on transposed inputs and transposes the
+outputs back (``tfslim_runner.py``), so every NCHW case is checked on every host.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from .conftest import Case, check_case, randn
+from .conftest import Case, check_case, randn, run_tfslim
 
 pytestmark = pytest.mark.peer
 
@@ -527,3 +529,18 @@ def test_default_initializer_differs_between_layers_of_same_shape():
         first, _, second, _ = slim.get_collection(slim.GraphKeys.GLOBAL_VARIABLES)
         assert first.path == "Conv/weights" and second.path == "Conv_1/weights"
         assert not np.allclose(first.numpy(), second.numpy())
+
+
+CHANNELS_FIRST_CASES = [c for c in CASES if "data_format='NC" in c.code]
+
+
+def test_channels_first_cases_compare_on_hosts_without_nchw_kernels(tmp_path):
+    """The runner's channels-last route (hosts whose CPU has no NCHW kernels) still agrees.
+
+    Forced here on every host, so the route that some CI machines take is always tested.
+    """
+    assert len(CHANNELS_FIRST_CASES) >= 10
+    results = run_tfslim(CHANNELS_FIRST_CASES, tmp_path, env={"KSLIM_PEER_CHANNELS_LAST": "1"})
+    for case in CHANNELS_FIRST_CASES:
+        assert "channels-last" in results[case.id].meta.get("peer_layout", ""), case.id
+        check_case(case, results)

@@ -20,6 +20,15 @@ tf.constant) in scope, inside a fresh ``tf.Graph``. The result
 ``.npz`` has, per case, the outputs (flattened), each global variable's value before
 and after the run, and a ``__meta__`` JSON entry with variable names and shapes,
 collection contents and any error raised (type and message).
+
+Channels-first cases on hosts without channels-first CPU kernels: TF's CPU Conv2D and
+MaxPool kernels run NCHW only where oneDNN provides them (some CPUs, not others). When a
+case using ``data_format='NCHW'`` (or ``'NCW'``/``'NCDHW'``) fails with TF's "only supports
+NHWC" kernel error, it is run again in the channels-last format on transposed inputs and
+its outputs are transposed back, so the reference still answers for the same model (same
+variables: slim's kernels have the same shape in both formats). The meta entry
+``"peer_layout"`` records that it did. ``KSLIM_PEER_CHANNELS_LAST=1`` in the environment
+takes that route for every channels-first case (so it is tested on every host).
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import sys
 import traceback
 
@@ -74,7 +84,61 @@ def _flatten(value):
     return [value]
 
 
-def _run_case(case, arrays, tf, np, slim):
+# data_format -> its channels-last twin.
+_CHANNELS_LAST = {"NCW": "NWC", "NCHW": "NHWC", "NCDHW": "NDHWC"}
+# Fragments of TF's errors for a channels-first op the host's CPU kernels cannot run.
+_NHWC_ONLY = re.compile(r"only support(s|ed)( for)?( the)? NHWC")
+
+
+def _channels_first_formats(code):
+    """The channels-first data formats a case's code names (``'NCHW'``...)."""
+    return sorted({m for m in re.findall(r"['\"](NC[DHW]+)['\"]", code) if m in _CHANNELS_LAST})
+
+
+def _needs_channels_last(meta, code):
+    message = (meta.get("error") or {}).get("message", "")
+    return bool(_channels_first_formats(code)) and bool(_NHWC_ONLY.search(message))
+
+
+def _to_channels_last(np, value):
+    return np.moveaxis(value, 1, -1)
+
+
+def _to_channels_first(np, value):
+    return np.moveaxis(value, -1, 1)
+
+
+def _run_channels_last(case, arrays, tf, np, slim):
+    """Runs a channels-first case in channels-last form (see the module docstring).
+
+    Inputs and outputs whose rank is that of one of the case's formats are transposed.
+    """
+    formats = _channels_first_formats(case["code"])
+    ranks = {len(f) for f in formats}
+    code = case["code"]
+    for fmt in formats:
+        code = re.sub(rf"(['\"]){fmt}(['\"])", rf"\g<1>{_CHANNELS_LAST[fmt]}\g<2>", code)
+    cid = case["id"]
+    local = dict(arrays)
+    for name in case.get("inputs", []):
+        value = arrays[f"{cid}/{name}"]
+        if value.ndim in ranks:
+            local[f"{cid}/{name}"] = _to_channels_last(np, value)
+    meta, out_arrays = _run_case(dict(case, code=code), local, tf, np, slim, fallback=False)
+    for key, value in list(out_arrays.items()):
+        if key.startswith(f"{cid}/out/") and value.ndim in ranks:
+            out_arrays[key] = _to_channels_first(np, value)
+    meta["peer_layout"] = "channels-last on transposed inputs (host has no channels-first kernels)"
+    return meta, out_arrays
+
+
+def _run_case(case, arrays, tf, np, slim, fallback=True):
+    if (
+        fallback
+        and os.environ.get("KSLIM_PEER_CHANNELS_LAST") == "1"
+        and _channels_first_formats(case["code"])
+    ):
+        return _run_channels_last(case, arrays, tf, np, slim)
     cid = case["id"]
     meta = {"id": cid}
     out_arrays = {}
@@ -125,6 +189,8 @@ def _run_case(case, arrays, tf, np, slim):
                 fetched, _ = sess.run([tensors, updates])
             except Exception as exc:  # noqa: BLE001 - the error is the result
                 meta["error"] = {"type": type(exc).__name__, "message": str(exc)}
+                if fallback and _needs_channels_last(meta, case["code"]):
+                    return _run_channels_last(case, arrays, tf, np, slim)
                 return meta, out_arrays
             after = sess.run(variables)
         values = {}
