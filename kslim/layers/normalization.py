@@ -20,7 +20,7 @@ from kslim.layers.base import (
 )
 from kslim.layers.initializers import to_keras_initializer
 from kslim.ops.arg_scope import add_arg_scope
-from kslim.ops.graph import GraphKeys
+from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import variable_scope
 from kslim.utils import collect_named_outputs
 
@@ -53,6 +53,12 @@ class BatchNorm(SlimLayer):
       bessel: unbiased variance in the moving average.
       param_initializers, param_regularizers: dicts keyed beta/gamma/
         moving_mean/moving_variance.
+      zero_debias: debias the moving mean as ``assign_moving_average(...,
+        zero_debias=True)``: ``<scope>/<scope>/moving_mean/biased`` (slim's
+        name: the scope appears twice) keeps the zero-started average,
+        ``<scope>/<scope>/moving_mean/local_step`` counts the updates and
+        ``moving_mean = biased / (1 - decay ** local_step)``. The two variables
+        exist only when the layer can train (``is_training`` not False).
     """
 
     def __init__(
@@ -67,9 +73,11 @@ class BatchNorm(SlimLayer):
         bessel: bool = True,
         param_initializers=None,
         param_regularizers=None,
+        zero_debias: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
+        self.zero_debias = bool(zero_debias)
         self.decay = float(decay)
         self.center = bool(center)
         self.scale = bool(scale)
@@ -124,6 +132,45 @@ class BatchNorm(SlimLayer):
         self.moving_variance = self.slim_weight(
             "moving_variance", shape, init.get("moving_variance", "ones"), trainable=False
         )
+        self.biased = self.local_step = None
+        if self.zero_debias and self.is_training is not False:
+            self.biased = self._debias_weight("biased", shape)
+            self.local_step = self._debias_weight("local_step", ())
+
+    @property
+    def debias_variables(self) -> list:
+        """The ``biased`` and ``local_step`` variables (empty without debiasing).
+
+        slim creates them with ``tf.get_variable`` (GLOBAL_VARIABLES only), not as
+        model variables.
+        """
+        return [v for v in (self.biased, self.local_step) if v is not None]
+
+    def _debias_weight(self, name: str, shape):
+        # TF1's _zero_debias opens variable_scope(moving_mean's name) inside the
+        # layer's scope, so slim's names repeat the scope: <scope>/<scope>/moving_mean/biased.
+        with keras.name_scope("moving_mean", override_parent=f"{self.scope}/{self.scope}"):
+            variable = keras.Variable(
+                initializer="zeros",
+                shape=tuple(shape),
+                dtype=self.moving_mean.dtype,
+                trainable=False,
+                name=name,
+            )
+        variable.regularizer = None
+        variable.constraint = None
+        self._track_variable(variable)
+        return variable
+
+    def _update_moving_mean(self, mean, one_minus) -> None:
+        if self.biased is None:
+            self.moving_mean.assign_sub((self.moving_mean - mean) * one_minus)
+            return
+        # TF1 assign_moving_average(zero_debias=True), in its order and float ops.
+        self.biased.assign_sub((self.biased - mean) * one_minus)
+        self.local_step.assign(self.local_step + 1.0)
+        bias_factor = 1.0 - tf.pow(1.0 - one_minus, tf.convert_to_tensor(self.local_step))
+        self.moving_mean.assign(tf.convert_to_tensor(self.biased) / bias_factor)
 
     def call(self, inputs, training=None):
         x = tf.convert_to_tensor(inputs)
@@ -140,7 +187,7 @@ class BatchNorm(SlimLayer):
             if self.bessel:
                 moving_var_target = variance * count / tf.maximum(count - 1.0, 1.0)
             one_minus = tf.constant(1.0 - self.decay, x.dtype)
-            self.moving_mean.assign_sub((self.moving_mean - mean) * one_minus)
+            self._update_moving_mean(mean, one_minus)
             self.moving_variance.assign_sub((self.moving_variance - moving_var_target) * one_minus)
         else:
             mean, variance = self.moving_mean, self.moving_variance
@@ -166,6 +213,7 @@ class BatchNorm(SlimLayer):
             is_training=self.is_training,
             channels_axis=self.channels_axis,
             bessel=self.bessel,
+            zero_debias=self.zero_debias,
             param_initializers={k: cfg.ser_init(v) for k, v in self.param_initializers.items()},
             param_regularizers={k: cfg.ser_reg(v) for k, v in self.param_regularizers.items()},
         )
@@ -224,8 +272,14 @@ def batch_norm(
       fused: None/True: moving variance from the unbiased batch variance (slim's
         fused path, rank 2 and 4); False: biased.
       data_format: ``'NHWC'`` (default) or ``'NCHW'``.
-      zero_debias_moving_mean, renorm, renorm_clipping, renorm_decay,
-        adjustment: not supported (raise if set).
+      zero_debias_moving_mean: default False. True debiases the moving mean as
+        ``tf.compat.v1.train.assign_moving_average(zero_debias=True)``, with
+        slim's extra variables ``S/S/moving_mean/biased`` and
+        ``S/S/moving_mean/local_step`` for the scope ``S`` (``BatchNorm``,
+        ``conv1/BatchNorm``: TF1 repeats it); GLOBAL_VARIABLES only, not
+        created when ``is_training=False``.
+      renorm, renorm_clipping, renorm_decay, adjustment: not supported (raise
+        if set).
 
     Returns:
       The normalized tensor.
@@ -239,7 +293,6 @@ def batch_norm(
         raise ValueError(f"data_format has to be either NCHW or NHWC, got {data_format!r}")
     for name, value, default in (
         ("batch_weights", batch_weights, None),
-        ("zero_debias_moving_mean", zero_debias_moving_mean, False),
         ("renorm", renorm, False),
         ("renorm_clipping", renorm_clipping, None),
         ("adjustment", adjustment, None),
@@ -271,14 +324,49 @@ def batch_norm(
                 bessel,
                 param_initializers,
                 param_regularizers,
+                zero_debias=bool(zero_debias_moving_mean),
                 trainable=trainable,
             ),
             "beta" if center else ("gamma" if scale else "moving_mean"),
         )
         outputs = call_layer(layer, inputs, created, variables_collections)
+        if created:
+            # slim's custom getter (its non-fused path, and the scope of a conv/fc
+            # layer whose normalizer this is) makes them model variables too.
+            as_model = not bessel or _inside_layer_scope(sc.name)
+            _leave_in_default_collections(layer.debias_variables, as_model)
         if activation_fn is not None:
             outputs = apply_activation(activation_fn, outputs, sc.original_name_scope)
         return collect_named_outputs(outputs_collections, sc.name, outputs)
+
+
+def _inside_layer_scope(scope: str) -> bool:
+    """True when the enclosing variable scope is a slim layer's (``conv1`` of ``conv1/BatchNorm``).
+
+    There slim's layers set a custom getter that the normalizer's scope inherits.
+    """
+    parent = scope.rpartition("/")[0]
+    layer = get_default_graph().get_layer(parent) if parent else None
+    return layer is not None and not isinstance(layer, (BatchNorm, _AffineNorm))
+
+
+def _leave_in_default_collections(variables, model_variables: bool) -> None:
+    """Keeps ``variables`` in GLOBAL_VARIABLES (and MODEL_VARIABLES) only.
+
+    slim creates the debias variables with ``tf.get_variable`` and no collections.
+    """
+    if not variables:
+        return
+    graph = get_default_graph()
+    keep = {GraphKeys.GLOBAL_VARIABLES}
+    if model_variables:
+        keep.add(GraphKeys.MODEL_VARIABLES)
+    ids = {id(v) for v in variables}
+    for key in graph.get_all_collection_keys():
+        if key in keep:
+            continue
+        ref = graph.get_collection_ref(key)
+        ref[:] = [item for item in ref if id(item) not in ids]
 
 
 def _param_initializers(param_initializers) -> dict:
