@@ -9,6 +9,12 @@ from kslim import _backend
 _backend.check_backend()
 
 # ruff: noqa: E402, I001
+from kslim.ops import tensor_surface as _tensor_surface, tf_op_layer as _tf_op_layer
+
+# TF ops on Keras symbolic tensors become layers; KerasTensors answer the TF1 tensor API.
+_tf_op_layer.install()
+_tensor_surface.install()
+
 from kslim import data, initializers, learning, losses, regularizers, summaries, utils
 from kslim.learning import callbacks
 from kslim import checkpoints
@@ -259,3 +265,8 @@ __all__ = [
     "model_variable",
     "variable",
 ]
+
+from kslim.ops import tf1_compat as _tf1_compat
+
+# tf.compat.v1 scopes, get_variable, collections and summaries act on kslim in TF2 behaviour.
+_tf1_compat.install()

@@ -1,0 +1,260 @@
+"""The TF1 tensor surface on Keras symbolic tensors and variables.
+
+slim model code reads its tensors the TF1 way: ``net.get_shape().as_list()``,
+``images.shape.as_list()``, ``net.get_shape()[1:3]``, ``x.shape.ndims``,
+``inputs.dtype.base_dtype``, ``net.op.name`` (``'conv1/Relu'``), ``x.set_shape(...)``, and
+``variable.op.name`` (train_image_classifier.py's histogram tags). Keras 3's
+``KerasTensor`` has a tuple ``shape``, a string ``dtype`` and none of the rest; ``install``
+adds them:
+
+* ``shape`` is a ``TF1Shape``: still a tuple (Keras reads it as one), with
+  ``tf.TensorShape``'s methods (``as_list``, ``ndims``, ``is_fully_defined``,
+  ``assert_has_rank``, ``assert_is_compatible_with``, ``merge_with`` ...);
+  ``get_shape()`` returns a real ``tf.TensorShape``.
+* ``dtype`` is a ``TF1DType``: still the Keras dtype string, answering ``tf.DType``'s
+  attributes (``base_dtype``, ``is_floating``, ``as_numpy_dtype``).
+* ``op.name`` / ``name``: the producing layer's slim name (``conv1/Relu``,
+  ``Mixed_5b/concat``; ``name`` adds ``:<output index>``); inputs keep their own name.
+* ``set_shape(shape)`` refines the static shape (checked for compatibility, as TF does).
+* graph-only APIs (``tensor.graph``, ``eval()``, ``consumers()``) and Python control flow
+  on a symbolic value (``if tf.shape(x)[0] > 1:``) raise an error saying what to do.
+
+Keras variables get ``op.name`` (their slim path).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+__all__ = ["TF1DType", "TF1Shape", "install", "slim_op_name"]
+
+_EAGER_HINT = (
+    "Build the model eagerly on a concrete batch, inside tf.function, or under "
+    "slim.make_template, where TF code sees real tensors."
+)
+
+
+class TF1Shape(tuple):
+    """A Keras shape tuple that also answers ``tf.TensorShape``'s API."""
+
+    def _tf(self) -> tf.TensorShape:
+        return tf.TensorShape(list(self))
+
+    def __getitem__(self, key):
+        value = tuple.__getitem__(self, key)
+        return TF1Shape(value) if isinstance(key, slice) else value
+
+    def as_list(self) -> list:
+        """The dimensions as a list (None where unknown)."""
+        return list(self)
+
+    @property
+    def ndims(self) -> int:
+        """The rank."""
+        return len(self)
+
+    @property
+    def rank(self) -> int:
+        """The rank."""
+        return len(self)
+
+    @property
+    def dims(self):
+        """The dimensions, as ``tf.TensorShape.dims``."""
+        return self._tf().dims
+
+    def __getattr__(self, name: str) -> Any:
+        # Everything else of tf.TensorShape: is_fully_defined, assert_has_rank,
+        # assert_is_compatible_with, merge_with, with_rank, num_elements, concatenate...
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self._tf(), name)
+
+
+class TF1DType(str):
+    """A Keras dtype string that also answers ``tf.DType``'s API (``base_dtype``...)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(tf.as_dtype(str(self)), name)
+
+
+class _OpView:
+    """What TF1 code reads of ``tensor.op``: its name; graph-only parts raise."""
+
+    def __init__(self, name: str, type_name: str) -> None:
+        self.name = name
+        self.type = type_name
+
+    @property
+    def graph(self):
+        raise _graph_only("tensor.op.graph")
+
+    @property
+    def inputs(self):
+        raise _graph_only("tensor.op.inputs")
+
+    @property
+    def outputs(self):
+        raise _graph_only("tensor.op.outputs")
+
+    def __repr__(self) -> str:
+        return f"<op {self.name!r} ({self.type})>"
+
+
+def _graph_only(api: str) -> Exception:
+    return AttributeError(
+        f"{api} is a TF1 graph API; a kslim model is a Keras functional graph of layers, not "
+        f"a tf.Graph of operations, so it has no equivalent. {_EAGER_HINT}"
+    )
+
+
+_ACTIVATION_OPS = {
+    "relu": "Relu",
+    "relu6": "Relu6",
+    "elu": "Elu",
+    "selu": "Selu",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "softmax": "Softmax",
+    "softplus": "Softplus",
+    "leaky_relu": "LeakyRelu",
+    "crelu": "CRelu",
+}
+
+
+def slim_op_name(layer) -> str:
+    """The TF1 op name of a layer's output: ``conv1/Relu``, ``fc8/BiasAdd``, ``concat``.
+
+    A layer may set ``slim_op_name`` itself (TF-op layers do); kslim layers with
+    variables name it by their scope and activation, as slim's graph did.
+    """
+    explicit = getattr(layer, "slim_op_name", None)
+    if isinstance(explicit, str):
+        return explicit
+    scope = getattr(layer, "scope", None)
+    if isinstance(scope, str):
+        activation = getattr(layer, "activation", None)
+        if callable(activation):
+            from kslim.layers.activations import activation_name
+
+            named = activation_name(activation)
+            activation = named if isinstance(named, str) else activation.__name__
+        if isinstance(activation, str) and activation in _ACTIVATION_OPS:
+            return f"{scope}/{_ACTIVATION_OPS[activation]}"
+        if getattr(layer, "use_bias", False):
+            return f"{scope}/BiasAdd"
+        return scope
+    return layer.name.replace(".", "/")
+
+
+def _history(tensor):
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return None, 0
+    return history[0], history[2]
+
+
+def _is_input(operation) -> bool:
+    return isinstance(operation, keras.layers.InputLayer)
+
+
+# ----------------------------------------------------------------- KerasTensor
+def _shape(self) -> TF1Shape:
+    return TF1Shape(self._shape)
+
+
+def _dtype(self) -> TF1DType:
+    return TF1DType(self._dtype)
+
+
+def _get_shape(self) -> tf.TensorShape:
+    """``tensor.get_shape()``: the static shape as a ``tf.TensorShape``."""
+    return tf.TensorShape(list(self._shape))
+
+
+def _set_shape(self, shape) -> None:
+    """``tensor.set_shape(shape)``: refines unknown dimensions of the static shape.
+
+    Raises:
+      ValueError: if ``shape`` is incompatible with the tensor's shape (TF's message).
+    """
+    merged = tf.TensorShape(list(self._shape)).merge_with(tf.TensorShape(shape))
+    self._shape = tuple(merged.as_list())
+
+
+def _own_name(self) -> str:
+    # Tensors made before ``install`` hold their name as an instance attribute.
+    return self.__dict__.get("_kslim_name", self.__dict__.get("name"))
+
+
+def _op(self) -> _OpView:
+    operation, _ = _history(self)
+    if operation is None:
+        return _OpView(_own_name(self), "Placeholder")
+    if _is_input(operation):
+        return _OpView(operation.name, "Placeholder")
+    return _OpView(slim_op_name(operation), type(operation).__name__)
+
+
+def _get_name(self) -> str:
+    operation, index = _history(self)
+    if operation is None or _is_input(operation):
+        return _own_name(self)
+    return f"{slim_op_name(operation)}:{index}"
+
+
+def _set_name(self, value) -> None:
+    self._kslim_name = value
+
+
+def _graph(self):
+    raise _graph_only("tensor.graph")
+
+
+def _eval(self, *args, **kwargs):
+    raise _graph_only("tensor.eval()")
+
+
+def _consumers(self):
+    raise _graph_only("tensor.consumers()")
+
+
+def _bool(self):
+    raise TypeError(
+        "Python control flow on a symbolic value (e.g. `if tf.shape(x)[0] > 1:` or `if "
+        "net.op ...`) cannot be recorded in a Keras functional graph: its value is only known "
+        "when the model runs. Use tf.cond / tf.where, or a static shape "
+        f"(net.get_shape()[0]). {_EAGER_HINT}"
+    )
+
+
+# -------------------------------------------------------------- keras.Variable
+def _variable_op(self) -> _OpView:
+    return _OpView(self.path, "VarHandleOp")
+
+
+_INSTALLED: list[bool] = []
+
+
+def install() -> None:
+    """Adds the TF1 surface to ``keras.KerasTensor`` and ``keras.Variable`` (once)."""
+    if _INSTALLED:
+        return
+    cls = keras.KerasTensor
+    cls.shape = property(_shape, cls.shape.fset)
+    cls.dtype = property(_dtype, cls.dtype.fset)
+    cls.get_shape = _get_shape
+    cls.set_shape = _set_shape
+    cls.op = property(_op)
+    cls.name = property(_get_name, _set_name)
+    cls.graph = property(_graph)
+    cls.eval = _eval
+    cls.consumers = _consumers
+    cls.__bool__ = _bool
+    keras.Variable.op = property(_variable_op)
+    _INSTALLED.append(True)
