@@ -7,6 +7,7 @@ and the summary saver writes it every ``save_summaries_secs``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import tensorflow as tf
@@ -47,7 +48,48 @@ def _get_summary_name(tensor, name=None, prefix=None, postfix=None) -> str:
     return name
 
 
-def _record(tag: str, tensor: Any, kind: str, print_summary: bool = False) -> tuple:
+class SummaryEntry(tuple):
+    """A recorded summary ``(tag, tensor, kind)``, hashable by identity.
+
+    It stands for TF1's summary tensor: it can be put in a ``set`` (slim's
+    ``train_image_classifier.py`` does), its ``name`` is the summary op's name
+    (the alias ``convert_collection_to_dict`` reports), and ``merge`` takes it.
+    """
+
+    def __new__(cls, tag: str, tensor: Any, kind: str, name: str | None = None):
+        entry = super().__new__(cls, (tag, tensor, kind))
+        entry._op_name = name or tag
+        return entry
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    def __ne__(self, other) -> bool:
+        return self is not other
+
+    @property
+    def tag(self) -> str:
+        return self[0]
+
+    @property
+    def name(self) -> str:
+        """The summary op's name (TF1: the tag without a family prefix)."""
+        return self._op_name
+
+    def __repr__(self) -> str:
+        return f"SummaryEntry(tag={self[0]!r}, kind={self[2]!r})"
+
+
+def _record(
+    tag: str,
+    tensor: Any,
+    kind: str,
+    print_summary: bool = False,
+    collections=None,
+    name: str | None = None,
+) -> SummaryEntry:
     if not (
         is_symbolic(tensor)
         or isinstance(tensor, (tf.Tensor, tf.Variable))
@@ -58,11 +100,126 @@ def _record(tag: str, tensor: Any, kind: str, print_summary: bool = False) -> tu
         import logging
 
         logging.getLogger("kslim").info("summary %s: %s", tag, tensor)
-    entry = (tag, tensor, kind)
+    entry = SummaryEntry(tag, tensor, kind, name)
     graph = get_default_graph()
     graph.add_to_collection("_summary_tensors", entry)
-    graph.add_to_collection(GraphKeys.SUMMARIES, entry)
+    graph.add_to_collections(
+        [GraphKeys.SUMMARIES] if collections is None else list(collections), entry
+    )
     return entry
+
+
+_TAG_ILLEGAL = re.compile(r"[^-/\w\.]")
+
+
+def _clean_tag(name: str) -> str:
+    """TF1's ``summary.clean_tag``: illegal characters become '_', no leading '/'."""
+    return _TAG_ILLEGAL.sub("_", name).lstrip("/")
+
+
+def _check_name(api: str, name) -> None:
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{api}: name must be a non-empty string, got {name!r}")
+
+
+def _tf1_summary(api: str, kind: str, name, tensor, collections, family) -> SummaryEntry:
+    """Records a TF1 ``tf.summary.*`` op: tag made unique in the current name scope."""
+    from kslim.ops.variable_scope import current_name_scope
+
+    _check_name(api, name)
+    if tensor is None:
+        raise ValueError(f"{api}: tensor must be a tensor, got None (summary {name!r})")
+    if not (is_symbolic(tensor) or hasattr(tensor, "shape")):
+        tensor = tf.convert_to_tensor(tensor)
+    graph = get_default_graph()
+    base = _clean_tag(name)
+    if family:
+        base = f"{_clean_tag(family)}/{base}"
+    op_name = graph.unique_name(current_name_scope(graph) + base)
+    tag = op_name if not family else f"{_clean_tag(family)}/{op_name}"
+    return _record(tag, tensor, kind, collections=collections, name=op_name)
+
+
+def tf1_scalar(name, tensor, collections=None, family=None):
+    """``tf.compat.v1.summary.scalar`` on kslim tensors (symbolic or concrete).
+
+    Returns:
+      The recorded ``SummaryEntry`` (written by ``learning.train`` /
+      ``evaluate_once``; symbolic ones become outputs of the train op).
+
+    Raises:
+      ValueError: if ``tensor`` is not a scalar or ``name`` is empty.
+    """
+    entry = _tf1_summary("tf.summary.scalar", "scalar", name, tensor, collections, family)
+    shape = getattr(entry[1], "shape", ())
+    if shape is not None and len(tuple(shape)) != 0:
+        raise ValueError(
+            f"tf.summary.scalar: tensor must be a scalar, got shape {tuple(shape)} "
+            f"(summary {name!r})"
+        )
+    return entry
+
+
+def tf1_histogram(name, values, collections=None, family=None):
+    """``tf.compat.v1.summary.histogram`` on kslim tensors or variables."""
+    return _tf1_summary("tf.summary.histogram", "histogram", name, values, collections, family)
+
+
+def tf1_image(name, tensor, max_outputs=3, collections=None, family=None):
+    """``tf.compat.v1.summary.image`` on a kslim tensor [N, H, W, C]."""
+    if isinstance(max_outputs, bool) or not isinstance(max_outputs, int) or max_outputs < 1:
+        raise ValueError(
+            f"tf.summary.image: max_outputs must be a positive int, got {max_outputs!r}"
+        )
+    return _tf1_summary("tf.summary.image", "image", name, tensor, collections, family)
+
+
+class MergedSummary(list):
+    """``tf.compat.v1.summary.merge``'s result: the merged ``SummaryEntry`` list.
+
+    Pass it as ``summary_op`` to ``evaluation.evaluate_once``; ``learning.train``
+    writes every recorded summary.
+    """
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+
+def _flatten_entries(inputs) -> list:
+    out = []
+    for item in inputs:
+        if isinstance(item, MergedSummary):
+            out.extend(item)
+        elif isinstance(item, SummaryEntry) or (isinstance(item, tuple) and len(item) == 3):
+            out.append(item)
+        else:
+            raise TypeError(
+                "tf.summary.merge: inputs must be summaries returned by tf.summary.* or "
+                f"kslim.summaries, got {item!r}"
+            )
+    return out
+
+
+def tf1_merge(inputs, collections=None, name=None):
+    """``tf.compat.v1.summary.merge``: one ``MergedSummary`` of ``inputs``."""
+    del name
+    if isinstance(inputs, (SummaryEntry, MergedSummary)):
+        inputs = [inputs]
+    merged = MergedSummary(_flatten_entries(list(inputs)))
+    if collections:
+        get_default_graph().add_to_collections(list(collections), merged)
+    return merged
+
+
+def tf1_merge_all(key=GraphKeys.SUMMARIES, scope=None, name=None):
+    """``tf.compat.v1.summary.merge_all``: the summaries in collection ``key``, or None."""
+    del name
+    entries = get_default_graph().get_collection(key, scope)
+    if not entries:
+        return None
+    return tf1_merge(entries)
 
 
 def add_histogram_summary(tensor, name=None, prefix=None):

@@ -214,8 +214,10 @@ def _get_variable(
     full_name = f"{sc.name}/{name}" if sc.name else name
     existing = _find_variable(graph, full_name)
     reuses = sc.reuses if reuse is None else (reuse is True or sc.reuses)
+    claim_key = "variable:" + full_name
     if existing is not None:
-        if not reuses:
+        # A tf.function retrace re-runs the code that created it: re-use it.
+        if not reuses and not graph.used_by_earlier_trace(claim_key):
             raise ValueError(
                 f"Variable {full_name} already exists, disallowed. Did you mean to set "
                 "reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
@@ -230,15 +232,24 @@ def _get_variable(
                 f"Trying to share variable {full_name}, but specified dtype "
                 f"{tf.as_dtype(dtype).name} and found dtype {tf.as_dtype(existing.dtype).name}."
             )
+        graph.claim(claim_key)
         return existing
     if sc.reuse is True:
         raise ValueError(
             f"Variable {full_name} does not exist, or was not created with "
             "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in VarScope?"
         )
+    if initializer is None:
+        initializer = sc.initializer
+    if regularizer is None:
+        regularizer = sc.regularizer
+    if dtype is None:
+        dtype = sc.dtype
     var = _create(
         full_name, shape, dtype, initializer, trainable, synchronization, aggregation, device
     )
+    graph.claim(claim_key)
+    graph.unique_name(full_name)  # TF1: the variable's op name is in use (summary tags)
     if regularizer is not None:
         var.regularizer = wrap_regularizer(regularizer)
     names = list(

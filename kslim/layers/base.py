@@ -214,16 +214,23 @@ def get_or_create_layer(
 
     Raises:
       ValueError: slim's messages when the scope already has a layer and
-        ``reuse`` is not set, or ``reuse=True`` and it has none.
+        ``reuse`` is not set, or ``reuse=True`` and it has none. Inside a
+        ``tf.function``, a layer last used by an earlier trace is re-used.
     """
     graph = get_default_graph()
     layer = graph.get_layer(sc.name)
     if layer is not None:
-        if not sc.reuses:
+        # A tf.function retrace re-runs the code that created the layer: re-use it.
+        retraced = graph.used_by_earlier_trace(sc.name)
+        if not sc.reuses and not retraced:
             raise ValueError(
                 f"Variable {sc.name}/{first_variable} already exists, disallowed. Did "
                 "you mean to set reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
             )
+        if retraced:
+            for variable in layer.weights:
+                graph.unique_name(variable.path)
+        graph.claim(sc.name)
         return layer, False
     if sc.reuse is True:
         raise ValueError(
@@ -233,6 +240,7 @@ def get_or_create_layer(
         )
     layer = factory()
     graph.register_layer(sc.name, layer)
+    graph.claim(sc.name)
     for sink in graph._layer_sinks:
         sink.append(layer)
     return layer, True
@@ -262,6 +270,7 @@ def record_variables(
         if extra:
             names.extend([extra] if isinstance(extra, str) else list(extra))
         graph.add_to_collections(names, variable)
+        graph.unique_name(variable.path)  # TF1: the variable's op name is in use
 
 
 def _follow_input_dtype(layer, inputs) -> None:

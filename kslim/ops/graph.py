@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,19 +38,156 @@ class GraphKeys:
     METRIC_VARIABLES = "metric_variables"
 
 
+def _is_auto_reuse(reuse) -> bool:
+    return type(reuse).__name__ == "_ReuseMode" and "AUTO" in str(reuse).upper()
+
+
+class VariableScope:
+    """A variable scope, as TF1's ``tf.compat.v1.VariableScope``.
+
+    The object on kslim's scope stack is the one ``variable_scope`` yields and
+    ``get_variable_scope()`` returns, so ``sc.reuse_variables()`` switches the
+    open scope to re-use.
+
+    Attributes:
+      name: the full scope path (``'vgg_16/conv1'``).
+      reuse: ``None``/``False`` (create), ``True`` (re-use) or ``AUTO_REUSE``.
+      original_name_scope: the name scope opened with it, ending in ``'/'``.
+      initializer, regularizer, dtype, constraint, custom_getter: defaults of
+        ``tf.compat.v1.get_variable`` in this scope (inherited by sub-scopes).
+      caching_device, partitioner, use_resource: kept for TF1 compatibility.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        reuse=None,
+        original_name_scope: str = "",
+        initializer=None,
+        regularizer=None,
+        dtype=None,
+        constraint=None,
+        custom_getter=None,
+        caching_device=None,
+        partitioner=None,
+        use_resource=None,
+    ) -> None:
+        self.name = name
+        self._reuse = reuse
+        self.original_name_scope = original_name_scope
+        self.initializer = initializer
+        self.regularizer = regularizer
+        self.dtype = dtype
+        self.constraint = constraint
+        self.custom_getter = custom_getter
+        self.caching_device = caching_device
+        self.partitioner = partitioner
+        self.use_resource = use_resource
+
+    @property
+    def reuse(self):
+        return self._reuse
+
+    @reuse.setter
+    def reuse(self, value) -> None:
+        self._reuse = value
+
+    @property
+    def reuses(self) -> bool:
+        """True when existing layers are re-used (``reuse`` True or AUTO_REUSE)."""
+        return self._reuse is True or _is_auto_reuse(self._reuse)
+
+    def reuse_variables(self) -> None:
+        """Re-uses the layers and variables of this scope from now on."""
+        self._reuse = True
+
+    def set_initializer(self, initializer) -> None:
+        self.initializer = initializer
+
+    def set_regularizer(self, regularizer) -> None:
+        self.regularizer = regularizer
+
+    def set_dtype(self, dtype) -> None:
+        self.dtype = dtype
+
+    def set_custom_getter(self, custom_getter) -> None:
+        self.custom_getter = custom_getter
+
+    def set_caching_device(self, caching_device) -> None:
+        self.caching_device = caching_device
+
+    def set_partitioner(self, partitioner) -> None:
+        self.partitioner = partitioner
+
+    def set_use_resource(self, use_resource) -> None:
+        self.use_resource = use_resource
+
+    def get_collection(self, name: str) -> list:
+        """Items of collection ``name`` under this scope (TF1's method)."""
+        return get_default_graph().get_collection(name, self.name + "/" if self.name else None)
+
+    def global_variables(self) -> list:
+        return self.get_collection(GraphKeys.GLOBAL_VARIABLES)
+
+    def trainable_variables(self) -> list:
+        return self.get_collection(GraphKeys.TRAINABLE_VARIABLES)
+
+    def local_variables(self) -> list:
+        return self.get_collection(GraphKeys.LOCAL_VARIABLES)
+
+    def copy_with(self, **changes) -> VariableScope:
+        """A copy of this scope with some attributes changed."""
+        new = VariableScope.__new__(VariableScope)
+        new.__dict__.update(self.__dict__)
+        for key, value in changes.items():
+            setattr(new, "_reuse" if key == "reuse" else key, value)
+        return new
+
+    def __repr__(self) -> str:
+        return f"VariableScope(name={self.name!r}, reuse={self._reuse!r})"
+
+
+def _trace_graph():
+    """The ``tf.function`` graph being traced (or a Keras scratch graph), else None."""
+    import tensorflow as tf
+
+    graph = tf.compat.v1.get_default_graph()
+    return graph if getattr(graph, "building_function", False) else None
+
+
+class _NamingState:
+    """Default-name counters of one execution context (eager or one trace)."""
+
+    def __init__(self, scope_counts=None, names_in_use=None) -> None:
+        # Times each variable scope was opened (TF1 ``variable_scopes_count``).
+        self.scope_counts: dict[str, int] = dict(scope_counts or {})
+        # Name scopes in use, lower-cased (TF1 ``_names_in_use``).
+        self.names_in_use: dict[str, int] = dict(names_in_use or {})
+
+
 class Graph:
-    """A container of collections and scope state for slim-style model code."""
+    """A container of collections and scope state for slim-style model code.
+
+    Inside ``tf.function`` every trace runs the model code again. Each trace
+    gets its own copy of the default-name counters (taken from the context
+    that calls the function), so a retrace names its layers as the first trace
+    did; a layer or variable used in an earlier trace is re-used by a later one
+    instead of raising "already exists" (within one trace TF1's rules hold);
+    and tensors of finished traces are dropped from the collections.
+    """
 
     def __init__(self) -> None:
         self._collections: dict[str, list] = {}
         # Variable-scope name -> Keras layer created under it.
         self._layers: dict[str, Any] = {}
-        # Times each variable scope was opened (TF1 ``variable_scopes_count``).
-        self._scope_counts: dict[str, int] = {}
-        # Name scopes in use, lower-cased (TF1 ``_names_in_use``).
-        self._names_in_use: dict[str, int] = {}
-        # Stack of (variable scope name, reuse) and of name-scope strings.
-        self._var_scope_stack: list[tuple[str, Any]] = [("", None)]
+        # Naming state of eager/functional code, and of each tf.function trace.
+        self._eager_naming = _NamingState()
+        self._trace_naming: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # Key (layer scope / variable name) -> weakref of the trace that last
+        # used it (None: eager or functional code).
+        self._claims: dict[str, Any] = {}
+        # Stack of VariableScope objects and of name-scope strings.
+        self._var_scope_stack: list[VariableScope] = [VariableScope("")]
         self._name_scope_stack: list[str] = [""]
         # Input KerasTensor id -> (KerasTensor, bound dataset).
         self._bindings: list[tuple[Any, Any]] = []
@@ -58,9 +196,73 @@ class Graph:
         # id(tensor) -> (tensor, aliases) for collect_named_outputs.
         self._aliases: dict[int, tuple[Any, list[str]]] = {}
 
+    # ------------------------------------------------------ trace contexts
+    def _naming(self) -> _NamingState:
+        trace = _trace_graph()
+        if trace is None:
+            return self._eager_naming
+        state = self._trace_naming.get(trace)
+        if state is None:
+            parent = self._eager_naming
+            outer = getattr(trace, "outer_graph", None)
+            while outer is not None:
+                if outer in self._trace_naming:
+                    parent = self._trace_naming[outer]
+                    break
+                outer = getattr(outer, "outer_graph", None)
+            state = _NamingState(parent.scope_counts, parent.names_in_use)
+            self._trace_naming[trace] = state
+            self._drop_dead_trace_tensors(trace)
+        return state
+
+    @property
+    def _scope_counts(self) -> dict[str, int]:
+        return self._naming().scope_counts
+
+    @_scope_counts.setter
+    def _scope_counts(self, value: dict[str, int]) -> None:
+        self._naming().scope_counts = value
+
+    @property
+    def _names_in_use(self) -> dict[str, int]:
+        return self._naming().names_in_use
+
+    def _drop_dead_trace_tensors(self, trace) -> None:
+        live = set()
+        graph = trace
+        while graph is not None:
+            live.add(id(graph))
+            graph = getattr(graph, "outer_graph", None)
+        for items in self._collections.values():
+            if isinstance(items, list):
+                items[:] = [item for item in items if not _from_other_trace(item, live)]
+        self._aliases = {
+            key: entry
+            for key, entry in self._aliases.items()
+            if not _from_other_trace(entry[0], live)
+        }
+
+    def claim(self, key: str) -> None:
+        """Records that the current context (eager or a trace) uses ``key``."""
+        trace = _trace_graph()
+        self._claims[key] = None if trace is None else weakref.ref(trace)
+
+    def used_by_earlier_trace(self, key: str) -> bool:
+        """True inside a ``tf.function`` trace when ``key`` was last used elsewhere.
+
+        A layer or variable found in the registry is then re-used (the trace
+        re-runs code that created it), not reported as "already exists".
+        """
+        trace = _trace_graph()
+        if trace is None or key not in self._claims:
+            return False
+        ref = self._claims[key]
+        return ref is None or ref() is not trace
+
     # ------------------------------------------------------------ collections
     def add_to_collection(self, name: str, value: Any) -> None:
         """Appends ``value`` to the collection ``name``."""
+        self._naming()
         self._collections.setdefault(name, []).append(value)
 
     def add_to_collections(self, names, value: Any) -> None:
@@ -72,6 +274,7 @@ class Graph:
 
     def get_collection_ref(self, name: str) -> list:
         """Returns the live list of the collection ``name``."""
+        self._naming()
         return self._collections.setdefault(name, [])
 
     def get_collection(self, name: str, scope: str | None = None) -> list:
@@ -85,6 +288,7 @@ class Graph:
         Returns:
           A list of the items.
         """
+        self._naming()
         items = list(self._collections.get(name, []))
         if scope is None:
             return items
@@ -136,6 +340,13 @@ class Graph:
     # ---------------------------------------------------- scope bookkeeping
     @property
     def current_var_scope(self) -> tuple[str, Any]:
+        """(name, reuse) of the innermost kslim variable scope."""
+        scope = self._var_scope_stack[-1]
+        return scope.name, scope.reuse
+
+    @property
+    def current_variable_scope(self) -> VariableScope:
+        """The innermost kslim ``VariableScope`` object."""
         return self._var_scope_stack[-1]
 
     @property
@@ -203,6 +414,18 @@ def add_to_collection(name: str, value: Any) -> None:
 def add_to_collections(names, value: Any) -> None:
     """``get_default_graph().add_to_collections(names, value)``."""
     get_default_graph().add_to_collections(names, value)
+
+
+def _from_other_trace(item: Any, live: set) -> bool:
+    """True if ``item`` (or a member of a tuple item) is a tensor of a dead trace."""
+    members = item if isinstance(item, tuple) else (item,)
+    for member in members:
+        if type(member).__name__ not in ("SymbolicTensor", "Tensor", "Operation"):
+            continue
+        graph = getattr(member, "graph", None)
+        if getattr(graph, "building_function", False) and id(graph) not in live:
+            return True
+    return False
 
 
 def _item_name(item: Any) -> str | None:

@@ -20,6 +20,13 @@ from kslim.ops.variable_scope import variable_scope
 
 __all__ = ["Template", "make_template"]
 
+#: kslim.variables.UNOWNED_VARIABLES (variables no Keras layer owns).
+_UNOWNED = "kslim_unowned_variables"
+
+
+def _tracked(layer, variable) -> bool:
+    return any(v is variable for v in getattr(layer, "_template_variables", []))
+
 
 class Template(keras.layers.Layer):
     """A Keras Layer calling a slim-style function with shared variables.
@@ -55,6 +62,8 @@ class Template(keras.layers.Layer):
         kwargs = {**self.bound_kwargs, **kwargs}
         created: list = []
         graph = self._slim_graph
+        unowned = graph.get_collection_ref(_UNOWNED)
+        n_unowned = len(unowned)
         with graph.as_default():
             graph._layer_sinks.append(created)
             try:
@@ -62,13 +71,21 @@ class Template(keras.layers.Layer):
                     outputs = self.func(*args, **kwargs)
             finally:
                 graph._layer_sinks.pop()
-        if created:
+        new_variables = [v for v in unowned[n_unowned:] if not _tracked(self, v)]
+        if created or new_variables:
             # State appears on the first call; Keras locks a layer's state after
-            # build, so the new sub-layers are added with the tracker unlocked.
+            # build, so the new sub-layers (and the variables of
+            # tf.compat.v1.get_variable / slim.variable) are added with the
+            # tracker unlocked.
             locked = self._tracker.locked
             self._tracker.unlock()
             try:
-                self._template_layers = list(getattr(self, "_template_layers", [])) + created
+                if created:
+                    self._template_layers = list(getattr(self, "_template_layers", [])) + created
+                if new_variables:
+                    self._template_variables = (
+                        list(getattr(self, "_template_variables", [])) + new_variables
+                    )
             finally:
                 if locked:
                     self._tracker.lock()

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 import tensorflow as tf
 
-from kslim.ops.graph import get_default_graph
+from kslim.ops.graph import VariableScope, get_default_graph
+from kslim.ops.graph import _is_auto_reuse as _graph_is_auto_reuse
 
 
 class _ReuseMode:
@@ -27,37 +28,14 @@ AUTO_REUSE = _ReuseMode()
 
 
 def _is_auto_reuse(reuse) -> bool:
-    if reuse is AUTO_REUSE:
-        return True
-    return type(reuse).__name__ == "_ReuseMode" and "AUTO" in str(reuse).upper()
-
-
-class VariableScope:
-    """A variable scope: its full ``name``, its ``reuse`` mode and name scope.
-
-    Attributes:
-      name: the full scope path (``'vgg_16/conv1'``).
-      reuse: ``None``/``False`` (create), ``True`` (re-use) or ``AUTO_REUSE``.
-      original_name_scope: the name scope opened with it, ending in ``'/'``.
-    """
-
-    def __init__(self, name: str, reuse=None, original_name_scope: str = "") -> None:
-        self.name = name
-        self.reuse = reuse
-        self.original_name_scope = original_name_scope
-
-    @property
-    def reuses(self) -> bool:
-        """True when existing layers are re-used (``reuse`` True or AUTO_REUSE)."""
-        return self.reuse is True or _is_auto_reuse(self.reuse)
-
-    def __repr__(self) -> str:
-        return f"VariableScope(name={self.name!r}, reuse={self.reuse!r})"
+    return reuse is AUTO_REUSE or _graph_is_auto_reuse(reuse)
 
 
 def _tf_v1_scope_name() -> str:
     """The name of an enclosing ``tf.compat.v1.variable_scope`` ('' if none)."""
-    return tf.compat.v1.get_variable_scope().name
+    getter = tf.compat.v1.get_variable_scope
+    getter = getattr(getter, "_kslim_original", getter)  # TF's, not kslim's dispatcher
+    return getter().name
 
 
 def current_var_scope(graph) -> tuple[str, object]:
@@ -69,7 +47,7 @@ def current_var_scope(graph) -> tuple[str, object]:
     (TF2 eager scopes always say AUTO_REUSE), kslim's ``reuse`` rules apply.
     """
     name, reuse = graph.current_var_scope
-    if len(graph._var_scope_stack) == 1:
+    if len(graph._var_scope_stack) == 1 and not name:
         name = _tf_v1_scope_name()
     return name, reuse
 
@@ -83,10 +61,18 @@ def current_name_scope(graph) -> str:
 
 
 def get_variable_scope() -> VariableScope:
-    """Returns the current variable scope of the default graph."""
+    """Returns the current variable scope of the default graph (the live object).
+
+    ``get_variable_scope().reuse_variables()`` makes the open scope re-use its
+    layers and variables (at the root: for the rest of the graph, as in TF1).
+    """
     graph = get_default_graph()
-    name, reuse = current_var_scope(graph)
-    return VariableScope(name, reuse, current_name_scope(graph))
+    scope = graph.current_variable_scope
+    if len(graph._var_scope_stack) == 1 and not scope.name:
+        tf_name = _tf_v1_scope_name()
+        if tf_name:
+            return scope.copy_with(name=tf_name, original_name_scope=tf_name + "/")
+    return scope
 
 
 def _join(parent: str, name: str) -> str:
@@ -94,22 +80,30 @@ def _join(parent: str, name: str) -> str:
 
 
 @contextlib.contextmanager
-def name_scope(name: str | None, default_name: str | None = None) -> Iterator[str]:
+def name_scope(name: str | None, default_name: str | None = None, values=None) -> Iterator[str]:
     """Opens a name scope (for op and weightless-layer names), made unique.
 
     Args:
       name: the scope name, or None to use ``default_name``. A name ending in
-        ``'/'`` re-enters that exact (absolute) scope.
+        ``'/'`` re-enters that exact (absolute) scope; ``''`` is the root.
       default_name: used when ``name`` is None.
+      values: accepted for TF1 compatibility (the input tensors); unused.
 
     Yields:
       The full name-scope string, ending in ``'/'`` (``''`` for the root).
+
+    Raises:
+      ValueError: if ``name`` and ``default_name`` are both None.
+      TypeError: if the name is not a string.
     """
+    del values
     graph = get_default_graph()
     name = name if name is not None else default_name
     if name is None:
         raise ValueError("name_scope needs a name or a default_name, got None for both")
-    if name.endswith("/"):
+    if not isinstance(name, str):
+        raise TypeError(f"name_scope: name must be a string, got {name!r}")
+    if not name or name.endswith("/"):
         full = name
     else:
         parent = current_name_scope(graph).rstrip("/")
@@ -133,9 +127,32 @@ def _unique_variable_scope(prefix: str) -> str:
     return f"{prefix}_{idx}"
 
 
+_VALUES_TYPES = (list, tuple)
+
+
+def _check_reuse(reuse):
+    if reuse is None or reuse is True or reuse is False or _is_auto_reuse(reuse):
+        return None if reuse is False else reuse
+    raise ValueError(
+        f"variable_scope: reuse must be None, True, False or AUTO_REUSE, got {reuse!r}"
+    )
+
+
 @contextlib.contextmanager
 def variable_scope(
-    name_or_scope=None, default_name: str | None = None, reuse=None, values=None
+    name_or_scope=None,
+    default_name: str | None = None,
+    reuse=None,
+    values=None,
+    initializer=None,
+    regularizer=None,
+    caching_device=None,
+    partitioner=None,
+    custom_getter=None,
+    dtype=None,
+    use_resource=None,
+    constraint=None,
+    auxiliary_name_scope: bool = True,
 ) -> Iterator[VariableScope]:
     """Opens a variable scope, as ``tf.compat.v1.variable_scope`` does.
 
@@ -146,55 +163,112 @@ def variable_scope(
       default_name: the name used when ``name_or_scope`` is None.
       reuse: ``True`` re-uses the layers created under this scope before,
         ``AUTO_REUSE`` creates or re-uses, ``None`` inherits the parent's mode.
+        A list or tuple here is taken as ``values`` (TF1's third positional
+        argument: ``variable_scope(scope, 'Conv', [inputs], reuse=reuse)``).
       values: accepted for slim compatibility (the input tensors); unused.
+      initializer, regularizer, dtype, constraint, custom_getter: defaults
+        for ``tf.compat.v1.get_variable`` / ``slim.variable`` in this scope.
+      caching_device, use_resource: accepted; unused (Keras variables).
+      partitioner: must be None.
+      auxiliary_name_scope: False opens no name scope (the current one stays).
 
     Yields:
-      The ``VariableScope`` entered.
+      The ``VariableScope`` entered (the live object: ``reuse_variables()``
+      on it applies to the rest of the block).
 
     Raises:
-      ValueError: if both ``name_or_scope`` and ``default_name`` are None, or
-        ``reuse=True`` is given without ``name_or_scope``.
+      ValueError: if both ``name_or_scope`` and ``default_name`` are None,
+        ``reuse`` is set without ``name_or_scope``, ``reuse`` is not a reuse
+        mode, or a ``partitioner`` is given.
+      TypeError: if ``name_or_scope`` is neither a string nor a VariableScope.
     """
-    del values
+    if isinstance(reuse, _VALUES_TYPES) or is_tensor_like(reuse):
+        values, reuse = reuse, None
+    del values, caching_device, use_resource
+    reuse = _check_reuse(reuse)
+    if partitioner is not None:
+        raise ValueError(
+            f"variable_scope: partitioner={partitioner!r} is not supported: Keras variables "
+            "cannot be partitioned (use a tf.distribute strategy to shard)"
+        )
     graph = get_default_graph()
-    old_name, old_reuse = current_var_scope(graph)
+    old = get_variable_scope()
+    restore_counts = None
     if name_or_scope is None:
         if default_name is None:
             raise ValueError("If default_name is None then name_or_scope is required")
-        if reuse is True:
+        if reuse:
             raise ValueError("reuse=True cannot be used without a name_or_scope")
-        relative = _unique_variable_scope(default_name)
-        new_name = _join(old_name, relative)
         ns_name = default_name
-        new_reuse = reuse or old_reuse
-        restore_counts = None
     elif isinstance(name_or_scope, VariableScope):
-        new_name = name_or_scope.name
-        ns_name = new_name.rsplit("/", 1)[-1]
-        new_reuse = reuse if reuse is not None else name_or_scope.reuse
-        new_reuse = new_reuse or old_reuse
-        restore_counts = dict(graph._scope_counts)
+        ns_name = name_or_scope.name.rsplit("/", 1)[-1]
     elif isinstance(name_or_scope, str):
-        new_name = _join(old_name, name_or_scope)
         ns_name = name_or_scope
-        new_reuse = reuse or old_reuse
-        restore_counts = None
     else:
         raise TypeError(
             "VariableScope: name_or_scope must be a string or VariableScope, got "
             f"{name_or_scope!r} of type {type(name_or_scope).__name__}"
         )
-    graph._scope_counts[new_name] = graph._scope_counts.get(new_name, 0) + 1
-    with name_scope(ns_name) as ns:
-        graph._var_scope_stack.append((new_name, new_reuse))
+    with contextlib.ExitStack() as stack:
+        if not auxiliary_name_scope:
+            current = current_name_scope(graph)
+            ns = stack.enter_context(name_scope(current))
+        elif ns_name or current_name_scope(graph):
+            ns = stack.enter_context(name_scope(ns_name))
+        else:
+            ns = ""
+        if isinstance(name_or_scope, VariableScope):
+            new = name_or_scope.copy_with(reuse=reuse if reuse else name_or_scope.reuse)
+            restore_counts = dict(graph._scope_counts)
+        else:
+            if name_or_scope is None:
+                relative = _unique_variable_scope(default_name)
+            else:
+                relative = name_or_scope
+            new = old.copy_with(
+                name=_join(old.name, relative),
+                reuse=reuse or old.reuse,
+                original_name_scope=ns,
+            )
+        if initializer is not None:
+            new.initializer = initializer
+        if regularizer is not None:
+            new.regularizer = regularizer
+        if dtype is not None:
+            new.dtype = dtype
+        if constraint is not None:
+            new.constraint = constraint
+        if custom_getter is not None:
+            new.custom_getter = _chain_getters(custom_getter, new.custom_getter)
+        new_name = new.name
+        graph._scope_counts[new_name] = graph._scope_counts.get(new_name, 0) + 1
+        graph._var_scope_stack.append(new)
         try:
-            yield VariableScope(new_name, new_reuse, ns)
+            yield new
         finally:
+            if graph._var_scope_stack[-1] is not new:
+                raise RuntimeError("Improper nesting of variable_scope.")
             graph._var_scope_stack.pop()
             if restore_counts is not None:
                 graph._scope_counts = restore_counts
             else:
                 prefix = new_name + "/"
-                for key in graph._scope_counts:
+                counts = graph._scope_counts
+                for key in counts:
                     if key.startswith(prefix):
-                        graph._scope_counts[key] = 0
+                        counts[key] = 0
+
+
+def _chain_getters(getter, outer):
+    if outer is None:
+        return getter
+
+    def chained(next_getter, *args, **kwargs):
+        return getter(lambda *a, **k: outer(next_getter, *a, **k), *args, **kwargs)
+
+    return chained
+
+
+def is_tensor_like(value) -> bool:
+    """True for a tensor or KerasTensor (values passed where ``reuse`` goes)."""
+    return hasattr(value, "shape") and hasattr(value, "dtype")
