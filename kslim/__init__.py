@@ -270,8 +270,3 @@ from kslim.ops import tf1_compat as _tf1_compat
 
 # tf.compat.v1 scopes, get_variable, collections and summaries act on kslim in TF2 behaviour.
 _tf1_compat.install()
-
-from kslim.ops import tf1_compat as _tf1_compat
-
-# tf.compat.v1 scopes, get_variable, collections and summaries act on kslim in TF2 behaviour.
-_tf1_compat.install()
