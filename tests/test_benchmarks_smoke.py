@@ -69,3 +69,24 @@ def test_quick_benchmark_runs_kslim_and_keras_in_separate_processes(tmp_path):
     assert {r["contender"] for r in report["runs"]} == {"kslim", "keras"}
     assert [c["ratio"] for c in report["targets"]] == ["kslim/keras"]
     assert all(r["steps_done"] == r["warmup_steps"] + r["measured_steps"] for r in report["runs"])
+
+
+def test_tf_ops_benchmark_compares_the_same_net_written_two_ways():
+    """bench_tf_ops.py's two models have the same weights and compute the same logits."""
+    import numpy as np
+
+    sys.path.insert(0, str(_BENCH.parent))
+    spec = importlib.util.spec_from_file_location(
+        "bench_tf_ops", _BENCH.with_name("bench_tf_ops.py")
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    import kslim
+
+    tf_model, keras_model = bench.build(bench._TFOps), bench.build(bench._KerasOps)
+    tf_layers = [lay for lay in tf_model.layers if isinstance(lay, kslim.ops.tf_op_layer.TFOpLayer)]
+    assert len(tf_layers) >= 10
+    assert not any(isinstance(lay, kslim.ops.tf_op_layer.TFOpLayer) for lay in keras_model.layers)
+    keras_model.set_weights(tf_model.get_weights())
+    x = np.random.default_rng(1).standard_normal((2, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(tf_model(x), keras_model(x), rtol=1e-5, atol=1e-5)
