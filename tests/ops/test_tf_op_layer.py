@@ -236,3 +236,21 @@ def test_saving_a_tf_op_layer_holding_a_variable_says_what_to_do():
 def test_unknown_symbol_in_a_config_is_named():
     with pytest.raises(ValueError, match="symbol='nn.no_such_op'"):
         TFOpLayer("nn.no_such_op")
+
+
+def test_export_saved_model_serves_a_model_with_tf_ops(tmp_path):
+    def serving_fn(images):
+        net = slim.conv2d(tf.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]]), 3, 3, padding="VALID")
+        logits = tf.squeeze(tf.reduce_mean(net, [1, 2], keepdims=True), [1, 2], name="logits")
+        return {"logits": logits, "probabilities": tf.nn.softmax(logits)}
+
+    path = slim.export.export_saved_model(
+        str(tmp_path / "serving"),
+        model_fn=serving_fn,
+        input_signature=[tf.TensorSpec([None, 6, 6, 4], tf.float32, name="images")],
+    )
+    served = tf.saved_model.load(path).signatures["serving_default"]
+    out = served(images=tf.constant(X))
+    assert out["logits"].shape == (2, 3)
+    np.testing.assert_allclose(tf.reduce_sum(out["probabilities"], 1), [1.0, 1.0], rtol=1e-5)
+    np.testing.assert_allclose(out["probabilities"], tf.nn.softmax(out["logits"]), rtol=1e-5)
