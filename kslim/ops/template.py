@@ -5,7 +5,11 @@ kslim layers it creates as the template's sub-layers (so a containing Keras
 model tracks, trains and saves their weights); later calls run it again under
 ``variable_scope(name, reuse=True)``, which re-uses those layers. Each template
 has its own ``kslim.Graph`` for its layer registry, so it works inside
-subclassed models, ``keras.Sequential`` and ``tf.function`` custom loops.
+subclassed models, ``keras.Sequential`` and ``tf.function`` custom loops; the
+variables it creates are also listed in the calling graph's variable
+collections (as TF1's templates' were). ``tf.compat.v1.variable_scope`` inside
+the function keeps its names (``lenet/LeNet/conv1/weights``), and variables of
+``tf.compat.v1.get_variable`` are tracked by the template.
 """
 
 from __future__ import annotations
@@ -15,13 +19,21 @@ from typing import Any
 
 import keras
 
-from kslim.ops.graph import Graph
+from kslim.ops.graph import Graph, GraphKeys, get_default_graph
 from kslim.ops.variable_scope import variable_scope
 
 __all__ = ["Template", "make_template"]
 
 #: kslim.variables.UNOWNED_VARIABLES (variables no Keras layer owns).
 _UNOWNED = "kslim_unowned_variables"
+
+
+_VARIABLE_COLLECTIONS = (
+    GraphKeys.GLOBAL_VARIABLES,
+    GraphKeys.TRAINABLE_VARIABLES,
+    GraphKeys.MODEL_VARIABLES,
+    GraphKeys.LOCAL_VARIABLES,
+)
 
 
 def _tracked(layer, variable) -> bool:
@@ -62,6 +74,8 @@ class Template(keras.layers.Layer):
         kwargs = {**self.bound_kwargs, **kwargs}
         created: list = []
         graph = self._slim_graph
+        caller = get_default_graph()
+        before = {key: len(graph.get_collection_ref(key)) for key in _VARIABLE_COLLECTIONS}
         unowned = graph.get_collection_ref(_UNOWNED)
         n_unowned = len(unowned)
         with graph.as_default():
@@ -72,6 +86,13 @@ class Template(keras.layers.Layer):
             finally:
                 graph._layer_sinks.pop()
         new_variables = [v for v in unowned[n_unowned:] if not _tracked(self, v)]
+        if caller is not graph:
+            # As in TF1, a template's variables are variables of the calling graph.
+            for key, start in before.items():
+                listed = caller.get_collection_ref(key)
+                for v in graph.get_collection_ref(key)[start:]:
+                    if all(v is not w for w in listed):
+                        listed.append(v)
         if created or new_variables:
             # State appears on the first call; Keras locks a layer's state after
             # build, so the new sub-layers (and the variables of

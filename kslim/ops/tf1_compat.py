@@ -226,7 +226,17 @@ def _functions() -> dict[str, Callable]:
         "trainable_variables": _variables_getter(keys.TRAINABLE_VARIABLES),
         "local_variables": _variables_getter(keys.LOCAL_VARIABLES),
         "model_variables": _variables_getter(keys.MODEL_VARIABLES),
+        "make_template": _make_template,
     }
+
+
+def _make_template(
+    name_, func_, create_scope_now_=False, unique_name_=None, custom_getter_=None, **kwargs
+):
+    """``tf.compat.v1.make_template``: ``kslim.make_template`` (a Keras layer)."""
+    from kslim.ops.template import make_template
+
+    return make_template(name_, func_, create_scope_now_, unique_name_, custom_getter_, **kwargs)
 
 
 def _dispatcher(kslim_fn: Callable, original: Callable) -> Callable:
