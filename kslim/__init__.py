@@ -49,6 +49,16 @@ from kslim.layers.convolution_transpose import (
     convolution3d_transpose,
 )
 from kslim.layers.separable_convolution import separable_conv2d, separable_convolution2d
+from kslim.layers.summaries import (
+    summarize_activation,
+    summarize_activations,
+    summarize_biases,
+    summarize_collection,
+    summarize_tensor,
+    summarize_tensors,
+    summarize_variables,
+    summarize_weights,
+)
 from kslim.layers.core import (
     bias_add,
     dropout,
@@ -233,6 +243,14 @@ __all__ = [
     "training",
     "unit_norm",
     "summaries",
+    "summarize_activation",
+    "summarize_activations",
+    "summarize_biases",
+    "summarize_collection",
+    "summarize_tensor",
+    "summarize_tensors",
+    "summarize_variables",
+    "summarize_weights",
     "utils",
     "variable_scope",
     "variance_scaling_initializer",

@@ -1,0 +1,217 @@
+"""slim.summarize_*: tf_slim.layers.summaries, recorded the way ``kslim.summaries`` records.
+
+Each function records ``(tag, tensor, kind)`` entries in the graph's SUMMARIES (what
+``learning.train`` and ``evaluation`` write) and returns them where slim returns its
+summary ops. Tags are slim's: the tensor's op name (``conv1/Relu``) plus a suffix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from kslim.layers.base import apply_op, is_symbolic, register_op
+from kslim.ops.graph import GraphKeys, get_default_graph
+from kslim.ops.variable_scope import name_scope
+from kslim.summaries import _record
+
+__all__ = [
+    "summarize_activation",
+    "summarize_activations",
+    "summarize_biases",
+    "summarize_collection",
+    "summarize_tensor",
+    "summarize_tensors",
+    "summarize_variables",
+    "summarize_weights",
+]
+
+# slim's activation op types, by the activation a kslim layer applies.
+_ACTIVATION_TYPES = {"relu": "Relu", "relu6": "Relu6", "softplus": "Softplus"}
+
+
+def _op_name(tensor: Any) -> str:
+    """The TF1 op name of ``tensor`` (``conv1/Relu``; a variable's slim name)."""
+    try:
+        name = tensor.op.name
+    except (AttributeError, ValueError):
+        name = None
+    if isinstance(name, str):
+        return name
+    path = getattr(tensor, "path", None)
+    if isinstance(path, str):
+        return path
+    name = getattr(tensor, "name", None)
+    if isinstance(name, str) and not tf.executing_eagerly():
+        return name.split(":")[0]
+    raise ValueError(
+        f"summary of {tensor!r}: an eager tensor has no op name; pass tag= (summarize_tensor) "
+        "or summarize the tensors of a graph (keras.Input / slim.data.inputs)"
+    )
+
+
+def _activation_type(tensor: Any) -> str | None:
+    """``'Relu'``, ``'Relu6'``, ``'Softplus'`` or None: the activation producing ``tensor``."""
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        try:
+            return tensor.op.type
+        except (AttributeError, ValueError):
+            return None
+    layer = history.operation
+    spec = getattr(layer, "activation", None)
+    if getattr(layer, "op", None) == "activation":
+        spec = layer.op_kwargs.get("activation")
+    if spec is None:
+        return None
+    if not isinstance(spec, str):
+        known = {
+            tf.nn.relu: "relu",
+            keras.activations.relu: "relu",
+            tf.nn.relu6: "relu6",
+            keras.activations.relu6: "relu6",
+            tf.nn.softplus: "softplus",
+            keras.activations.softplus: "softplus",
+        }
+        spec = next((n for fn, n in known.items() if fn is spec), None)
+    return _ACTIVATION_TYPES.get(spec)
+
+
+_COMPARE = {"<": tf.less, "<=": tf.less_equal, ">=": tf.greater_equal}
+
+
+@register_op("fraction_where")
+def _fraction_where_op(x, compare: str, threshold: float):
+    hits = _COMPARE[compare](x, tf.cast(threshold, x.dtype))
+    return tf.reduce_mean(tf.cast(hits, tf.float32))
+
+
+def _fraction_where(tensor, compare: str, threshold: float, scope: str):
+    """The fraction of ``tensor``'s entries with ``entry <compare> threshold``."""
+    if is_symbolic(tensor):
+        with name_scope(scope) as ns:
+            return apply_op(
+                "fraction_where", tensor, ns.rstrip("/"), compare=compare, threshold=threshold
+            )
+    return _fraction_where_op(tf.convert_to_tensor(tensor), compare, threshold)
+
+
+def _unique_tag(tag: str) -> str:
+    """TF1's summary ops name-scope their tag: a tag used before gets ``_1``, ``_2``..."""
+    used = {entry[0] for entry in get_default_graph().get_collection("_summary_tensors")}
+    if tag not in used:
+        return tag
+    i = 1
+    while f"{tag}_{i}" in used:
+        i += 1
+    return f"{tag}_{i}"
+
+
+def _add_scalar_summary(tensor, tag=None):
+    shape = getattr(tensor, "shape", None)
+    if shape is None or len(tuple(shape)) != 0:
+        raise ValueError(f"Shape {tuple(shape or ())} must have rank 0 (scalar summary {tag!r})")
+    return _record(_unique_tag(tag or f"{_op_name(tensor)}_summary"), tensor, "scalar")
+
+
+def _add_histogram_summary(tensor, tag=None):
+    return _record(_unique_tag(tag or f"{_op_name(tensor)}_summary"), tensor, "histogram")
+
+
+def summarize_activation(op):
+    """Summarizes an activation: a histogram, and how often it saturates.
+
+    Tags (``N`` is the tensor's op name, ``conv1/Relu``): ``N/activation``
+    (histogram); for relu, relu6 and softplus ``N/zeros``, the fraction of
+    pre-activations below 0; for relu6 also ``N/sixes``, the fraction above 6.
+    kslim layers apply their activation inside the layer, so the fractions are
+    read from the output (relu: ``== 0``, relu6: ``== 6``, softplus:
+    ``< log 2``), the same numbers except for pre-activations exactly at 0 or 6.
+
+    Args:
+      op: the activation tensor (a layer's output).
+
+    Returns:
+      The histogram summary entry ``(tag, tensor, 'histogram')``.
+
+    Raises:
+      ValueError: for an eager tensor (it has no op name to tag it by).
+    """
+    name = _op_name(op)
+    kind = _activation_type(op)
+    if kind in ("Relu", "Relu6"):
+        _add_scalar_summary(_fraction_where(op, "<=", 0.0, "zeros"), f"{name}/zeros")
+    elif kind == "Softplus":
+        log2 = float(np.log(2.0))
+        _add_scalar_summary(_fraction_where(op, "<", log2, "zeros"), f"{name}/zeros")
+    if kind == "Relu6":
+        _add_scalar_summary(_fraction_where(op, ">=", 6.0, "sixes"), f"{name}/sixes")
+    return _add_histogram_summary(op, f"{name}/activation")
+
+
+def summarize_tensor(tensor, tag=None):
+    """Summarizes ``tensor``: a scalar summary for rank 0, a histogram otherwise.
+
+    Args:
+      tensor: a tensor, KerasTensor or variable.
+      tag: the tag, default ``'<op name>_summary'``.
+
+    Returns:
+      The entry, or None for string and bool tensors (slim skips them).
+    """
+    dtype = tf.as_dtype(keras.backend.standardize_dtype(tensor.dtype))
+    if dtype in (tf.string, tf.bool):
+        return None
+    if len(tuple(tensor.shape)) == 0:
+        return _add_scalar_summary(tensor, tag)
+    return _add_histogram_summary(tensor, tag)
+
+
+def summarize_tensors(tensors, summarizer: Callable = summarize_tensor) -> list:
+    """``summarizer(t)`` for each tensor; returns their results."""
+    return [summarizer(tensor) for tensor in tensors]
+
+
+def summarize_collection(collection, name_filter=None, summarizer=summarize_tensor) -> list:
+    """Summarizes the tensors of a graph collection.
+
+    Args:
+      collection: the collection name (``GraphKeys.ACTIVATIONS``...).
+      name_filter: optional regular expression matched (``re.match``) against
+        each item's op name; None keeps all.
+      summarizer: applied to each kept item, default ``summarize_tensor``.
+
+    Returns:
+      The summarizer's results.
+    """
+    items = [
+        item
+        for item in get_default_graph().get_collection(collection)
+        if name_filter is None or re.match(name_filter, _op_name(item))
+    ]
+    return summarize_tensors(items, summarizer)
+
+
+def summarize_variables(name_filter=None, summarizer=summarize_tensor) -> list:
+    """``summarize_collection(GraphKeys.GLOBAL_VARIABLES, ...)``."""
+    return summarize_collection(GraphKeys.GLOBAL_VARIABLES, name_filter, summarizer)
+
+
+def summarize_weights(name_filter=None, summarizer=summarize_tensor) -> list:
+    """``summarize_collection(GraphKeys.WEIGHTS, ...)``."""
+    return summarize_collection(GraphKeys.WEIGHTS, name_filter, summarizer)
+
+
+def summarize_biases(name_filter=None, summarizer=summarize_tensor) -> list:
+    """``summarize_collection(GraphKeys.BIASES, ...)``."""
+    return summarize_collection(GraphKeys.BIASES, name_filter, summarizer)
+
+
+def summarize_activations(name_filter=None, summarizer=summarize_activation) -> list:
+    """``summarize_collection(GraphKeys.ACTIVATIONS, ...)`` with ``summarize_activation``."""
+    return summarize_collection(GraphKeys.ACTIVATIONS, name_filter, summarizer)
