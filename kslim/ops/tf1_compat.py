@@ -58,7 +58,7 @@ def variable_scope(
     auxiliary_name_scope=True,
 ):
     """``tf.compat.v1.variable_scope`` naming kslim layers (TF1's signature)."""
-    return _vs.variable_scope(
+    return _vs._variable_scope(
         name_or_scope,
         default_name,
         reuse=reuse,

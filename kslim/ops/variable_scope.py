@@ -11,6 +11,7 @@ unless ``reuse`` is set).
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator
 
 import tensorflow as tf
@@ -138,8 +139,35 @@ def _check_reuse(reuse):
     )
 
 
+def variable_scope(name_or_scope=None, default_name=None, *args, **kwargs):
+    """Opens a variable scope, as ``tf.compat.v1.variable_scope`` does.
+
+    ``variable_scope(name_or_scope, default_name=None, reuse=None, values=None,
+    initializer=None, regularizer=None, caching_device=None, partitioner=None,
+    custom_getter=None, dtype=None, use_resource=None, constraint=None,
+    auxiliary_name_scope=True)``. The third positional argument is ``reuse``;
+    a list or tuple there is taken as ``values`` (TF1's third positional, as in
+    ``variable_scope(scope, 'Conv', [inputs], reuse=reuse)``). See
+    ``_variable_scope`` for the arguments.
+    """
+    if len(args) > 2:
+        raise TypeError(f"variable_scope takes at most 4 positional arguments, got {len(args) + 2}")
+    if args and (isinstance(args[0], _VALUES_TYPES) or is_tensor_like(args[0])):
+        args = (None, args[0]) + args[1:]
+        if len(args) > 2 and args[2] is not None:
+            raise TypeError("variable_scope: values given twice (positions 3 and 4)")
+        args = args[:2]
+    for key, value in zip(("reuse", "values"), args, strict=False):
+        if value is None:
+            continue
+        if key in kwargs:
+            raise TypeError(f"variable_scope() got multiple values for argument {key!r}")
+        kwargs[key] = value
+    return _variable_scope(name_or_scope, default_name, **kwargs)
+
+
 @contextlib.contextmanager
-def variable_scope(
+def _variable_scope(
     name_or_scope=None,
     default_name: str | None = None,
     reuse=None,
@@ -154,7 +182,7 @@ def variable_scope(
     constraint=None,
     auxiliary_name_scope: bool = True,
 ) -> Iterator[VariableScope]:
-    """Opens a variable scope, as ``tf.compat.v1.variable_scope`` does.
+    """The variable scope context behind ``variable_scope``.
 
     Args:
       name_or_scope: a scope name (relative to the current scope), a
@@ -257,6 +285,9 @@ def variable_scope(
                 for key in counts:
                     if key.startswith(prefix):
                         counts[key] = 0
+
+
+variable_scope.__signature__ = inspect.signature(_variable_scope)
 
 
 def _chain_getters(getter, outer):
