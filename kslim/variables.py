@@ -384,9 +384,16 @@ def _plain_variable(initial_value, name, collection: str, validate_shape: bool):
     graph = get_default_graph()
     scope = current_name_scope(graph).rstrip("/")
     full_name = graph.unique_name(f"{scope}/{name or 'Variable'}" if scope else name or "Variable")
+    claim_key = "variable:" + full_name
+    existing = _find_variable(graph, full_name)
+    if existing is not None and graph.used_by_earlier_trace(claim_key):
+        # A tf.function retrace re-runs the code that created it: re-use it.
+        graph.claim(claim_key)
+        return existing
     if callable(initial_value):
         initial_value = initial_value()
     var = _create(full_name, None, None, initial_value, False)
+    graph.claim(claim_key)
     graph.add_to_collections([collection, UNOWNED_VARIABLES], var)
     return var
 

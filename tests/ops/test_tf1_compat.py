@@ -330,3 +330,16 @@ def test_learning_train_writes_tf1_summaries_of_model_code(tmp_path):
         slim.learning.train(train_op, str(tmp_path), number_of_steps=2)
     tags = {tag for _, tag, _, _ in read_events(str(tmp_path))}
     assert {"activations/fc1", "sparsity/fc1", f"losses/{loss.op.name}"} <= tags
+
+
+def test_retraced_tf_function_reuses_local_variables():
+    with slim.Graph().as_default():
+
+        @tf.function
+        def count(x, k):
+            total = slim.local_variable(0.0, name="total")
+            return x + total
+
+        count(tf.constant(1.0), 0)
+        count(tf.constant(1.0), 1)
+        assert _paths(slim.GraphKeys.LOCAL_VARIABLES) == ["total"]
