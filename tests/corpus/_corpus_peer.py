@@ -323,12 +323,18 @@ def assert_same_build(ref: Built, got: Built, batch: slice | None = None) -> Non
     dimension, and, when computed, the net output and every end_point (rows ``batch`` of
     tf_slim's values).
     """
-    assert sorted(got.variables) == sorted(ref.variables), "variable names differ"
+    assert sorted(got.variables) == sorted(ref.variables), (
+        f"variable names differ: kslim only {sorted(set(got.variables) - set(ref.variables))}, "
+        f"tf_slim only {sorted(set(ref.variables) - set(got.variables))}"
+    )
     got_shapes = {k: list(v) for k, v in got.variables.items()}
     assert got_shapes == {k: list(v) for k, v in ref.variables.items()}, "variable shapes differ"
     assert sorted(got.trainable) == sorted(ref.trainable), "trainable variables differ"
     assert sorted(got.model_variables) == sorted(ref.model_variables), "model variables differ"
-    assert got.end_points == ref.end_points, "end_points keys (or their order) differ"
+    assert got.end_points == ref.end_points, (
+        f"end_points keys (or their order) differ: kslim {got.end_points} != tf_slim "
+        f"{ref.end_points}"
+    )
     for key in ref.end_points:
         assert list(got.end_point_shapes[key])[1:] == list(ref.end_point_shapes[key])[1:], (
             f"static shape of end_point {key!r}: {got.end_point_shapes[key]} != "
