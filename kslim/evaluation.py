@@ -457,7 +457,12 @@ def _write_summaries(summaries, values, logdir: str, step: int, writer_cache: di
     writer.flush()
 
 
-_WRITERS: dict = {}
+def _close_writers(writer_cache: dict) -> None:
+    """Closes the summary writers an evaluation opened (they hold file handles and a
+    background flush; nothing of an evaluation outlives its call)."""
+    for writer in writer_cache.values():
+        writer.close()
+    writer_cache.clear()
 
 
 def _evaluator(
@@ -616,7 +621,11 @@ def evaluate_once(
     )
     _log.info("Starting evaluation at " + time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime()))
     start = time.time()
-    result = evaluator.run(checkpoint_path, num_evals, logdir, _WRITERS)
+    writers: dict = {}
+    try:
+        result = evaluator.run(checkpoint_path, num_evals, logdir, writers)
+    finally:
+        _close_writers(writers)
     _log.info("Inference Time : %.5fs", time.time() - start)
     _log.info("Finished evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.localtime()))
     return result
@@ -712,17 +721,30 @@ def evaluation_loop(
     )
     result = None
     evaluations = 0
-    for path in checkpoints_iterator(checkpoint_dir, eval_interval_secs, timeout, timeout_fn):
-        _log.info("Starting evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime()))
-        try:
-            result = evaluator.run(path, num_evals, logdir, _WRITERS)
-        except checkpoints.CheckpointError as e:
-            if tf.io.gfile.exists(path + ".index"):
-                raise
-            _log.warning("Checkpoint %s was deleted before it could be evaluated: %s", path, e)
-            continue
-        _log.info("Finished evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime()))
-        evaluations += 1
-        if max_number_of_evaluations is not None and evaluations >= max_number_of_evaluations:
-            break
+    writers: dict = {}
+    try:
+        for path in checkpoints_iterator(checkpoint_dir, eval_interval_secs, timeout, timeout_fn):
+            _log.info(
+                "Starting evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime())
+            )
+            try:
+                result = evaluator.run(path, num_evals, logdir, writers)
+            except checkpoints.CheckpointError as e:
+                if tf.io.gfile.exists(path + ".index"):
+                    _log.warning(
+                        "Skipping damaged checkpoint %s (waiting for the next one): %s", path, e
+                    )
+                else:
+                    _log.warning(
+                        "Checkpoint %s was deleted before it could be evaluated: %s", path, e
+                    )
+                continue
+            _log.info(
+                "Finished evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime())
+            )
+            evaluations += 1
+            if max_number_of_evaluations is not None and evaluations >= max_number_of_evaluations:
+                break
+    finally:
+        _close_writers(writers)
     return result

@@ -94,6 +94,31 @@ class _LastLoss(keras.callbacks.Callback):
             self.value = np.float32(logs["loss"])
 
 
+def release_training_resources(callbacks=()) -> None:
+    """Frees what a ``fit`` left behind before control returns to the caller.
+
+    Keras' epoch iterator is a generator that refers to itself through its
+    frame; when ``fit`` stops early (``stop_training``, as at
+    ``number_of_steps``) the suspended generator and the tf.data iterator it
+    holds live in a reference cycle. Left to interpreter shutdown, destroying
+    that iterator waits for its prefetch threads, and a thread inside a
+    ``tf.py_function`` can no longer take the GIL: the process never exits.
+    So the callbacks close what they opened (summary writers, a running
+    profiler session) and a garbage collection frees the iterator now, while
+    its threads can still finish.
+    """
+    import gc
+
+    for cb in callbacks:
+        close = getattr(cb, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as e:  # noqa: BLE001 - release the rest regardless
+                _log.warning("Could not release %s: %s", type(cb).__name__, e)
+    gc.collect()
+
+
 def _write_graph(train_op: TrainOp, logdir: str) -> None:
     """Writes the model's structure as ``logdir/graph.json`` (TF2 has no ``.meta``).
 
@@ -355,6 +380,8 @@ def train(
         raise
     finally:
         train_op.train_function = None
+        train_op._kslim_chunk = None
+        release_training_resources([c for c in cbs if type(c).__module__.startswith("kslim.")])
     if number_of_steps is not None and int(train_op.optimizer.iterations.numpy()) < number_of_steps:
         _log.info("Caught OutOfRangeError. Stopping Training.")
     return last.value

@@ -9,7 +9,7 @@ import time
 import keras
 import numpy as np
 
-from kslim.checkpoints import CheckpointManager, restore_variables
+from kslim.checkpoints import CheckpointManager, checkpoint_step, restore_variables
 from kslim.learning.callbacks._common import build_optimizer, checkpoint_variables, global_step
 
 _log = logging.getLogger("kslim")
@@ -18,11 +18,14 @@ _log = logging.getLogger("kslim")
 class CheckpointSaver(keras.callbacks.Callback):
     """Writes ``logdir/model.ckpt-<global step>`` with slim variable names.
 
-    At the start of training it restores the latest checkpoint of ``logdir``
-    (weights, optimizer state, global step and the state of the sibling
-    callbacks given in ``stateful_callbacks``) if there is one, then saves
-    ``model.ckpt-<start step>``; afterwards every ``save_interval_secs`` (checked
-    between chunks) and at the end. The last ``max_to_keep`` are kept.
+    At the start of training it heals ``logdir`` (``CheckpointManager.recover``:
+    leftovers of interrupted saves removed, the newest checkpoint verified, a
+    damaged one moved aside, a damaged state file rebuilt) and restores the
+    newest intact checkpoint (weights, optimizer state, global step and the
+    state of the sibling callbacks given in ``stateful_callbacks``) if there is
+    one; it saves ``model.ckpt-<start step>`` unless that is the checkpoint it
+    restored; afterwards every ``save_interval_secs`` (checked between chunks)
+    and at the end. The last ``max_to_keep`` are kept on disk.
 
     Args:
       logdir: the directory (created if missing; must be writable).
@@ -77,13 +80,19 @@ class CheckpointSaver(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         build_optimizer(self.model)
-        latest = self.manager.latest
+        recover = getattr(self.manager, "recover", None)
+        latest = recover() if self.is_chief and callable(recover) else self.manager.latest
         if self.restore and latest is not None:
             restore_variables(latest, checkpoint_variables(self.model))
             self._restore_callback_state(latest)
             self.restored_from = latest
             _log.info("Restored %s at global step %d", latest, global_step(self.model))
-        self.save()
+        if latest is not None and checkpoint_step(latest) == global_step(self.model):
+            # The checkpoint just restored is this step's: rewriting it would only
+            # need disk space (and fail on a still-full disk before the first step).
+            self._last_save = time.time()
+        else:
+            self.save()
 
     def _restore_callback_state(self, path: str) -> None:
         import tensorflow as tf

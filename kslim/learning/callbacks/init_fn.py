@@ -6,15 +6,16 @@ from collections.abc import Callable
 
 import keras
 
-from kslim.checkpoints import latest_checkpoint
+from kslim.checkpoints import CheckpointManager
 
 
 class InitFnOnFreshStart(keras.callbacks.Callback):
     """Calls ``init_fn(model)`` at the start of training unless resuming.
 
     Slim calls ``init_fn(session)`` after initialization only when the logdir
-    has no checkpoint; kslim passes the model (e.g. the callback returned by
-    ``slim.assign_from_checkpoint_fn``). Put it before ``CheckpointSaver``.
+    has no checkpoint (kslim: no intact checkpoint); kslim passes the model
+    (e.g. the callback returned by ``slim.assign_from_checkpoint_fn``). Put it
+    before ``CheckpointSaver``.
 
     Args:
       init_fn: a callable taking the model.
@@ -33,6 +34,9 @@ class InitFnOnFreshStart(keras.callbacks.Callback):
         self.called = False
 
     def on_train_begin(self, logs=None):
-        if self.logdir is None or latest_checkpoint(self.logdir) is None:
+        # The logdir is healed first (CheckpointManager.recover, as CheckpointSaver
+        # does): a damaged newest checkpoint or state file is no fresh start
+        # while an intact older checkpoint remains.
+        if self.logdir is None or CheckpointManager(self.logdir, None).recover() is None:
             self.init_fn(self.model)
             self.called = True

@@ -51,6 +51,7 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
         self._last_step = None
         self._rate_written = 0
         self._restored = False
+        self._owns_writer = False
 
     def seconds_until_event(self, now: float) -> float | None:
         if self._last_time is None:
@@ -66,6 +67,7 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
     def on_train_begin(self, logs=None):
         if self.writer is None and self.is_chief:
             self.writer = tf.summary.create_file_writer(self.logdir)
+            self._owns_writer = True
         if not self._restored:
             self._last_time = None
             self._last_step = None
@@ -115,6 +117,13 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
     def on_train_end(self, logs=None):
         if self.writer is not None:
             self.writer.flush()
+
+    def close(self) -> None:
+        """Closes the writer this callback created (a writer passed in stays open)."""
+        if self._owns_writer and self.writer is not None:
+            self.writer.close()
+            self.writer = None
+            self._owns_writer = False
 
     def get_state(self) -> dict[str, float]:
         return {} if self._last_time is None else {"last_time": self._last_time}

@@ -92,6 +92,20 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
         _log.info("Writing trace to %s", path)
         write_chrome_trace(new[-1], path)
 
+    def on_train_end(self, logs=None):
+        self.close()
+
+    def close(self) -> None:
+        """Stops a profiler session left open by a step that did not finish."""
+        if self._tracing_step is None:
+            return
+        self._tracing_step = None
+        try:
+            self._trace.__exit__(None, None, None)
+        finally:
+            self._trace = None
+            tf.profiler.experimental.stop()
+
     def get_state(self) -> dict[str, float]:
         return {"last_traced": float(self.last_traced)}
 
