@@ -49,6 +49,10 @@ from kslim.layers.convolution_transpose import (
     convolution3d_transpose,
 )
 from kslim.layers.separable_convolution import separable_conv2d, separable_convolution2d
+from kslim.layers.bucketization import bucketize
+from kslim.layers.gdn import GDN, gdn
+from kslim.layers.poincare import poincare_normalize
+from kslim.layers.sparse import dense_to_sparse
 from kslim.layers.summaries import (
     summarize_activation,
     summarize_activations,
@@ -151,6 +155,7 @@ from kslim.variables import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "GDN",
     "Template",
     "make_template",
     "AUTO_REUSE",
@@ -168,6 +173,7 @@ __all__ = [
     "avg_pool3d",
     "batch_norm",
     "bias_add",
+    "bucketize",
     "callbacks",
     "checkpoints",
     "conv1d",
@@ -189,11 +195,13 @@ __all__ = [
     "data_provider",
     "dataset",
     "dataset_data_provider",
+    "dense_to_sparse",
     "dropout",
     "elu",
     "evaluation",
     "flatten",
     "fully_connected",
+    "gdn",
     "get_collection",
     "get_default_graph",
     "get_variable_scope",
@@ -221,6 +229,7 @@ __all__ = [
     "one_hot_encoding",
     "optimize_loss",
     "parallel_reader",
+    "poincare_normalize",
     "pool",
     "prefetch_queue",
     "queues",

@@ -35,11 +35,15 @@ from kslim.layers.core import (
     spatial_softmax,
     unit_norm,
 )
+from kslim.layers.gdn import GDN, gdn
 from kslim.layers.normalization import batch_norm, group_norm, instance_norm, layer_norm
+from kslim.layers.poincare import poincare_normalize
 from kslim.layers.pooling import avg_pool2d, avg_pool3d, max_pool2d, max_pool3d, pool
 from kslim.layers.separable_convolution import separable_conv2d, separable_convolution2d
+from kslim.layers.sparse import dense_to_sparse
 
 __all__ = [
+    "GDN",
     "avg_pool2d",
     "avg_pool3d",
     "batch_norm",
@@ -57,10 +61,12 @@ __all__ = [
     "convolution2d_transpose",
     "convolution3d",
     "convolution3d_transpose",
+    "dense_to_sparse",
     "dropout",
     "elu",
     "flatten",
     "fully_connected",
+    "gdn",
     "group_norm",
     "images_to_sequence",
     "instance_norm",
@@ -70,6 +76,7 @@ __all__ = [
     "max_pool3d",
     "maxout",
     "one_hot_encoding",
+    "poincare_normalize",
     "pool",
     "relu",
     "relu6",

@@ -17,6 +17,32 @@ pytestmark = pytest.mark.peer
 
 X4 = randn(2, 5, 5, 3, seed=41)
 X2 = randn(4, 6, seed=42)
+# Rows of norm well below, near and above 1 (both branches of poincare_normalize).
+X2_NORMS = randn(4, 6, seed=43) * np.array([[0.05], [0.3], [1.0], [3.0]], np.float32)
+X3 = randn(2, 7, 3, seed=44)
+X5 = randn(2, 3, 3, 3, 2, seed=45)
+LABELS = np.array([[3, 1, 4, 0, 0], [5, 0, 0, 0, 0], [2, 6, 5, 3, 5]], np.int32)
+
+# tf_slim 1.1.0 defines GDN's lower-bound gradient but never registers it (its gdn
+# cannot be differentiated); the reference registers slim's own function.
+_GDN_GRADIENTS_TF = """
+try:
+    tf.RegisterGradient('GDNLowerBound')(slim.GDN._lower_bound_grad)
+except KeyError:
+    pass
+net = slim.gdn(x, inverse=INVERSE)
+loss = tf.reduce_sum(net * net)
+variables = tf.compat.v1.trainable_variables()
+grads = tf.gradients(loss, [x] + variables)
+"""
+_GDN_GRADIENTS_KSLIM = """
+with tf.GradientTape(persistent=True) as tape:
+    tape.watch(x)
+    net = slim.gdn(x, inverse=INVERSE)
+    loss = tf.reduce_sum(net * net)
+variables = slim.get_trainable_variables()
+grads = tape.gradient(loss, [x] + [v.value for v in variables])
+"""
 
 # Summaries as comparable arrays: tags as their UTF-8 bytes, then the summarized values.
 _SUMMARY_TF = """
@@ -78,6 +104,78 @@ CASES = [
         "returned += slim.summarize_tensors(\n"
         "    [net], summarizer=lambda t: slim.summarize_tensor(t, tag='logits'))\n"
         "returned += [slim.summarize_tensor(net)]\n",
+    ),
+    Case(
+        "bucketize_float_boundaries",
+        "net = slim.bucketize(x, boundaries=[-1.0, 0.0, 0.5, 2.0])\n"
+        "ints = slim.bucketize(tf.constant([[-3, 0, 1, 7]]), [0, 2])",
+        inputs={"x": X4},
+        outputs=("net", "ints"),
+    ),
+    Case(
+        "bucketize_boundaries_must_be_a_list",
+        "net = slim.bucketize(x, boundaries=0.5)",
+        inputs={"x": X2},
+        expect_error="TypeError",
+    ),
+    Case(
+        "poincare_normalize_axis_and_axes",
+        "net = slim.layers.poincare_normalize(x)\n"
+        "net0 = slim.layers.poincare_normalize(x, axis=0, epsilon=0.1)\n"
+        "net4 = slim.layers.poincare_normalize(x4, axis=[1, 2])",
+        inputs={"x": X2_NORMS, "x4": X4},
+        outputs=("net", "net0", "net4"),
+    ),
+    Case(
+        "dense_to_sparse_drops_eos_tokens",
+        "sp = slim.dense_to_sparse(labels)\n"
+        "sp5 = slim.dense_to_sparse(labels, eos_token=5, outputs_collections='end_points')\n"
+        "parts = [sp.indices, sp.values, sp.dense_shape, sp5.indices, sp5.values]",
+        inputs={"labels": LABELS},
+        outputs=("parts",),
+        mode="eager",
+    ),
+    Case(
+        "gdn_default_rank4",
+        "net = slim.gdn(x)\nnet2 = slim.gdn(net)",
+        inputs={"x": X4},
+        outputs=("net", "net2"),
+        ordered_variables=True,
+    ),
+    Case(
+        "gdn_inverse_named_and_reused",
+        "net = slim.gdn(x, inverse=True, name='igdn', gamma_init=0.3)\n"
+        "again = slim.gdn(x, inverse=True, name='igdn', reuse=True)",
+        inputs={"x": X4},
+        outputs=("net", "again"),
+    ),
+    Case(
+        "gdn_rank3_rank5_beta_min_offset",
+        "a = slim.gdn(x3, beta_min=0.5, reparam_offset=0.01)\nb = slim.gdn(x5, trainable=False)",
+        inputs={"x3": X3, "x5": X5},
+        outputs=("a", "b"),
+    ),
+    Case(
+        "gdn_scope_collision_without_reuse",
+        "a = slim.gdn(x, name='g')\nb = slim.gdn(x, name='g')",
+        inputs={"x": X4},
+        expect_error="ValueError",
+    ),
+    Case(
+        "gdn_gradients",
+        "INVERSE = False\n" + _GDN_GRADIENTS_KSLIM,
+        tf_code="INVERSE = False\n" + _GDN_GRADIENTS_TF,
+        inputs={"x": X4},
+        outputs=("net", "grads"),
+        mode="eager",
+    ),
+    Case(
+        "igdn_gradients",
+        "INVERSE = True\n" + _GDN_GRADIENTS_KSLIM,
+        tf_code="INVERSE = True\n" + _GDN_GRADIENTS_TF,
+        inputs={"x": X4},
+        outputs=("net", "grads"),
+        mode="eager",
     ),
 ]
 
