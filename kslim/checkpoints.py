@@ -503,9 +503,11 @@ class CheckpointManager:
             )
         files = _on_disk(self.logdir, self.basename)
         for step in sorted(files):
+            prefix = os.path.join(self.logdir, f"{self.basename}-{step}")
             if not files[step]["index"]:
-                prefix = os.path.join(self.logdir, f"{self.basename}-{step}")
                 self._set_aside(prefix, f"{prefix}.index is missing")
+            elif not files[step]["data"]:
+                self._set_aside(prefix, f"{prefix}.data-00000-of-00001 is missing")
         candidates = _complete_on_disk(self.logdir, self.basename)
         latest = None
         while candidates:
