@@ -15,6 +15,11 @@ from _corpus_peer import SPECS, Built, assert_same_build
 
 pytestmark = pytest.mark.peer
 
+# Tracing a model three times (variable creation, then the retrace) costs seconds per
+# model: these run by default (a dynamic-batch reshape, get_variable and
+# reuse_variables, conv2d_transpose + zero-debiased batch norm); the others under -m slow.
+TF_FUNCTION_DEFAULT_IDS = {"cifar_lrn", "siamese_getvar", "dcgan_gen", "stats_summaries"}
+
 # (spec id, mode) -> the kslim gap that makes it fail (strict xfail).
 KNOWN_KSLIM_GAPS: dict[tuple[str, str], str] = {}
 
@@ -23,6 +28,8 @@ def _params(mode):
     params = []
     for spec in SPECS:
         marks = []
+        if mode == "tf_function" and spec.id not in TF_FUNCTION_DEFAULT_IDS:
+            marks.append(pytest.mark.slow)
         if (spec.id, mode) in KNOWN_KSLIM_GAPS:
             marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_KSLIM_GAPS[spec.id, mode]))
         params.append(pytest.param(spec, id=spec.id, marks=marks))
