@@ -36,6 +36,7 @@ __all__ = [
     "CorruptCheckpointError",
     "checkpoint_problem",
     "latest_checkpoint",
+    "latest_intact_checkpoint",
     "list_variables",
     "read_checkpoint",
     "restore_variables",
@@ -299,6 +300,31 @@ def latest_checkpoint(checkpoint_dir: str) -> str | None:
         return paths[0]
     on_disk = _complete_on_disk(checkpoint_dir, "model.ckpt")
     return on_disk[-1][1] if on_disk else None
+
+
+def latest_intact_checkpoint(checkpoint_dir: str) -> str | None:
+    """The newest checkpoint of ``checkpoint_dir`` that passes ``checkpoint_problem``.
+
+    Read-only (an evaluator never moves a trainer's files): each damaged newer
+    checkpoint is skipped with a warning naming the file and the reason.
+    """
+    latest = latest_checkpoint(checkpoint_dir)
+    if latest is None:
+        return None
+    limit = checkpoint_step(latest)
+    candidates = [
+        p
+        for step, p in _complete_on_disk(checkpoint_dir, "model.ckpt")
+        if limit is None or step <= limit
+    ]
+    if latest not in candidates:
+        candidates.append(latest)
+    for prefix in reversed(candidates):
+        problem = _verified_problem(prefix)
+        if problem is None:
+            return prefix
+        _log.warning("Skipping damaged checkpoint %s: %s", prefix, problem)
+    return None
 
 
 def _read_state(logdir: str) -> tuple[list[str], str | None]:

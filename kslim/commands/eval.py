@@ -157,6 +157,14 @@ def run(args: argparse.Namespace) -> int:
             variables_to_restore=variables_to_restore,
         )
         if args.eval_interval_secs is None:
+            if os.path.isdir(args.checkpoint_path):
+                # The newest intact checkpoint: a damaged newer one is skipped with a
+                # warning naming the file (the loop skips damaged ones as they come).
+                checkpoint_path = slim.checkpoints.latest_intact_checkpoint(args.checkpoint_path)
+                if checkpoint_path is None:
+                    raise ValueError(
+                        f"--checkpoint-path {args.checkpoint_path!r} has no intact checkpoint"
+                    )
             values = slim.evaluation.evaluate_once("", checkpoint_path, eval_dir, **common)
             evaluated = checkpoint_path
         else:

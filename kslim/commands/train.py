@@ -427,7 +427,9 @@ def get_init_fn(args: argparse.Namespace):
     if args.checkpoint_path is None:
         return None
     log = logging.getLogger("kslim")
-    if checkpoints.latest_checkpoint(args.train_dir):
+    # The logdir is healed as learning.train will (a damaged newest checkpoint is set
+    # aside): warm-starting is for a train dir without an intact checkpoint.
+    if checkpoints.CheckpointManager(args.train_dir, None).recover():
         log.info(
             "Ignoring --checkpoint-path because a checkpoint already exists in %s",
             args.train_dir,
