@@ -49,7 +49,9 @@ from kslim.layers.convolution_transpose import (
     convolution3d_transpose,
 )
 from kslim.layers.separable_convolution import separable_conv2d, separable_convolution2d
+from kslim.layers.adaptive_clipping import adaptive_clipping_fn
 from kslim.layers.bucketization import bucketize
+from kslim.layers import optimizers
 from kslim.layers.gdn import GDN, gdn
 from kslim.layers.poincare import poincare_normalize
 from kslim.layers.sparse import dense_to_sparse
@@ -123,7 +125,7 @@ from kslim.ops.variable_scope import (
 from kslim import export
 from kslim import model_analyzer, normalization, queues, train_eval, training
 from tensorflow.compat.v1 import train
-from kslim.layers.optimize_loss import optimize_loss
+from kslim.layers.optimize_loss import OPTIMIZER_CLS_NAMES, OPTIMIZER_SUMMARIES, optimize_loss
 from kslim.variables import (
     VariableDeviceChooser,
     add_model_variable,
@@ -156,12 +158,15 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GDN",
+    "OPTIMIZER_CLS_NAMES",
+    "OPTIMIZER_SUMMARIES",
     "Template",
     "make_template",
     "AUTO_REUSE",
     "Graph",
     "GraphKeys",
     "VariableScope",
+    "adaptive_clipping_fn",
     "add_arg_scope",
     "add_to_collection",
     "add_to_collections",
@@ -228,6 +233,7 @@ __all__ = [
     "name_scope",
     "one_hot_encoding",
     "optimize_loss",
+    "optimizers",
     "parallel_reader",
     "poincare_normalize",
     "pool",

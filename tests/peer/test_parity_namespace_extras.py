@@ -23,6 +23,57 @@ X3 = randn(2, 7, 3, seed=44)
 X5 = randn(2, 3, 3, 3, 2, seed=45)
 LABELS = np.array([[3, 1, 4, 0, 0], [5, 0, 0, 0, 0], [2, 6, 5, 3, 5]], np.int32)
 
+# Gradients of four steps (the last one far larger, so it is clipped), a None gradient
+# and an IndexedSlices one; then the two moving averages.
+GRAD_STEPS = {f"g{i}": randn(5, seed=50 + i) * s for i, s in enumerate((1.0, 1.3, 0.8, 20.0))}
+_CLIP_TF = """
+grads = [tf.compat.v1.placeholder(tf.float32, [5]) for _ in range(2)]
+step = tf.compat.v1.placeholder(tf.int64, [])
+zeros = tf.compat.v1.zeros_initializer()
+variables = [slim.variable(f'v{i}', [n], initializer=zeros) for i, n in enumerate((5, 5, 3))]
+clip = slim.adaptive_clipping_fn(**KWARGS, global_step=step if STEP else None)
+sparse = tf.IndexedSlices(grads[1][:2], tf.constant([0, 2]), tf.constant([3]))
+out = clip([(grads[0], variables[0]), (None, variables[1]), (sparse, variables[2])])
+fetch = [out[0][0], out[2][0].values]
+with tf.compat.v1.Session() as sess:
+    sess.run(tf.compat.v1.global_variables_initializer())
+    clipped = []
+    for i, g in enumerate([g0, g1, g2, g3]):
+        feed = {grads[0]: A[f'g{i}'], grads[1]: A[f'g{(i + 1) % 4}'], step: i}
+        clipped += sess.run(fetch, feed)
+    averages = sess.run([v for v in tf.compat.v1.global_variables() if 'AdaptiveMaxNorm' in v.op.name])
+assert out[1][0] is None
+"""
+_CLIP_KSLIM = """
+step = tf.Variable(0, dtype=tf.int64)
+zeros = tf.compat.v1.zeros_initializer()
+variables = [slim.variable(f'v{i}', [n], initializer=zeros) for i, n in enumerate((5, 5, 3))]
+clip = slim.adaptive_clipping_fn(**KWARGS, global_step=step if STEP else None)
+clipped = []
+for i in range(4):
+    step.assign(i)
+    g0, g1 = tf.constant(A[f'g{i}']), tf.constant(A[f'g{(i + 1) % 4}'])
+    sparse = tf.IndexedSlices(g1[:2], tf.constant([0, 2]), tf.constant([3]))
+    out = clip([(g0, variables[0]), (None, variables[1]), (sparse, variables[2])])
+    assert out[1][0] is None
+    clipped += [out[0][0].numpy(), out[2][0].values.numpy()]
+averages = [v.numpy() for v in slim.get_variables('AdaptiveMaxNorm')]
+"""
+
+
+def _clip_case(id, kwargs, step):
+    prefix = f"KWARGS = {kwargs}\nSTEP = {step}\n"
+    return Case(
+        id=id,
+        code=prefix + _CLIP_KSLIM,
+        tf_code=prefix + _CLIP_TF,
+        inputs=GRAD_STEPS,
+        outputs=("clipped", "averages"),
+        mode="eager",
+        rtol=1e-5,
+    )
+
+
 # tf_slim 1.1.0 defines GDN's lower-bound gradient but never registers it (its gdn
 # cannot be differentiated); the reference registers slim's own function.
 _GDN_GRADIENTS_TF = """
@@ -176,6 +227,11 @@ CASES = [
         inputs={"x": X4},
         outputs=("net", "grads"),
         mode="eager",
+    ),
+    _clip_case("adaptive_clipping_defaults", {}, False),
+    _clip_case("adaptive_clipping_with_global_step", {"decay": 0.9, "std_factor": 1.0}, True),
+    _clip_case(
+        "adaptive_clipping_static_max_norm", {"static_max_norm": 1.5, "epsilon": 1e-6}, False
     ),
 ]
 
