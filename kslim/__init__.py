@@ -54,6 +54,7 @@ from kslim.layers.bucketization import bucketize
 from kslim.layers import optimizers
 from kslim.layers.gdn import GDN, gdn
 from kslim.layers.poincare import poincare_normalize
+from kslim.layers.recompute_grad import recompute_grad
 from kslim.layers.sparse import dense_to_sparse
 from kslim.layers.summaries import (
     summarize_activation,
@@ -238,6 +239,7 @@ __all__ = [
     "poincare_normalize",
     "pool",
     "prefetch_queue",
+    "recompute_grad",
     "queues",
     "regularizers",
     "relu",

@@ -41,7 +41,8 @@ with tf.compat.v1.Session() as sess:
     for i, g in enumerate([g0, g1, g2, g3]):
         feed = {grads[0]: A[f'g{i}'], grads[1]: A[f'g{(i + 1) % 4}'], step: i}
         clipped += sess.run(fetch, feed)
-    averages = sess.run([v for v in tf.compat.v1.global_variables() if 'AdaptiveMaxNorm' in v.op.name])
+    averages = sess.run(
+        [v for v in tf.compat.v1.global_variables() if 'AdaptiveMaxNorm' in v.op.name])
 assert out[1][0] is None
 """
 _CLIP_KSLIM = """
@@ -59,6 +60,36 @@ for i in range(4):
     clipped += [out[0][0].numpy(), out[2][0].values.numpy()]
 averages = [v.numpy() for v in slim.get_variables('AdaptiveMaxNorm')]
 """
+
+_RECOMPUTE = """
+init = tf.compat.v1.constant_initializer(0.3)
+
+
+def block(x):
+    net = slim.fully_connected(x, 5, scope='fc1', weights_initializer=init)
+    return slim.fully_connected(net, 3, activation_fn=tf.nn.tanh, scope='fc2',
+                                weights_initializer=init)
+"""
+_RECOMPUTE_TF = (
+    _RECOMPUTE
+    + """
+with variable_scope('blk', use_resource=True):
+    net = slim.recompute_grad(block)(x)
+loss = tf.reduce_sum(net * net)
+grads = tf.gradients(loss, [x] + tf.compat.v1.trainable_variables())
+"""
+)
+_RECOMPUTE_KSLIM = (
+    _RECOMPUTE
+    + """
+with tf.GradientTape() as tape:
+    tape.watch(x)
+    with variable_scope('blk', use_resource=True):
+        net = slim.recompute_grad(block)(x)
+    loss = tf.reduce_sum(net * net)
+grads = tape.gradient(loss, [x] + [v.value for v in slim.get_trainable_variables()])
+"""
+)
 
 
 def _clip_case(id, kwargs, step):
@@ -225,6 +256,14 @@ CASES = [
         "INVERSE = True\n" + _GDN_GRADIENTS_KSLIM,
         tf_code="INVERSE = True\n" + _GDN_GRADIENTS_TF,
         inputs={"x": X4},
+        outputs=("net", "grads"),
+        mode="eager",
+    ),
+    Case(
+        "recompute_grad_values_and_gradients",
+        _RECOMPUTE_KSLIM,
+        tf_code=_RECOMPUTE_TF,
+        inputs={"x": X2},
         outputs=("net", "grads"),
         mode="eager",
     ),
