@@ -1,9 +1,13 @@
 """SIGKILL a training process mid-run, rerun the same command: it resumes from the last
-checkpoint and stops exactly at ``number_of_steps``."""
+checkpoint and stops exactly at ``number_of_steps``. The chaos tests kill it again and again at
+random moments (during saves too) and check what is left: complete latest checkpoints, the
+exact final step, ``init_fn`` once, and no leftovers."""
 
 from __future__ import annotations
 
+import glob
 import os
+import random
 import re
 import signal
 import subprocess
@@ -25,6 +29,12 @@ _SCRIPT = textwrap.dedent(
     import kslim as slim
 
     logdir, steps = sys.argv[1], int(sys.argv[2])
+    init_calls = sys.argv[3] if len(sys.argv) > 3 else None
+
+    def init_fn(model):
+        if init_calls:
+            with open(init_calls, "a") as f:
+                f.write("called\\n")
 
     class Slow(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -43,7 +53,8 @@ _SCRIPT = textwrap.dedent(
             slim.losses.get_total_loss(), tf.compat.v1.train.RMSPropOptimizer(0.001, 0.9))
         loss = slim.learning.train(train_op, logdir, number_of_steps=steps,
                                    save_interval_secs=0.5, log_every_n_steps=1,
-                                   max_steps_per_chunk=1, callbacks=[Slow()])
+                                   max_steps_per_chunk=1, callbacks=[Slow()],
+                                   init_fn=init_fn)
     print("final loss", loss, flush=True)
     """
 )
@@ -138,3 +149,76 @@ def test_sigkill_lenet_example_then_rerun_resumes_and_stops_exactly(tmp_path):
     )
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     _check_resumed(rerun.stdout + rerun.stderr, killed_at, steps, logdir)
+
+
+def _latest(logdir: Path) -> str | None:
+    return tf.train.latest_checkpoint(str(logdir)) if logdir.is_dir() else None
+
+
+def _listed(logdir: Path) -> list[str]:
+    state = tf.train.get_checkpoint_state(str(logdir))
+    return [os.path.basename(p) for p in state.all_model_checkpoint_paths] if state else []
+
+
+def _chaos(tmp_path, kills: int, seed: int, steps: int = 400) -> None:
+    from kslim.checkpoints import checkpoint_problem
+
+    rng = random.Random(seed)
+    script = tmp_path / "train.py"
+    script.write_text(_SCRIPT)
+    logdir = tmp_path / "logdir"
+    calls = tmp_path / "init_fn_calls"
+    cmd = [sys.executable, str(script), str(logdir), str(steps), str(calls)]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": ""}
+    for kill in range(kills):
+        before = _latest(logdir)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        try:
+            deadline = time.time() + 180
+            # Wait for this run's first new checkpoint, then kill at a random moment
+            # (saves come every 0.5 s, so some kills land inside one).
+            while _latest(logdir) in (None, before):
+                assert proc.poll() is None, f"kill {kill}: training ended before it was killed"
+                assert time.time() < deadline, f"kill {kill}: no new checkpoint"
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 1.5))
+            if proc.poll() is not None:
+                break  # finished before the kill: the final checks follow
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        latest = tf.train.latest_checkpoint(str(logdir))
+        assert latest and checkpoint_problem(latest) is None, f"kill {kill}: {latest} damaged"
+    final = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert final.returncode == 0, final.stderr[-3000:]
+    latest = tf.train.latest_checkpoint(str(logdir))
+    assert _step(latest) == steps
+    assert int(tf.train.load_checkpoint(latest).get_tensor("global_step")) == steps
+    assert calls.read_text().splitlines() == ["called"], "init_fn ran more than once"
+    names = sorted(os.listdir(logdir))
+    assert not [n for n in names if n.startswith((".tmp-ckpt-", ".checkpoint.tmp-"))], names
+    assert not [n for n in names if ".corrupt-" in n], names
+    on_disk = sorted(
+        os.path.basename(p)[: -len(".index")] for p in glob.glob(str(logdir / "model.ckpt-*.index"))
+    )
+    data = sorted(
+        os.path.basename(p)[: -len(".data-00000-of-00001")]
+        for p in glob.glob(str(logdir / "model.ckpt-*.data-00000-of-00001"))
+    )
+    assert on_disk == data, (on_disk, data)
+    assert sorted(_listed(logdir)) == on_disk and len(on_disk) <= 5, (on_disk, _listed(logdir))
+    for name in on_disk:
+        assert checkpoint_problem(str(logdir / name)) is None, name
+
+
+# Four fresh TF processes: ~1 min on a busy 2-core machine.
+def test_three_random_sigkills_leave_complete_checkpoints_and_no_leftovers(tmp_path):
+    _chaos(tmp_path, kills=3, seed=14)
+
+
+@pytest.mark.slow
+def test_twelve_random_sigkills_leave_complete_checkpoints_and_no_leftovers(tmp_path):
+    _chaos(tmp_path, kills=12, seed=1400)
