@@ -137,9 +137,16 @@ def _write_graph(train_op: TrainOp, logdir: str) -> None:
         _log.info("Model structure not written to %s/graph.json: %s", logdir, e)
         return
     path = os.path.join(logdir, "graph.json")
-    with open(path + ".tmp", "w") as f:
-        f.write(text)
-    os.replace(path + ".tmp", path)
+    try:
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        os.replace(path + ".tmp", path)
+    except OSError as e:  # a full disk: the checkpoints matter, this file does not
+        _log.warning("Model structure not written to %s: %s", path, e)
+        try:
+            os.remove(path + ".tmp")
+        except OSError:
+            pass
 
 
 def train(

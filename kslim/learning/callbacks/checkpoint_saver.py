@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -143,8 +144,16 @@ def check_writable(logdir: str, argname: str) -> None:
         raise NotADirectoryError(f"{argname}={logdir!r} is not a directory")
     probe = os.path.join(logdir, f".kslim-write-test-{os.getpid()}")
     try:
-        with open(probe, "w") as f:
-            f.write("ok")
-        os.remove(probe)
+        with open(probe, "w"):
+            pass
     except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            # Writable but full: a resumed run can still train; a save that does
+            # not fit raises CheckpointSaveError naming the bytes needed.
+            _log.warning("%s=%r: no space left on the device", argname, logdir)
+            return
         raise PermissionError(f"{argname}={logdir!r} is not writable: {e}") from None
+    try:
+        os.remove(probe)
+    except OSError:
+        pass
