@@ -343,3 +343,29 @@ def test_retraced_tf_function_reuses_local_variables():
         count(tf.constant(1.0), 0)
         count(tf.constant(1.0), 1)
         assert _paths(slim.GraphKeys.LOCAL_VARIABLES) == ["total"]
+
+
+def test_evaluate_once_writes_tf1_summaries_and_takes_a_merged_summary_op(tmp_path):
+    from tests.test_evaluation import _events, _Model, _save
+
+    path = _save(str(tmp_path), 7)
+    with slim.Graph().as_default():
+        m = _Model()
+        v1.summary.scalar("eval/accuracy", m.values["accuracy"])
+        count = v1.summary.scalar("eval/count", m.values["count"])
+        slim.evaluation.evaluate_once(
+            "", path, str(tmp_path / "all"), num_evals=2, eval_op=m.updates
+        )
+        slim.evaluation.evaluate_once(
+            "",
+            path,
+            str(tmp_path / "merged"),
+            num_evals=2,
+            eval_op=m.updates,
+            summary_op=v1.summary.merge([count]),
+        )
+    assert [(s, t) for s, t, _ in _events(str(tmp_path / "all"))] == [
+        (7, "eval/accuracy"),
+        (7, "eval/count"),
+    ]
+    assert _events(str(tmp_path / "merged")) == [(7, "eval/count", 16.0)]
