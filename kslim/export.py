@@ -148,8 +148,11 @@ def inference_model(model: keras.Model) -> keras.Model:
 
     copy = keras.models.clone_model(model, clone_function=clone)
     for old, new in copies:
-        if old.weights:
-            new.set_weights(old.get_weights())
+        # By slim name: an inference batch_norm lacks the training-only variables
+        # (zero_debias_moving_mean's moving_mean/biased and local_step).
+        values = {w.path: w for w in old.weights}
+        for weight in new.weights:
+            weight.assign(values[weight.path])
     return copy
 
 

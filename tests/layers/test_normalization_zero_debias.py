@@ -66,3 +66,22 @@ def test_zero_debias_model_round_trips_through_keras_file(tmp_path):
     model(x, training=True)
     for a, b in zip(loaded.weights, model.weights, strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+
+
+def test_zero_debias_model_switches_to_inference_for_export():
+    from kslim.export import inference_model
+
+    x = _batch(3)
+    with slim.Graph().as_default():
+        inputs = keras.Input((3, 3, 2), batch_size=8)
+        model = keras.Model(inputs, slim.batch_norm(inputs, zero_debias_moving_mean=True))
+        model(x, training=True)
+        inference = inference_model(model)
+    assert sorted(w.path for w in inference.weights) == [
+        "BatchNorm/beta",
+        "BatchNorm/moving_mean",
+        "BatchNorm/moving_variance",
+    ]
+    bn = {w.path: w.numpy() for w in model.weights}
+    want = (x - bn["BatchNorm/moving_mean"]) / np.sqrt(bn["BatchNorm/moving_variance"] + 0.001)
+    np.testing.assert_allclose(inference(x), want, rtol=1e-4, atol=1e-5)
