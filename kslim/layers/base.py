@@ -376,11 +376,10 @@ def apply_activation(activation_fn, outputs, scope_prefix: str):
 
         return get_activation(spec)(outputs)
     if not isinstance(spec, str):
-        raise TypeError(
-            f"activation_fn={activation_fn!r} after a normalizer_fn must be a known "
-            "activation (tf.nn.relu, a Keras activation name ...) to be part of a "
-            "Keras graph"
-        )
+        # Any other callable (``tf.nn.leaky_relu``, ``lambda x: tf.nn.leaky_relu(x, 0.2)``)
+        # is called on the symbolic output: its TF ops become TF-op layers.
+        with name_scope(scope_prefix or None, "activation"):
+            return activation_fn(outputs)
     with name_scope(scope_prefix + "activation") as ns:
         return apply_op("activation", outputs, ns.rstrip("/"), activation=spec)
 

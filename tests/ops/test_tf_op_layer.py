@@ -254,3 +254,23 @@ def test_export_saved_model_serves_a_model_with_tf_ops(tmp_path):
     assert out["logits"].shape == (2, 3)
     np.testing.assert_allclose(tf.reduce_sum(out["probabilities"], 1), [1.0, 1.0], rtol=1e-5)
     np.testing.assert_allclose(out["probabilities"], tf.nn.softmax(out["logits"]), rtol=1e-5)
+
+
+def test_any_tf_activation_after_a_normalizer_is_recorded():
+    def fn(x):
+        return slim.conv2d(
+            x,
+            3,
+            1,
+            normalizer_fn=slim.batch_norm,
+            normalizer_params={"is_training": False},
+            activation_fn=lambda t: tf.nn.leaky_relu(t, alpha=0.2),
+            scope="conv",
+        )
+
+    model = _model(fn)
+    assert [layer.symbol for layer in _tf_op_layers(model)] == ["nn.leaky_relu"]
+    assert model.output.op.name.startswith("conv/")
+    got = np.asarray(model(X))
+    linear = np.asarray(keras.Model(model.input, model.layers[-2].output)(X))
+    np.testing.assert_allclose(got, np.where(linear > 0, linear, 0.2 * linear), rtol=1e-6)
