@@ -124,10 +124,25 @@ def streaming_mean(
 
 # ---------------------------------------------------------------- mean_tensor
 def _mean_tensor_variables(config, shapes):
+    # An undefined dimension (a symbolic batch: kslim inputs have batch dimension
+    # None) gives growable variables of size 0 there, shaped on the first update.
     shape = tuple(shapes["values"])
-    if any(d is None for d in shape):
-        raise ValueError(f"streaming_mean_tensor needs values of fully defined shape, got {shape}")
     return [("total_tensor", shape, "float32"), ("count_tensor", shape, "float32")]
+
+
+def _add_or_init(state: dict, key: str, delta):
+    """``state[key] += delta``; a variable still of size 0 (not yet shaped) takes ``delta``."""
+    variable = state[key]
+    delta = tf.cast(delta, variable.dtype)
+    if variable.shape.is_fully_defined():
+        return add(state, key, delta)
+    current = tf.reshape(tf.convert_to_tensor(variable), [-1])
+    # Branch-free (a tf.cond on the size failed inside the evaluation's while loop,
+    # adding the size-0 value): the empty state is padded with zeros to the batch's size.
+    missing = tf.size(delta) - tf.size(current)
+    base = tf.concat([current, tf.zeros([missing], variable.dtype)], 0)
+    variable.assign(tf.reshape(base, tf.shape(delta)) + delta)
+    return tf.convert_to_tensor(variable)
 
 
 def _mean_tensor_update(config, state, x):
@@ -139,8 +154,8 @@ def _mean_tensor_update(config, state, x):
         weights = broadcast_weights(tf.cast(weights, tf.float32), values)
         values = values * weights
         num_values = num_values * weights
-    total = add(state, "total_tensor", values)
-    count = add(state, "count_tensor", num_values)
+    total = _add_or_init(state, "total_tensor", values)
+    count = _add_or_init(state, "count_tensor", num_values)
     return tf.math.divide_no_nan(total, tf.maximum(count, 0.0))
 
 
@@ -159,13 +174,15 @@ register_metric(
 def streaming_mean_tensor(
     values, weights=None, metrics_collections=None, updates_collections=None, name=None
 ):
-    """Streaming element-wise weighted mean of ``values`` (a fully defined shape).
+    """Streaming element-wise weighted mean of ``values``.
 
     Variables ``<scope>/total_tensor`` and ``<scope>/count_tensor`` of the
-    shape of ``values`` (default scope ``mean``).
+    shape of ``values`` (default scope ``mean``). On a symbolic batch (batch
+    dimension None, as every kslim input) they are created of size 0 and take
+    the shape of the first batch; later batches must have that shape.
 
     Args:
-      values: tensor of fully defined shape (batch dimension included).
+      values: tensor (batch dimension included).
       weights: optional tensor broadcastable to ``values``.
       metrics_collections, updates_collections: collections for value/update.
       name: scope name, default ``mean``.
@@ -174,7 +191,7 @@ def streaming_mean_tensor(
       ``(mean, update_op)``, tensors of the shape of ``values``.
 
     Raises:
-      ValueError: if ``values`` has an undefined dimension.
+      InvalidArgumentError: a later batch of a different shape (when run).
     """
     return streaming_metric(
         "mean_tensor",

@@ -1,8 +1,8 @@
 """Means, counts, concatenation and the aggregate helpers."""
 
-import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import kslim as slim
 from kslim import metrics
@@ -18,7 +18,7 @@ def test_streaming_mean_weights_broadcast_and_zero_weight_mean_is_zero():
         assert float(value) == 0.0
 
 
-def test_streaming_mean_tensor_is_elementwise_and_needs_a_defined_shape():
+def test_streaming_mean_tensor_is_elementwise():
     with slim.Graph().as_default():
         value, _ = metrics.streaming_mean_tensor(np.array([[1.0, 2.0], [3.0, 6.0]]))
         np.testing.assert_allclose(value, [[1.0, 2.0], [3.0, 6.0]])
@@ -26,8 +26,23 @@ def test_streaming_mean_tensor_is_elementwise_and_needs_a_defined_shape():
             "mean/total_tensor",
             "mean/count_tensor",
         ]
-        with pytest.raises(ValueError, match="fully defined shape"):
-            metrics.streaming_mean_tensor(keras.Input((2,)))
+
+
+def test_streaming_mean_tensor_on_symbolic_batch_is_shaped_by_the_first_update(tmp_path):
+    """kslim inputs have batch dimension None: the state takes the first batch's shape."""
+    x = np.arange(24, dtype=np.float32).reshape(12, 2)
+    data = tf.data.Dataset.from_tensor_slices(x).batch(3, drop_remainder=True)
+    with slim.Graph().as_default():
+        images = slim.data.inputs(data)
+        assert images.shape[0] is None
+        value, update = metrics.streaming_mean_tensor(images, weights=images * 0.0 + 1.0)
+        prefix = str(tmp_path / "model.ckpt-1")
+        slim.checkpoints.save_variables(prefix, {"global_step": tf.Variable(1)})
+        for _ in range(2):  # the second evaluation resets the state and shapes it again
+            result = slim.evaluation.evaluate_once(
+                "", prefix, None, num_evals=4, eval_op=update, final_op=value, summary_op=None
+            )
+            np.testing.assert_allclose(result, x.reshape(4, 3, 2).mean(0))
 
 
 def test_count_sums_weights():
