@@ -7,6 +7,7 @@ says where its job went; docs/migrating.md lists the same names.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -53,21 +54,53 @@ OUT_OF_SCOPE = {
     "print_function": "a __future__ feature",
 }
 
+# Functions added for tf_slim's top-level names: same parameters and defaults as slim.
+SIGNATURE_NAMES = [
+    "adaptive_clipping_fn",
+    "bucketize",
+    "dense_to_sparse",
+    "gdn",
+    "recompute_grad",
+    "summarize_activation",
+    "summarize_activations",
+    "summarize_biases",
+    "summarize_collection",
+    "summarize_tensor",
+    "summarize_tensors",
+    "summarize_variables",
+    "summarize_weights",
+]
+
 _LIST_NAMES = f"""
 import json, sys
+SIGNATURE_NAMES = {SIGNATURE_NAMES!r}
 sys.path.insert(0, {str(PEER)!r})
 import tensorflow as tf
 tf.compat.v1.disable_eager_execution()
 from tfslim_runner import _patch_tensorflow
 _patch_tensorflow(tf)
 import tf_slim
-print(json.dumps(sorted(n for n in dir(tf_slim) if not n.startswith('_'))))
+import inspect
+
+
+def default(value):
+    if value is inspect.Parameter.empty:
+        return "<required>"
+    return getattr(value, "__name__", repr(value))
+
+
+names = sorted(n for n in dir(tf_slim) if not n.startswith('_'))
+signatures = dict()
+for n in SIGNATURE_NAMES:
+    params = inspect.signature(getattr(tf_slim, n)).parameters.values()
+    signatures[n] = [[p.name, default(p.default)] for p in params]
+print(json.dumps(dict(names=names, signatures=signatures)))
 """
 
 
 @pytest.fixture(scope="module")
-def tf_slim_names() -> list[str]:
-    """tf_slim's public top-level names (one subprocess)."""
+def tf_slim_namespace() -> dict:
+    """tf_slim's public top-level names and the signatures of SIGNATURE_NAMES."""
     import importlib.util
 
     if importlib.util.find_spec("tf_slim") is None:
@@ -85,6 +118,11 @@ def tf_slim_names() -> list[str]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.fixture(scope="module")
+def tf_slim_names(tf_slim_namespace) -> list[str]:
+    return tf_slim_namespace["names"]
+
+
 def test_every_tf_slim_name_is_in_kslim_or_listed_out_of_scope(tf_slim_names):
     missing = [n for n in tf_slim_names if not hasattr(kslim, n) and n not in OUT_OF_SCOPE]
     assert not missing, f"tf_slim names neither in kslim nor in OUT_OF_SCOPE: {missing}"
@@ -95,6 +133,17 @@ def test_out_of_scope_names_are_tf_slim_names_kslim_lacks(tf_slim_names):
     assert not stale, f"OUT_OF_SCOPE lists names tf_slim does not have: {stale}"
     present = sorted(n for n in OUT_OF_SCOPE if hasattr(kslim, n))
     assert not present, f"OUT_OF_SCOPE lists names kslim has: {present}"
+
+
+@pytest.mark.parametrize("name", SIGNATURE_NAMES)
+def test_added_function_has_tf_slims_parameters_and_defaults(name, tf_slim_namespace):
+    def default(value):
+        if value is inspect.Parameter.empty:
+            return "<required>"
+        return getattr(value, "__name__", repr(value))
+
+    params = inspect.signature(getattr(kslim, name)).parameters.values()
+    assert [[p.name, default(p.default)] for p in params] == tf_slim_namespace["signatures"][name]
 
 
 def test_every_name_in_kslim_all_exists():
