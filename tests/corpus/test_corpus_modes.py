@@ -20,8 +20,23 @@ pytestmark = pytest.mark.peer
 # reuse_variables, conv2d_transpose + zero-debiased batch norm); the others under -m slow.
 TF_FUNCTION_DEFAULT_IDS = {"cifar_lrn", "siamese_getvar", "dcgan_gen", "stats_summaries"}
 
+_EAGER_OP = (
+    "stats_net keys end_points by net.op.name; an eager layer output is an EagerTensor, "
+    "whose .op raises 'Tensor.op is undefined when eager execution is enabled' (TF's "
+    "error, not one naming the call and what to do instead)"
+)
+
 # (spec id, mode) -> the kslim gap that makes it fail (strict xfail).
-KNOWN_KSLIM_GAPS: dict[tuple[str, str], str] = {}
+KNOWN_KSLIM_GAPS: dict[tuple[str, str], str] = {
+    ("stats_summaries", "eager"): _EAGER_OP,
+    ("stats_summaries", "make_template"): _EAGER_OP,
+    ("stats_summaries", "tf_function"): (
+        "inside tf.function, .op.name of kslim outputs is Keras's op name "
+        "('StatsNet.conv1_1/Relu', tf_slim 'StatsNet/conv1/Relu') and TF ops under "
+        "tf.compat.v1.variable_scope('StatsNet') get no name-scope prefix "
+        "(tf.identity(name='features').op.name is 'features', tf_slim 'StatsNet/features')"
+    ),
+}
 
 
 def _params(mode):

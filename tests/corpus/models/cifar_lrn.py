@@ -1,8 +1,9 @@
 """A CIFAR-sized classifier in the manner of slim's cifarnet.
 
-Idioms: ``kernel_size`` set by ``arg_scope``, ``tf.nn.lrn``, ``get_shape().assert_has_rank``,
-a flatten written as ``tf.reshape(x, [tf.shape(x)[0], -1])`` + ``set_shape``, dropout and
-``tf.nn.softmax`` predictions in a hand-made end_points dict.
+Idioms: ``kernel_size`` set by ``arg_scope``, ``tf.nn.lrn``, ``get_shape().assert_has_rank``
+and ``.assert_is_fully_defined``, a flatten written as
+``tf.reshape(x, [tf.shape(x)[0], -1])`` + ``set_shape``, dropout and ``tf.nn.softmax``
+predictions in a hand-made end_points dict.
 """
 
 import tensorflow as tf
@@ -37,6 +38,7 @@ def lrn_net(
 ):
     """conv - pool - lrn - conv - lrn - pool - fc - dropout - logits."""
     images.get_shape().assert_has_rank(4)
+    images.get_shape()[1:].assert_is_fully_defined()
     end_points = {}
     with tf.compat.v1.variable_scope(scope, "LrnNet", [images], reuse=reuse):
         net = slim.conv2d(images, 8, scope="conv1")

@@ -1,9 +1,10 @@
 """A DCGAN-style generator in the manner of slim's dcgan.
 
 Idioms: ``get_shape().assert_has_rank(2)`` on the noise, ``tf.expand_dims`` twice to a
-1x1 map, ``slim.conv2d_transpose`` with ``stride``/``kernel_size`` from an ``arg_scope``,
-``batch_norm(zero_debias_moving_mean=True)`` as the normalizer, a resize-convolution
-upsampling with ``tf.image.resize`` sized from ``get_shape().as_list()``, and ``tf.tanh``.
+1x1 map, ``get_shape().assert_is_compatible_with``, ``slim.conv2d_transpose`` with
+``stride``/``kernel_size`` from an ``arg_scope``, ``batch_norm(zero_debias_moving_mean=True)``
+as the normalizer, a resize-convolution upsampling with ``tf.image.resize`` sized from
+``get_shape().as_list()``, and ``tf.tanh``.
 """
 
 import math
@@ -39,6 +40,7 @@ def generator(
                 net = slim.conv2d_transpose(
                     net, current_depth, stride=1, padding="VALID", scope="deconv1"
                 )
+                net.get_shape().assert_is_compatible_with([None, 4, 4, current_depth])
                 end_points["deconv1"] = net
                 for i in range(2, num_layers):
                     current_depth //= 2

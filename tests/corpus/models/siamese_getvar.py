@@ -2,7 +2,8 @@
 
 Idioms: ``tf.compat.v1.get_variable`` inside a ``tf.compat.v1.variable_scope`` (a learned
 per-channel scale and offset), a tower applied twice with
-``tf.compat.v1.get_variable_scope().reuse_variables()``, a squeeze-and-excite gate
+``tf.compat.v1.get_variable_scope().reuse_variables()``, a scalar made under
+``reuse=tf.compat.v1.AUTO_REUSE``, a squeeze-and-excite gate
 (``tf.reduce_mean(keepdims=True)``, ``tf.nn.sigmoid``), ``tf.image.flip_left_right`` under
 ``tf.compat.v1.name_scope``, ``.shape.ndims`` / ``.shape.as_list()`` and
 ``net.dtype.base_dtype``.
@@ -73,9 +74,10 @@ def siamese_net(images, num_classes=10, is_training=False, reuse=None, scope="Si
         end_points["left"] = left
         end_points["right"] = right
         net = tf.concat([left, right], axis=1)
-        temperature = tf.compat.v1.get_variable(
-            "temperature", [], initializer=tf.compat.v1.constant_initializer(1.0)
-        )
+        with tf.compat.v1.variable_scope("Head", reuse=tf.compat.v1.AUTO_REUSE):
+            temperature = tf.compat.v1.get_variable(
+                "temperature", [], initializer=tf.compat.v1.constant_initializer(1.0)
+            )
         net = slim.fully_connected(net, 16, scope="fc1")
         net = slim.dropout(net, 0.7, is_training=is_training, scope="dropout1")
         logits = slim.fully_connected(net, num_classes, activation_fn=None, scope="logits")
