@@ -21,7 +21,6 @@ from kslim import checkpoints
 from kslim import layers
 from kslim import metrics
 from kslim import evaluation
-from kslim import nets
 from kslim.data import (
     data_decoder,
     data_provider,
@@ -154,6 +153,10 @@ from kslim.variables import (
     model_variable,
     variable,
 )
+
+# Last: the zoo net files do ``import kslim as slim`` and read ``slim.*`` at definition
+# time (``prediction_fn=slim.softmax``), so the namespace above must be complete.
+from kslim import nets
 
 __version__ = "0.1.0"
 
