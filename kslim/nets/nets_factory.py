@@ -18,16 +18,18 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from kslim.nets import lenet
+from kslim.nets import cifarnet, lenet
 from kslim.ops.arg_scope import arg_scope
 
 __all__ = ["arg_scopes_map", "get_network_fn", "networks_map"]
 
 networks_map: dict[str, Callable[..., Any]] = {
+    "cifarnet": cifarnet.cifarnet,
     "lenet": lenet.lenet,
 }
 
 arg_scopes_map: dict[str, Callable[..., Any]] = {
+    "cifarnet": cifarnet.cifarnet_arg_scope,
     "lenet": lenet.lenet_arg_scope,
 }
 
