@@ -67,6 +67,11 @@ def _activation_type(tensor: Any) -> str | None:
     spec = getattr(layer, "activation", None)
     if getattr(layer, "op", None) == "activation":
         spec = layer.op_kwargs.get("activation")
+    symbol = getattr(layer, "symbol", None)
+    if spec is None and isinstance(symbol, str):
+        # A TF function called on KerasTensors is a TFOpLayer naming its symbol
+        # ('nn.relu6', 'math.softplus').
+        spec = symbol.rsplit(".", 1)[-1]
     if spec is None:
         return None
     if not isinstance(spec, str):
@@ -82,7 +87,22 @@ def _activation_type(tensor: Any) -> str | None:
     return _ACTIVATION_TYPES.get(spec)
 
 
-_COMPARE = {"<": tf.less, "<=": tf.less_equal, ">=": tf.greater_equal}
+_COMPARE = {"<": tf.less, "<=": tf.less_equal, ">=": tf.greater_equal, ">": tf.greater}
+
+
+def _pre_activation(tensor: Any):
+    """The activation's input, where it is a graph tensor (a TF op or slim's activation op).
+
+    None for kslim layers that apply their activation inside (conv2d, fully_connected).
+    """
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return None
+    layer = history.operation
+    if getattr(layer, "function", None) is None and getattr(layer, "op", None) != "activation":
+        return None
+    inputs = layer._inbound_nodes[history.node_index].input_tensors
+    return inputs[0] if len(inputs) == 1 else None
 
 
 @register_op("fraction_where")
@@ -129,9 +149,12 @@ def summarize_activation(op):
     Tags (``N`` is the tensor's op name, ``conv1/Relu``): ``N/activation``
     (histogram); for relu, relu6 and softplus ``N/zeros``, the fraction of
     pre-activations below 0; for relu6 also ``N/sixes``, the fraction above 6.
-    kslim layers apply their activation inside the layer, so the fractions are
-    read from the output (relu: ``== 0``, relu6: ``== 6``, softplus:
-    ``< log 2``), the same numbers except for pre-activations exactly at 0 or 6.
+    For a TF activation on a KerasTensor (``tf.nn.relu(net)``) or the
+    activation after a ``normalizer_fn`` they are counted on its input, as in
+    slim; conv2d/fully_connected apply their activation inside the layer, so
+    there they are read from the output (relu: ``== 0``, relu6: ``== 6``,
+    softplus: ``< log 2``), the same numbers except for pre-activations exactly
+    at 0 or 6.
 
     Args:
       op: the activation tensor (a layer's output).
@@ -144,13 +167,20 @@ def summarize_activation(op):
     """
     name = _op_name(op)
     kind = _activation_type(op)
-    if kind in ("Relu", "Relu6"):
-        _add_scalar_summary(_fraction_where(op, "<=", 0.0, "zeros"), f"{name}/zeros")
-    elif kind == "Softplus":
-        log2 = float(np.log(2.0))
-        _add_scalar_summary(_fraction_where(op, "<", log2, "zeros"), f"{name}/zeros")
+    pre = _pre_activation(op) if kind is not None else None
+    if pre is not None:
+        # slim's own counts: pre-activations below 0 and above 6.
+        zeros, sixes = ("<", 0.0, pre), (">", 6.0, pre)
+    else:
+        # Read from the output: relu == 0 (pre <= 0), relu6 == 6, softplus < log 2.
+        below = (0.0, "<=") if kind != "Softplus" else (float(np.log(2.0)), "<")
+        zeros, sixes = (below[1], below[0], op), (">=", 6.0, op)
+    if kind is not None:
+        compare, threshold, tensor = zeros
+        _add_scalar_summary(_fraction_where(tensor, compare, threshold, "zeros"), f"{name}/zeros")
     if kind == "Relu6":
-        _add_scalar_summary(_fraction_where(op, ">=", 6.0, "sixes"), f"{name}/sixes")
+        compare, threshold, tensor = sixes
+        _add_scalar_summary(_fraction_where(tensor, compare, threshold, "sixes"), f"{name}/sixes")
     return _add_histogram_summary(op, f"{name}/activation")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 import pytest
 import tensorflow as tf
 
@@ -35,3 +36,15 @@ def test_summarize_activation_summaries_become_train_op_outputs():
     assert [e[0] for e in entries] == ["fc/Relu6/zeros", "fc/Relu6/sixes", "fc/Relu6/activation"]
     for _, tensor, _ in entries:
         assert any(tensor is out for out in train_op.outputs)
+
+
+def test_summarize_activation_of_a_tf_activation_on_keras_tensors_counts_zeros():
+    with slim.Graph().as_default():
+        x = keras.Input((4,), batch_size=2)
+        slim.summarize_activation(tf.nn.relu(x))
+        entries = slim.get_collection(slim.GraphKeys.SUMMARIES)
+        kinds = [(e[0].rsplit("/", 1)[-1], e[2]) for e in entries]
+        model = keras.Model(x, [e[1] for e in entries])
+        zeros, _ = model(np.array([[-1.0, 2.0, -3.0, 4.0], [1.0, 0.0, -1.0, 5.0]], "float32"))
+    assert kinds == [("zeros", "scalar"), ("activation", "histogram")]
+    np.testing.assert_allclose(zeros, 3 / 8)  # slim's pre-activation < 0 (0.0 is not)

@@ -142,6 +142,14 @@ values = [e[1] for e in entries]
 returned = [np.frombuffer(r[0].encode(), np.uint8) for r in returned]
 """
 
+_NORMALIZER_AND_TF_RELU = """
+W = tf.compat.v1.constant_initializer(1.5)
+net = slim.conv2d(x, 4, 3, normalizer_fn=slim.batch_norm, scope='c1')
+six = tf.nn.relu6(slim.conv2d(x, 4, 3, activation_fn=None, scope='c2', weights_initializer=W))
+returned = [slim.summarize_activation(t) for t in (net, six)]
+count = len(returned)
+"""
+
 
 def _summary_case(id, code, inputs=None):
     return Case(
@@ -154,6 +162,16 @@ def _summary_case(id, code, inputs=None):
 
 
 CASES = [
+    # Op names of activations after a normalizer / of TF ops differ from TF1's
+    # (issue 9 scope 2); the values are slim's (counted on the pre-activation).
+    Case(
+        "summarize_activation_values_after_normalizer_and_tf_relu",
+        _NORMALIZER_AND_TF_RELU + _SUMMARY_KSLIM.replace("tags = [", "_tags = ["),
+        tf_code=_NORMALIZER_AND_TF_RELU + _SUMMARY_TF.replace("tags = [", "_tags = ["),
+        inputs={"x": X4},
+        outputs=("values", "count"),
+        train=True,
+    ),
     _summary_case(
         "summarize_activation_relu_relu6_softplus_linear",
         "net = slim.conv2d(x, 4, 3, scope='c1')\n"
