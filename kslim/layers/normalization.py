@@ -37,6 +37,28 @@ __all__ = [
 
 
 @keras.saving.register_keras_serializable(package="kslim")
+def _batch_moments(x, reduce_axes):
+    """Mean, variance and element count of ``x`` over ``reduce_axes``, of the global batch.
+
+    Under a tf.distribute strategy with several replicas, each replica holds a slice of
+    the batch; the sums are all-reduced so every replica normalizes with the statistics
+    of the whole batch, as one replica on the whole batch does (slim's synchronous
+    replicas computed batch norm on the global batch).
+    """
+    count = tf.cast(tf.reduce_prod(tf.gather(tf.shape(x), reduce_axes)), x.dtype)
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        mean, variance = tf.nn.moments(x, reduce_axes)
+        return mean, variance, count
+    total, squares, count = context.all_reduce(
+        tf.distribute.ReduceOp.SUM,
+        [tf.reduce_sum(x, reduce_axes), tf.reduce_sum(tf.square(x), reduce_axes), count],
+    )
+    mean = total / count
+    variance = tf.maximum(squares / count - tf.square(mean), 0.0)
+    return mean, variance, count
+
+
 class BatchNorm(SlimLayer):
     """Batch normalization with slim's variables and moving-average rule.
 
@@ -181,8 +203,7 @@ class BatchNorm(SlimLayer):
         bshape[axis] = -1
         train = self.is_training if self.is_training is not None else bool(training)
         if train:
-            mean, variance = tf.nn.moments(x, reduce_axes)
-            count = tf.cast(tf.reduce_prod(tf.gather(tf.shape(x), reduce_axes)), x.dtype)
+            mean, variance, count = _batch_moments(x, reduce_axes)
             moving_var_target = variance
             if self.bessel:
                 moving_var_target = variance * count / tf.maximum(count - 1.0, 1.0)

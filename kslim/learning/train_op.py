@@ -206,7 +206,12 @@ class TrainOp(keras.Model):
         with tf.GradientTape() as tape:
             outputs = self(data, training=True)
             loss = outputs["total_loss"]
-        grads = tape.gradient(loss, variables)
+            # Under a tf.distribute strategy each replica sees 1/N of the global batch
+            # and the optimizer sums the replicas' gradients: scaling each replica's loss
+            # by 1/N gives the gradient of the global-batch loss (regularization included,
+            # counted once), as Keras' own train step does.
+            scaled = loss / _replicas_in_sync()
+        grads = tape.gradient(scaled, variables)
         checked = []
         if self.check_numerics:
             loss = tf.debugging.check_numerics(loss, "LossTensor is inf or nan")
@@ -319,6 +324,12 @@ class TrainOp(keras.Model):
         return function
 
 
+def _replicas_in_sync() -> int:
+    """Replicas training in sync in the current replica context (1 outside strategies)."""
+    context = tf.distribute.get_replica_context()
+    return context.num_replicas_in_sync if context is not None else 1
+
+
 def _warn_ignored(name: str, value: Any, why: str) -> None:
     warnings.warn(f"create_train_op: {name}={value!r} has no effect in kslim: {why}", stacklevel=3)
 
@@ -395,6 +406,11 @@ def create_train_op(
     if tuple(total_loss.shape) != ():
         raise ValueError(
             f"create_train_op: total_loss must be a scalar, got shape {tuple(total_loss.shape)}"
+        )
+    if optimizer is None:
+        raise ValueError(
+            "create_train_op: optimizer must be a Keras optimizer or a tf.compat.v1.train "
+            "optimizer, got optimizer=None"
         )
     if global_step is not _USE_GLOBAL_STEP:
         _warn_ignored(
