@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kslim.nets import cifarnet, lenet
+from kslim.nets.mobilenet import mobilenet_v2
 from kslim.ops.arg_scope import arg_scope
 
 __all__ = ["arg_scopes_map", "get_network_fn", "networks_map"]
@@ -26,11 +27,17 @@ __all__ = ["arg_scopes_map", "get_network_fn", "networks_map"]
 networks_map: dict[str, Callable[..., Any]] = {
     "cifarnet": cifarnet.cifarnet,
     "lenet": lenet.lenet,
+    "mobilenet_v2": mobilenet_v2.mobilenet,
+    "mobilenet_v2_140": mobilenet_v2.mobilenet_v2_140,
+    "mobilenet_v2_035": mobilenet_v2.mobilenet_v2_035,
 }
 
 arg_scopes_map: dict[str, Callable[..., Any]] = {
     "cifarnet": cifarnet.cifarnet_arg_scope,
     "lenet": lenet.lenet_arg_scope,
+    "mobilenet_v2": mobilenet_v2.training_scope,
+    "mobilenet_v2_140": mobilenet_v2.training_scope,
+    "mobilenet_v2_035": mobilenet_v2.training_scope,
 }
 
 
