@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import glob
 import os
+import subprocess
+import sys
+import textwrap
 
 import keras
 import numpy as np
@@ -69,6 +72,36 @@ def test_functional_model_round_trips_through_a_keras_file(spec, tfslim_corpus, 
     close(outputs[0], ref.built.net, "net output of the loaded model")
     for key, value in zip(ref.built.end_points, outputs[1:], strict=True):
         close(value, ref.built.end_point_values[key], f"end_point {key!r} of the loaded model")
+
+
+def test_keras_file_loads_in_a_fresh_process_with_only_kslim_imported(tfslim_corpus, tmp_path):
+    spec = SPECS_BY_ID["nas_mini"]
+    ref = tfslim_corpus[spec.id]
+    model, _ = run_functional(spec, ref)
+    model.save(tmp_path / "model.keras")
+    np.save(tmp_path / "inputs.npy", seeded_input(spec.input_shape))
+    script = textwrap.dedent(
+        """
+        import sys
+        import keras
+        import numpy as np
+        import kslim  # noqa: F401 - registers kslim's layers, nothing else is imported
+
+        model = keras.saving.load_model(sys.argv[1] + "/model.keras")
+        outputs = model(np.load(sys.argv[1] + "/inputs.npy"), training=False)
+        np.save(sys.argv[1] + "/net.npy", np.asarray(outputs[0]))
+        """
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    close(np.load(tmp_path / "net.npy"), ref.built.net, "net output in a fresh process")
 
 
 @pytest.mark.parametrize("spec", _params("export"))
