@@ -126,10 +126,42 @@ class SlimLayer(keras.layers.Layer):
                 self.trainable,
             )
 
+    def _open_name_scope(self):
+        return _slim_op_name_scope(self, super()._open_name_scope())
+
     def get_config(self) -> dict:
         config = super().get_config()
         config["scope"] = self.scope
         return config
+
+
+class _SlimOpNameScope:
+    """Keras' layer name scope, then slim's absolute op-name scope inside it."""
+
+    def __init__(self, keras_scope, tf_scope: str) -> None:
+        self.keras_scope = keras_scope
+        self.tf_scope = tf.name_scope(tf_scope)
+
+    def __enter__(self):
+        self.keras_scope.__enter__()
+        self.tf_scope.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.tf_scope.__exit__(*exc)
+        return self.keras_scope.__exit__(*exc)
+
+
+def _slim_op_name_scope(layer, keras_scope):
+    """In a tf.function trace a kslim layer's ops get slim's names (``conv1/Relu``).
+
+    Keras would name them by the layer name (``conv1.Relu`` cannot hold '/'); the
+    name scope slim opened for the call (``call_layer`` records it) is used instead.
+    """
+    scope = getattr(layer, "_kslim_call_name_scope", None)
+    if not scope or tf.executing_eagerly():
+        return keras_scope
+    return _SlimOpNameScope(keras_scope, scope)
 
 
 @keras.saving.register_keras_serializable(package="kslim")
@@ -294,7 +326,13 @@ def call_layer(layer, inputs, created: bool, variables_collections=None, **call_
     """Calls ``layer`` and, on first creation, records its variables."""
     if created:
         _follow_input_dtype(layer, inputs)
-    outputs = layer(inputs, **call_kwargs)
+    from kslim.ops.variable_scope import current_name_scope
+
+    layer._kslim_call_name_scope = current_name_scope(get_default_graph())
+    try:
+        outputs = layer(inputs, **call_kwargs)
+    finally:
+        layer._kslim_call_name_scope = None
     if created:
         record_variables(layer, variables_collections)
         if is_symbolic(outputs):

@@ -111,9 +111,20 @@ def name_scope(name: str | None, default_name: str | None = None, values=None) -
         full = graph.unique_name(_join(parent, name)) + "/"
     graph._name_scope_stack.append(full)
     try:
-        yield full
+        if _building_tf_graph():
+            # Tracing (tf.function, a template's graph call): TF ops in the model code
+            # get the same name scope, as in TF1 ('InceptionV3/Mixed_5b/concat').
+            with tf.name_scope(full or ""):
+                yield full
+        else:
+            yield full
     finally:
         graph._name_scope_stack.pop()
+
+
+def _building_tf_graph() -> bool:
+    """True while TF ops are recorded into a graph (a tf.function trace)."""
+    return not tf.executing_eagerly() and tf.compat.v1.executing_eagerly_outside_functions()
 
 
 def _unique_variable_scope(prefix: str) -> str:

@@ -369,3 +369,29 @@ def test_evaluate_once_writes_tf1_summaries_and_takes_a_merged_summary_op(tmp_pa
         (7, "eval/count"),
     ]
     assert _events(str(tmp_path / "merged")) == [(7, "eval/count", 16.0)]
+
+
+def test_ops_traced_in_tf_function_have_slims_op_names():
+    names = {}
+    with slim.Graph().as_default():
+
+        @tf.function
+        def net_fn(x, k):
+            with v1.variable_scope("StatsNet", "StatsNet", [x]):
+                net = slim.conv2d(x, 2, 1, scope="conv1")
+                names["conv"] = net.op.name
+                net = slim.conv2d(net, 2, 1, normalizer_fn=slim.batch_norm, scope="bn")
+                names["bn"] = net.op.name
+                names["identity"] = tf.identity(net, name="features").op.name
+            with v1.variable_scope("StatsNet", reuse=True):
+                names["reentered"] = slim.conv2d(x, 2, 1, scope="conv1").op.name
+            return net
+
+        net_fn(tf.ones((1, 4, 4, 1)), 0)
+        net_fn(tf.ones((1, 4, 4, 1)), 1)
+    assert names == {
+        "conv": "StatsNet/conv1/Relu",
+        "bn": "StatsNet/bn/Relu",
+        "identity": "StatsNet/features",
+        "reentered": "StatsNet_1/conv1/Relu",
+    }
