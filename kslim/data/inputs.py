@@ -30,6 +30,12 @@ def as_dataset(data: Any, batch_size: int = 32) -> tf.data.Dataset:
     """
     if isinstance(data, tf.data.Dataset):
         return data
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, (int, np.integer))
+        or batch_size <= 0
+    ):
+        raise ValueError(f"batch_size must be a positive int, got batch_size={batch_size!r}")
     leaves = tf.nest.flatten(data)
     if leaves and all(isinstance(x, (np.ndarray, tf.Tensor, list)) for x in leaves):
         if isinstance(data, list):

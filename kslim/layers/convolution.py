@@ -60,6 +60,8 @@ def check_num_outputs(num_outputs: Any, allow_none: bool = False) -> None:
             f"num_outputs type should be one of {(int,)}, got {type(num_outputs)}. "
             f"(num_outputs={num_outputs!r})"
         )
+    if num_outputs is not None and num_outputs <= 0:
+        raise ValueError(f"num_outputs must be a positive int, got num_outputs={num_outputs!r}")
 
 
 def input_channels(inputs, data_format: str | None, argname: str = "inputs") -> int:

@@ -199,7 +199,8 @@ def train(
         should_stop)``; the default runs compiled multi-step chunks instead.
       train_step_kwargs: dict passed to a custom ``train_step_fn`` (default:
         ``should_stop``/``should_log`` callables and ``logdir``).
-      log_every_n_steps: log every n-th global step (0 disables).
+      log_every_n_steps: log every n-th global step; 0 never logs (slim logs only
+        ``if log_every_n_steps > 0``).
       graph: the kslim Graph the train op was built in (its bound dataset).
       master, session_config, session_wrapper, init_op, init_feed_dict,
         local_init_op, ready_op, ignore_live_threads, sync_optimizer,
@@ -227,12 +228,15 @@ def train(
       max_steps_per_chunk: upper bound of steps per compiled call.
 
     Returns:
-      The last step's total loss (numpy float32), or None if no step ran.
+      The last step's total loss (numpy float32).
 
     Raises:
       ValueError: slim's validation messages; a dataset that does not match
-        the inputs; no data.
+        the inputs; no data; a dataset that produced no batch.
+      TypeError: a ``number_of_steps`` that is not an int (naming it).
       PermissionError: an unwritable logdir (before any step).
+      NotADirectoryError: a logdir that is an existing file.
+      kslim.checkpoints.CheckpointSaveError: a save for lack of disk space.
       FloatingPointError: the loss became inf or NaN (names the global step).
     """
     if train_op is None:
@@ -251,8 +255,18 @@ def train(
             raise ValueError("Cannot provide trace_every_n_steps because logdir=None")
     if sync_optimizer is not None and startup_delay_steps > 0:
         raise ValueError("startup_delay_steps must be zero when sync_optimizer is supplied.")
-    if number_of_steps is not None and number_of_steps <= 0:
-        raise ValueError("`number_of_steps` must be either None or a positive number.")
+    if number_of_steps is not None:
+        if isinstance(number_of_steps, bool) or not isinstance(number_of_steps, (int, np.integer)):
+            raise TypeError(
+                "`number_of_steps` must be either None or a positive int, got "
+                f"number_of_steps={number_of_steps!r} ({type(number_of_steps).__name__})"
+            )
+        if number_of_steps <= 0:
+            raise ValueError(
+                "`number_of_steps` must be either None or a positive number. Got "
+                f"number_of_steps={number_of_steps!r}"
+            )
+        number_of_steps = int(number_of_steps)
     if sync_optimizer is not None:
         for opt in (
             sync_optimizer if isinstance(sync_optimizer, (list, tuple)) else [sync_optimizer]
@@ -285,8 +299,33 @@ def train(
             _warn(name, value, why)
     if summary_op not in (_USE_DEFAULT, None):
         _warn("summary_op", summary_op, "kslim writes the graph's collected summaries")
-    if log_every_n_steps is None or log_every_n_steps < 0:
-        raise ValueError(f"log_every_n_steps must be >= 0, got {log_every_n_steps!r}")
+    # slim: should_log only ``if log_every_n_steps > 0``, so 0 means never log.
+    if (
+        isinstance(log_every_n_steps, bool)
+        or not isinstance(log_every_n_steps, (int, np.integer))
+        or log_every_n_steps < 0
+    ):
+        raise ValueError(
+            "log_every_n_steps must be an int >= 0 (0: never log), got "
+            f"log_every_n_steps={log_every_n_steps!r}"
+        )
+    for name, value in (
+        ("save_summaries_secs", save_summaries_secs),
+        ("save_interval_secs", save_interval_secs),
+    ):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
+        ):
+            raise ValueError(f"{name} must be a number >= 0 or None, got {name}={value!r}")
+    if (
+        isinstance(max_steps_per_chunk, bool)
+        or not isinstance(max_steps_per_chunk, int)
+        or max_steps_per_chunk <= 0
+    ):
+        raise ValueError(
+            f"max_steps_per_chunk must be a positive int, got max_steps_per_chunk="
+            f"{max_steps_per_chunk!r}"
+        )
 
     data = dataset if dataset is not None else train_op.bound_dataset
     if data is None and graph is not None:
@@ -389,6 +428,11 @@ def train(
         train_op.train_function = None
         train_op._kslim_chunk = None
         release_training_resources([c for c in cbs if type(c).__module__.startswith("kslim.")])
+    if last.value is None:
+        raise ValueError(
+            "learning.train ran no step: the dataset produced no batch (an empty dataset, or "
+            "one smaller than batch_size with drop_remainder)"
+        )
     if number_of_steps is not None and int(train_op.optimizer.iterations.numpy()) < number_of_steps:
         _log.info("Caught OutOfRangeError. Stopping Training.")
     return last.value

@@ -316,8 +316,10 @@ def get_total_loss(add_regularization_losses=True, name="total_loss"):
         losses += get_regularization_losses()
     if not losses:
         raise ValueError(
-            "Inputs must be an iterable of at least one Tensor/IndexedSlices with the "
-            "same dtype and shape."
+            "get_total_loss: the graph has no losses (add_regularization_losses="
+            f"{add_regularization_losses!r}); add one with a slim.losses function or "
+            "slim.losses.add_loss. (slim: Inputs must be an iterable of at least one "
+            "Tensor/IndexedSlices with the same dtype and shape.)"
         )
     if is_symbolic(losses):
         with name_scope(name) as ns:

@@ -4,6 +4,7 @@ mean IoU, Cohen's kappa, and the non-streaming ``accuracy``.
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from kslim.layers.base import apply_op, is_symbolic, register_op
@@ -48,8 +49,11 @@ def streaming_accuracy(
       ``(accuracy, update_op)``.
 
     Raises:
-      ValueError: if a collections argument is not a list or tuple.
+      ValueError: if a collections argument is not a list or tuple, or the
+        static shapes of ``predictions`` and ``labels`` are incompatible (as
+        slim's ``assert_is_compatible_with``; naming both).
     """
+    _check_compatible("streaming_accuracy", predictions, labels)
     return mean_metric(
         "accuracy",
         {"predictions": predictions, "labels": labels, "weights": weights},
@@ -58,6 +62,27 @@ def streaming_accuracy(
         metrics_collections,
         updates_collections,
     )
+
+
+def _check_compatible(fn: str, predictions, labels) -> None:
+    p_shape = getattr(predictions, "shape", None)
+    l_shape = getattr(labels, "shape", None)
+    if p_shape is None:
+        p_shape = np.shape(predictions)
+    if l_shape is None:
+        l_shape = np.shape(labels)
+    p, lab = tf.TensorShape(tuple(p_shape)), tf.TensorShape(tuple(l_shape))
+    # slim removes a squeezable trailing 1 first ([batch, 1] vs [batch]).
+    if p.rank is not None and lab.rank is not None:
+        if p.rank == lab.rank + 1 and p[-1] == 1:
+            p = p[:-1]
+        elif lab.rank == p.rank + 1 and lab[-1] == 1:
+            lab = lab[:-1]
+    if not p.is_compatible_with(lab):
+        raise ValueError(
+            f"{fn}: predictions of shape {p.as_list()} and labels of shape {lab.as_list()} "
+            "are incompatible"
+        )
 
 
 # ---------------------------------------------------------- confusion counts

@@ -170,14 +170,15 @@ def test_unknown_scoped_keyword_raises_type_error_naming_it():
     assert "func3" in str(err.value)
 
 
-def test_undecorated_op_error_string_is_slims_tuple_repr():
+def test_undecorated_op_error_names_the_argument_and_function():
+    # slim raises ValueError('%s is not ...', (module, name)), a raw tuple; kslim formats it.
     def my_func(t, a=None):
         return (t, a)
 
     with pytest.raises(ValueError) as err:
         with arg_scope([my_func], a=1):
             pass
-    expected = "('%s is not decorated with @add_arg_scope', " + f"('{__name__}', 'my_func'))"
+    expected = f"list_ops_or_scope: {__name__}.my_func is not decorated with @add_arg_scope"
     assert str(err.value) == expected
     assert current_arg_scope() == {}
 

@@ -136,6 +136,8 @@ def check_writable(logdir: str, argname: str) -> None:
     Raises:
       PermissionError / NotADirectoryError: naming the argument and path.
     """
+    if os.path.exists(logdir) and not os.path.isdir(logdir):
+        raise NotADirectoryError(f"{argname}={logdir!r} is not a directory")
     try:
         os.makedirs(logdir, exist_ok=True)
     except OSError as e:
