@@ -231,3 +231,25 @@ def test_checkpoint_problem_names_the_damaged_file(tmp_path):
     assert problem and f"model.ckpt-1.{DATA}" in problem
     with pytest.raises(checkpoints.CorruptCheckpointError, match="model.ckpt-1"):
         checkpoints.read_checkpoint(prefix)
+
+
+@pytest.mark.slow
+def test_kslim_train_and_eval_recover_from_a_damaged_newest_checkpoint(tmp_path, caplog, capsys):
+    from kslim import cli
+
+    train_dir = str(tmp_path / "run")
+    common = ["--train-dir", train_dir, "--log-every-n-steps", "100", "--seed", "1"]
+    assert cli.main(["train", *common, "--max-number-of-steps", "2"]) == 0
+    assert cli.main(["train", *common, "--max-number-of-steps", "4"]) == 0
+    _truncate(os.path.join(train_dir, f"model.ckpt-4.{DATA}"))
+    capsys.readouterr()
+    with caplog.at_level(logging.INFO, logger="kslim"):
+        assert cli.main(["eval", "--checkpoint-path", train_dir, "--max-num-batches", "2"]) == 0
+    assert f"evaluated {os.path.join(train_dir, 'model.ckpt-2')}" in capsys.readouterr().out
+    assert "Skipping damaged checkpoint" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="kslim"):
+        assert cli.main(["train", *common, "--max-number-of-steps", "6"]) == 0
+    assert "model.ckpt-2 at global step 2" in caplog.text
+    assert glob.glob(os.path.join(train_dir, "model.ckpt-4.corrupt-*"))
+    assert checkpoint_steps(train_dir)[-1] == 6
