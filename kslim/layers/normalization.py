@@ -59,6 +59,7 @@ def _batch_moments(x, reduce_axes):
     return mean, variance, count
 
 
+@keras.saving.register_keras_serializable(package="kslim")
 class BatchNorm(SlimLayer):
     """Batch normalization with slim's variables and moving-average rule.
 
@@ -194,6 +195,43 @@ class BatchNorm(SlimLayer):
         bias_factor = 1.0 - tf.pow(1.0 - one_minus, tf.convert_to_tensor(self.local_step))
         self.moving_mean.assign(tf.convert_to_tensor(self.biased) / bias_factor)
 
+    def _fused_training(self, x):
+        """Training-mode batch norm by ``tf.compat.v1.nn.fused_batch_norm``, slim's kernel.
+
+        tf_slim's default (fused) path runs that kernel; training-mode batch norm
+        re-normalizes at every layer, so the rounding of another formula grows through
+        a deep net (1e-4 after MobileNet v1's 27 layers) where the same kernel gives
+        tf_slim's numbers exactly. Used for float32, channels-last inputs of rank 4 (rank
+        2 as ``[N, 1, 1, C]``, as tf_slim does) with ``bessel`` set (the kernel's batch
+        variance is the unbiased one), no zero-debiasing and one replica.
+
+        Returns:
+          ``(outputs, batch mean, unbiased batch variance)``, or None where it does not
+          apply.
+        """
+        rank = x.shape.rank
+        if (
+            not self.bessel
+            or self.biased is not None
+            or x.dtype != tf.float32
+            or rank not in (2, 4)
+            or self.channels_axis % rank != rank - 1
+        ):
+            return None
+        context = tf.distribute.get_replica_context()
+        if context is not None and context.num_replicas_in_sync > 1:
+            return None
+        channels = int(x.shape[-1])
+        gamma = self.gamma if self.gamma is not None else tf.ones([channels], x.dtype)
+        beta = self.beta if self.beta is not None else tf.zeros([channels], x.dtype)
+        x4 = x if rank == 4 else tf.reshape(x, [-1, 1, 1, channels])
+        y, mean, variance = tf.compat.v1.nn.fused_batch_norm(
+            x4, gamma, beta, epsilon=self.epsilon, data_format="NHWC", is_training=True
+        )
+        if rank == 2:
+            y = tf.reshape(y, tf.shape(x))
+        return y, mean, variance
+
     def call(self, inputs, training=None):
         x = tf.convert_to_tensor(inputs)
         rank = x.shape.rank
@@ -203,6 +241,13 @@ class BatchNorm(SlimLayer):
         bshape[axis] = -1
         train = self.is_training if self.is_training is not None else bool(training)
         if train:
+            fused = self._fused_training(x)
+            if fused is not None:
+                y, mean, unbiased = fused
+                one_minus = tf.constant(1.0 - self.decay, x.dtype)
+                self._update_moving_mean(mean, one_minus)
+                self.moving_variance.assign_sub((self.moving_variance - unbiased) * one_minus)
+                return y
             mean, variance, count = _batch_moments(x, reduce_axes)
             moving_var_target = variance
             if self.bessel:
