@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from kslim.nets import cifarnet, lenet
+from kslim.nets import cifarnet, lenet, mobilenet_v1
 from kslim.nets.mobilenet import mobilenet_v2
 from kslim.ops.arg_scope import arg_scope
 
@@ -30,6 +30,10 @@ networks_map: dict[str, Callable[..., Any]] = {
     "mobilenet_v2": mobilenet_v2.mobilenet,
     "mobilenet_v2_140": mobilenet_v2.mobilenet_v2_140,
     "mobilenet_v2_035": mobilenet_v2.mobilenet_v2_035,
+    "mobilenet_v1": mobilenet_v1.mobilenet_v1,
+    "mobilenet_v1_075": mobilenet_v1.mobilenet_v1_075,
+    "mobilenet_v1_050": mobilenet_v1.mobilenet_v1_050,
+    "mobilenet_v1_025": mobilenet_v1.mobilenet_v1_025,
 }
 
 arg_scopes_map: dict[str, Callable[..., Any]] = {
@@ -38,6 +42,10 @@ arg_scopes_map: dict[str, Callable[..., Any]] = {
     "mobilenet_v2": mobilenet_v2.training_scope,
     "mobilenet_v2_140": mobilenet_v2.training_scope,
     "mobilenet_v2_035": mobilenet_v2.training_scope,
+    "mobilenet_v1": mobilenet_v1.mobilenet_v1_arg_scope,
+    "mobilenet_v1_075": mobilenet_v1.mobilenet_v1_arg_scope,
+    "mobilenet_v1_050": mobilenet_v1.mobilenet_v1_arg_scope,
+    "mobilenet_v1_025": mobilenet_v1.mobilenet_v1_arg_scope,
 }
 
 
