@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT / "tests" / "peer"
 DOCS = ROOT / "docs" / "migrating.md"
 
+pytestmark = pytest.mark.peer
+
 _TF_MODULE = "a TensorFlow module tf_slim imports; use the public tf.* API"
 
 # tf_slim top-level name -> where its job went (docs/migrating.md, "tf_slim names
