@@ -178,6 +178,9 @@ _BASE_ENDPOINTS = (
     "Mixed_7a",
     "Conv2d_7b_1x1",
 )
+_OUTPUT_STRIDE_8_ERROR = (
+    "output_stride==8 is only supported up to the PreAuxlogits end_point for now."
+)
 
 
 def inception_resnet_v2_base(
@@ -219,6 +222,11 @@ def inception_resnet_v2_base(
         raise ValueError("output_stride must be 8 or 16.")
     if final_endpoint not in _BASE_ENDPOINTS:
         raise ValueError("final_endpoint (%s) not recognized" % final_endpoint)
+    if output_stride == 8 and _BASE_ENDPOINTS.index(final_endpoint) > _BASE_ENDPOINTS.index(
+        "PreAuxLogits"
+    ):
+        # slim raises this after building up to PreAuxLogits; say it before building.
+        raise ValueError(_OUTPUT_STRIDE_8_ERROR)
 
     padding = "SAME" if align_feature_maps else "VALID"
 
@@ -320,11 +328,6 @@ def inception_resnet_v2_base(
                 net = slim.repeat(net, 20, block17, scale=0.10, activation_fn=activation_fn)
             if add_and_check_final("PreAuxLogits", net):
                 return net, end_points
-
-            if output_stride == 8:
-                raise ValueError(
-                    "output_stride==8 is only supported up to the PreAuxlogits end_point for now."
-                )
 
             # 8 x 8 x 2080
             with tf.compat.v1.variable_scope("Mixed_7a"):

@@ -18,7 +18,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from kslim.nets import cifarnet, lenet, mobilenet_v1
+from kslim.nets import cifarnet, inception_resnet_v2, inception_v4, lenet, mobilenet_v1
 from kslim.nets.mobilenet import mobilenet_v2
 from kslim.ops.arg_scope import arg_scope
 
@@ -34,6 +34,8 @@ networks_map: dict[str, Callable[..., Any]] = {
     "mobilenet_v1_075": mobilenet_v1.mobilenet_v1_075,
     "mobilenet_v1_050": mobilenet_v1.mobilenet_v1_050,
     "mobilenet_v1_025": mobilenet_v1.mobilenet_v1_025,
+    "inception_v4": inception_v4.inception_v4,
+    "inception_resnet_v2": inception_resnet_v2.inception_resnet_v2,
 }
 
 arg_scopes_map: dict[str, Callable[..., Any]] = {
@@ -46,6 +48,8 @@ arg_scopes_map: dict[str, Callable[..., Any]] = {
     "mobilenet_v1_075": mobilenet_v1.mobilenet_v1_arg_scope,
     "mobilenet_v1_050": mobilenet_v1.mobilenet_v1_arg_scope,
     "mobilenet_v1_025": mobilenet_v1.mobilenet_v1_arg_scope,
+    "inception_v4": inception_v4.inception_v4_arg_scope,
+    "inception_resnet_v2": inception_resnet_v2.inception_resnet_v2_arg_scope,
 }
 
 

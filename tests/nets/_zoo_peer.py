@@ -194,6 +194,10 @@ class ZooSpec:
       arg_scope_kwargs: keyword arguments of the arg_scope function.
       train_kwargs: keyword arguments for the training-mode build only (e.g.
         ``dropout_keep_prob=1.0``: dropout draws differ between the two).
+      classifier: True (default) for a net function taking ``num_classes`` and
+        ``is_training``. False for a ``*_base`` or block function (``block35``): called
+        with ``kwargs`` only, under ``arg_scope([batch_norm, dropout], is_training=...)``;
+        its output (or the first of ``(net, end_points)``) stands for the logits.
     """
 
     id: str
@@ -208,6 +212,7 @@ class ZooSpec:
     kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     arg_scope_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
     train_kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    classifier: bool = True
 
     @property
     def input_shape(self) -> tuple[int, int, int, int]:
@@ -215,7 +220,9 @@ class ZooSpec:
 
     def call_kwargs(self, mode: str) -> dict[str, Any]:
         """The net function's keyword arguments for ``mode`` ('infer' or 'train')."""
-        kwargs = dict(self.kwargs, num_classes=self.num_classes, is_training=mode == "train")
+        kwargs = dict(self.kwargs)
+        if self.classifier:
+            kwargs.update(num_classes=self.num_classes, is_training=mode == "train")
         if mode == "train":
             kwargs.update(self.train_kwargs)
         return kwargs
@@ -286,7 +293,11 @@ def call_net(spec: ZooSpec, mode: str, module, scope_module, x, slim):
     fn = getattr(module, spec.fn)
     scope_fn = getattr(scope_module, spec.arg_scope)
     with slim.arg_scope(scope_fn(**spec.arg_scope_kwargs)):
-        return fn(x, **spec.call_kwargs(mode))
+        if spec.classifier:
+            return fn(x, **spec.call_kwargs(mode))
+        with slim.arg_scope([slim.batch_norm, slim.dropout], is_training=mode == "train"):
+            out = fn(x, **spec.call_kwargs(mode))
+        return out if isinstance(out, tuple) else (out, {})
 
 
 # -- results -------------------------------------------------------------------------------
@@ -436,6 +447,8 @@ def run_kslim_zoo(spec: ZooSpec, mode: str) -> ZooResult:
             variable.assign(seeded_value(variable.path, variable.shape))
         model = keras.Model(x, [logits, *end_points.values()])
         outputs = model(seeded_input(spec.input_shape), training=mode == "train")
+        if not isinstance(outputs, (list, tuple)):  # Keras unwraps a one-output list
+            outputs = [outputs]
         result.logits = np.asarray(outputs[0])
         result.end_point_values = {
             k: np.asarray(v) for k, v in zip(end_points, outputs[1:], strict=True)

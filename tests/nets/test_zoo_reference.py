@@ -53,6 +53,9 @@ DEFAULT_PARITY_SIZE = 64
 PARITY: dict[str, dict] = {
     "cifarnet": {"image_size": 32},
     "mobilenet_v1_025": {"image_size": 96},
+    # The smallest size with a 5x5 Mixed_6* map for the auxiliary head's 5x5 pool.
+    "inception_v4": {"image_size": 107},
+    "inception_resnet_v2": {"image_size": 107},
 }
 # Full-size kslim builds taking more than ~20 s here.
 SLOW_BUILD = {"inception_resnet_v2", "inception_v4", "nasnet_large", "pnasnet_large"}
