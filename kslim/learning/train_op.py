@@ -293,6 +293,19 @@ class TrainOp(keras.Model):
     def _log_keys(self) -> list[str]:
         return ["loss"] + ["losses/" + n for n in self.loss_names]
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras builds a distributed model by reducing one input batch across replicas
+        # (which MultiWorkerMirroredStrategy cannot do eagerly on PerReplica values). A
+        # TrainOp is a built functional model without compiled losses or metrics: only
+        # the optimizer is left to build, which needs no data.
+        if self._distribute_strategy is None or not all(
+            layer.built for layer in self._flatten_layers()
+        ):
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        with self.distribute_strategy.scope():
+            if self.optimizer is not None and not self.optimizer.built:
+                self.optimizer.build(self.trainable_variables)
+
     def make_train_function(self, force=False):
         if self.train_function is not None and not force:
             return self.train_function
