@@ -128,6 +128,10 @@ class GDN(SlimLayer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def apply(self, inputs, *args, **kwargs):
+        """TF1 layers' ``layer.apply(inputs)``: the same as calling the layer."""
+        return self(inputs, *args, **kwargs)
+
     def get_config(self) -> dict:
         if self.slim_activity_regularizer is not None:
             raise NotImplementedError(

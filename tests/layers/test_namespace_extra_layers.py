@@ -46,6 +46,15 @@ def test_gdn_activity_regularizer_joins_regularization_losses():
     np.testing.assert_allclose(value, 0.5 * np.sum(np.square(out)), rtol=1e-5)
 
 
+def test_gdn_class_is_a_keras_layer_with_tf1_apply():
+    layer = slim.GDN(inverse=True, name="igdn")
+    out = layer.apply(tf.constant(X))
+    assert [v.path for v in layer.weights] == ["igdn/reparam_beta", "igdn/reparam_gamma"]
+    with slim.Graph().as_default():
+        want = slim.gdn(tf.constant(X), inverse=True, name="igdn")
+    np.testing.assert_allclose(out, want, rtol=1e-6)
+
+
 def test_gdn_rejects_bad_data_format_and_rank():
     with slim.Graph().as_default():
         with pytest.raises(ValueError, match="data_format.*channels_middle"):

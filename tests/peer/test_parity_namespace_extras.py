@@ -233,6 +233,7 @@ CASES = [
         "parts = [sp.indices, sp.values, sp.dense_shape, sp5.indices, sp5.values]",
         inputs={"labels": LABELS},
         outputs=("parts",),
+        collections=("end_points",),
         mode="eager",
     ),
     Case(
