@@ -30,12 +30,6 @@ _EAGER_OP = (
 KNOWN_KSLIM_GAPS: dict[tuple[str, str], str] = {
     ("stats_summaries", "eager"): _EAGER_OP,
     ("stats_summaries", "make_template"): _EAGER_OP,
-    ("stats_summaries", "tf_function"): (
-        "inside tf.function, .op.name of kslim outputs is Keras's op name "
-        "('StatsNet.conv1_1/Relu', tf_slim 'StatsNet/conv1/Relu') and TF ops under "
-        "tf.compat.v1.variable_scope('StatsNet') get no name-scope prefix "
-        "(tf.identity(name='features').op.name is 'features', tf_slim 'StatsNet/features')"
-    ),
 }
 
 
