@@ -322,6 +322,19 @@ def _follow_input_dtype(layer, inputs) -> None:
             return
 
 
+def _apply_scope_regularizer(layer) -> None:
+    """TF1: a ``variable_scope(regularizer=...)`` regularizes every variable created in
+    it without a regularizer of its own (slim layers' weights, biases, batch_norm's)."""
+    from kslim.ops.variable_scope import get_variable_scope
+
+    regularizer = get_variable_scope().regularizer
+    if regularizer is None:
+        return
+    for variable in layer.weights:
+        if getattr(variable, "regularizer", None) is None:
+            variable.regularizer = wrap_regularizer(regularizer)
+
+
 def call_layer(layer, inputs, created: bool, variables_collections=None, **call_kwargs):
     """Calls ``layer`` and, on first creation, records its variables."""
     if created:
@@ -334,6 +347,7 @@ def call_layer(layer, inputs, created: bool, variables_collections=None, **call_
     finally:
         layer._kslim_call_name_scope = None
     if created:
+        _apply_scope_regularizer(layer)
         record_variables(layer, variables_collections)
         if is_symbolic(outputs):
             graph = get_default_graph()

@@ -193,6 +193,23 @@ def _template(code: str, call: str, outputs: tuple[str, ...]) -> str:
     )
 
 
+SCOPE_REGULARIZER_CODE = (
+    DET_INIT
+    + """
+with tf.compat.v1.variable_scope('s', regularizer=slim.l2_regularizer(0.1)):
+    net = slim.conv2d(x, 2, [1, 1], weights_initializer=det_init, scope='c')
+    net = slim.fully_connected(slim.flatten(net), 3, weights_initializer=det_init,
+                               biases_initializer=tf.compat.v1.constant_initializer(0.5),
+                               scope='fc')
+    if with_batch_norm:
+        net = slim.batch_norm(net, is_training=False, scope='bn')
+regs = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+n_reg = len(regs)
+reg = tf.add_n(regs)
+total = slim.losses.get_total_loss()
+"""
+)
+
 CASES = [
     Case(
         "end_points_collection_idiom",
@@ -229,6 +246,19 @@ CASES = [
         collections=("summaries",),
     ),
     Case(
+        "scope_regularizer_regularizes_slim_layer_variables",
+        "with_batch_norm = False\n" + SCOPE_REGULARIZER_CODE,
+        {"x": X},
+        ("net", "n_reg", "reg", "total"),
+    ),
+    Case(
+        # TF1 regularizes batch_norm's moving statistics too.
+        "scope_regularizer_regularizes_batch_norm_statistics",
+        "with_batch_norm = True\n" + SCOPE_REGULARIZER_CODE,
+        {"x": X},
+        ("net", "n_reg", "reg", "total"),
+    ),
+    Case(
         "end_points_collection_idiom_template",
         _template(END_POINTS_NET, "net_fn(inputs)", ("net", "end_points")),
         {"x": X},
@@ -258,6 +288,9 @@ MODES = {
     "get_variable_with_scope_initializer_and_regularizer": ("symbolic", "eager", "function"),
     "name_scopes_and_reentered_variable_scopes": ("symbolic", "eager", "function"),
     "summaries_of_train_image_classifier": ("symbolic",),
+    "scope_regularizer_regularizes_slim_layer_variables": ("symbolic", "eager", "function"),
+    # kslim's eager regularization losses leave out non-trainable variables.
+    "scope_regularizer_regularizes_batch_norm_statistics": ("symbolic",),
     "end_points_collection_idiom_template": ("symbolic", "eager"),
     "tf1_scopes_inside_repeat_template": ("symbolic", "eager"),
     "get_variable_template": ("symbolic", "eager"),
