@@ -636,13 +636,18 @@ def get_global_step(graph: Graph | None = None):
 def create_global_step(graph: Graph | None = None):
     """Creates ``global_step``: an int64 scalar, non-trainable ``keras.Variable``.
 
+    As TF1's, it is named in the current variable scope (not the name scope):
+    created at the top level it is ``global_step``; created by model code inside
+    ``variable_scope('cell_0')`` (NASNet's drop path) it is ``cell_0/global_step``.
+
     Raises:
       ValueError: ``'"global_step" already exists.'``
     """
     graph = graph or get_default_graph()
     if get_global_step(graph) is not None:
         raise ValueError('"global_step" already exists.')
-    with tf.device("cpu:0"), keras.name_scope("", override_parent=""):
+    parent, _, leaf = get_variable_scope().name.rpartition("/")
+    with tf.device("cpu:0"), keras.name_scope(leaf, override_parent=parent):
         step = keras.Variable(
             0,
             shape=(),

@@ -234,7 +234,7 @@ def test_filter_variables_search_and_match(graph):
 # -------------------------------------------------------------- global step
 def test_get_or_create_global_step_creates_int64_scalar_once(graph):
     assert slim.get_global_step() is None
-    with slim.variable_scope("net"):
+    with slim.name_scope("net"):
         step = slim.get_or_create_global_step()
     assert step.path == "global_step" and step.dtype == "int64" and step.shape == ()
     assert not step.trainable
@@ -244,6 +244,19 @@ def test_get_or_create_global_step_creates_int64_scalar_once(graph):
     assert kv.get_unowned_variables() == []
     with pytest.raises(ValueError, match='"global_step" already exists.'):
         slim.create_global_step()
+
+
+def test_global_step_created_in_a_variable_scope_is_named_in_it_as_tf1(graph):
+    # TF1's create_global_step uses get_variable: the variable scope prefixes the name
+    # (tf_slim's NASNet build creates cell_stem_0/comb_iter_0/left/global_step).
+    with tf.compat.v1.variable_scope("cell_0"):
+        with tf.compat.v1.variable_scope("left"):
+            step = slim.get_or_create_global_step()
+    assert step.path == "cell_0/left/global_step"
+    assert slim.get_global_step() is step
+    assert slim.get_or_create_global_step() is step
+    assert paths(slim.get_variables()) == ["cell_0/left/global_step"]
+    assert slim.get_model_variables() == [] and slim.get_trainable_variables() == []
 
 
 def test_register_global_step_replaces_the_created_one(graph):

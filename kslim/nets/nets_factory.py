@@ -18,7 +18,15 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from kslim.nets import cifarnet, inception_resnet_v2, inception_v4, lenet, mobilenet_v1
+from kslim.nets import (
+    cifarnet,
+    inception_resnet_v2,
+    inception_v4,
+    lenet,
+    mobilenet_v1,
+    nasnet,
+    pnasnet,
+)
 from kslim.nets.mobilenet import mobilenet_v2
 from kslim.ops.arg_scope import arg_scope
 
@@ -36,6 +44,11 @@ networks_map: dict[str, Callable[..., Any]] = {
     "mobilenet_v1_025": mobilenet_v1.mobilenet_v1_025,
     "inception_v4": inception_v4.inception_v4,
     "inception_resnet_v2": inception_resnet_v2.inception_resnet_v2,
+    "nasnet_cifar": nasnet.build_nasnet_cifar,
+    "nasnet_mobile": nasnet.build_nasnet_mobile,
+    "nasnet_large": nasnet.build_nasnet_large,
+    "pnasnet_mobile": pnasnet.build_pnasnet_mobile,
+    "pnasnet_large": pnasnet.build_pnasnet_large,
 }
 
 arg_scopes_map: dict[str, Callable[..., Any]] = {
@@ -50,6 +63,11 @@ arg_scopes_map: dict[str, Callable[..., Any]] = {
     "mobilenet_v1_025": mobilenet_v1.mobilenet_v1_arg_scope,
     "inception_v4": inception_v4.inception_v4_arg_scope,
     "inception_resnet_v2": inception_resnet_v2.inception_resnet_v2_arg_scope,
+    "nasnet_cifar": nasnet.nasnet_cifar_arg_scope,
+    "nasnet_mobile": nasnet.nasnet_mobile_arg_scope,
+    "nasnet_large": nasnet.nasnet_large_arg_scope,
+    "pnasnet_mobile": pnasnet.pnasnet_mobile_arg_scope,
+    "pnasnet_large": pnasnet.pnasnet_large_arg_scope,
 }
 
 

@@ -241,11 +241,38 @@ def _variable_op(self) -> _OpView:
 _INSTALLED: list[bool] = []
 
 
+def _dense_product(method):
+    """``KerasTensor.__mul__``/``__rmul__`` whose result is dense when both factors are.
+
+    Keras counts any operand without a ``sparse`` attribute (a Python number, a
+    ``tf.Tensor``) as sparse, so ``net * 2.0`` or ``net * tf.cast(scale, net.dtype)``
+    (NASNet's drop path) came out marked sparse and the next layer was traced on a
+    ``SparseTensor``. Such operands are dense values: the product is sparse only if
+    ``net`` is.
+    """
+
+    def product(self, other):
+        out = method(self, other)
+        if (
+            isinstance(out, keras.KerasTensor)
+            and not isinstance(other, (keras.KerasTensor, tf.SparseTensor))
+            and out.sparse != self.sparse
+        ):
+            out._sparse = self.sparse  # the public attribute is read-only
+        return out
+
+    product.__name__ = method.__name__
+    product.__doc__ = method.__doc__
+    return product
+
+
 def install() -> None:
     """Adds the TF1 surface to ``keras.KerasTensor`` and ``keras.Variable`` (once)."""
     if _INSTALLED:
         return
     cls = keras.KerasTensor
+    cls.__mul__ = _dense_product(cls.__mul__)
+    cls.__rmul__ = _dense_product(cls.__rmul__)
     cls.shape = property(_shape, cls.shape.fset)
     cls.dtype = property(_dtype, cls.dtype.fset)
     cls.get_shape = _get_shape

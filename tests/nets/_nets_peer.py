@@ -73,6 +73,10 @@ def seeded_value(name: str, shape) -> np.ndarray:
     shape = tuple(int(d) for d in shape)
     rng = _rng(name)
     leaf = name.rsplit("/", 1)[-1]
+    if leaf == "global_step":
+        # An int64 counter (NASNet's drop path creates one): step 0 in both builds, so
+        # the drop-path schedule starts where training starts.
+        return np.zeros(shape, np.int64)
     if leaf == "moving_variance":
         return rng.uniform(0.5, 1.5, shape).astype(np.float32)
     if leaf == "gamma":

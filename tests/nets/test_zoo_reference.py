@@ -53,20 +53,53 @@ DEFAULT_PARITY_SIZE = 64
 PARITY: dict[str, dict] = {
     "cifarnet": {"image_size": 32},
     "mobilenet_v1_025": {"image_size": 96},
+    # NASNet / PNASNet: 3 cells of 8 filters (a reduction cell or strided cell before the
+    # 2nd and 3rd cell, the aux head on the 2nd). The default drop_path_keep_prob of the
+    # CIFAR and Large nets keeps drop path (and its scoped global step, seeded to 0: keep
+    # prob 1 at step 0) in the training build; the final dropout is off there.
+    **{
+        net: {
+            "image_size": 32 if net == "nasnet_cifar" else 96,
+            "kwargs": {"config": {"num_cells": 3, "num_conv_filters": 8}},
+            "train_kwargs": {
+                "config": {"num_cells": 3, "num_conv_filters": 8, "dense_dropout_keep_prob": 1.0}
+            },
+        }
+        for net in (
+            "nasnet_cifar",
+            "nasnet_mobile",
+            "nasnet_large",
+            "pnasnet_mobile",
+            "pnasnet_large",
+        )
+    },
     # The smallest size with a 5x5 Mixed_6* map for the auxiliary head's 5x5 pool.
     "inception_v4": {"image_size": 107},
     "inception_resnet_v2": {"image_size": 107},
 }
-# Full-size kslim builds taking more than ~20 s here.
-SLOW_BUILD = {"inception_resnet_v2", "inception_v4", "nasnet_large", "pnasnet_large"}
-# Nets whose parity run (both implementations, both modes) is slow; not in the default
-# suite's tf_slim subprocess.
-SLOW_PARITY = SLOW_BUILD | {
+# Full-size kslim builds taking more than ~20 s here (and MobileNet v1 075/050: the code of
+# mobilenet_v1 and mobilenet_v1_025, which the default suite builds, ~10 s each).
+SLOW_BUILD = {
+    "inception_resnet_v2",
+    "inception_v4",
     "mobilenet_v1_050",
     "mobilenet_v1_075",
+    "nasnet_cifar",
+    "nasnet_large",
     "nasnet_mobile",
+    "pnasnet_large",
     "pnasnet_mobile",
 }
+# Nets whose parity run (both implementations, both modes) is slow; not in the default
+# suite's tf_slim subprocess. nasnet_cifar and pnasnet_mobile are the default suite's
+# NASNet and PNASNet checks: slow at full size, fast in their small PARITY configs.
+SLOW_PARITY = (
+    SLOW_BUILD
+    | {
+        "mobilenet_v1",  # the default suite runs mobilenet_v1_025, the same code
+        "nasnet_mobile",
+    }
+) - {"nasnet_cifar", "pnasnet_mobile"}
 
 NETS = reference_nets()
 if not NETS:

@@ -109,3 +109,27 @@ def test_keras_layers_still_read_the_shape_as_a_tuple(images):
     out = model(images)
     assert out.shape == (2, 72)
     assert keras.ops.reshape(out, (2, 8, 9)).shape.as_list() == [2, 8, 9]
+
+
+@pytest.mark.parametrize(
+    "product",
+    [
+        lambda x: x * 2.0,
+        lambda x: 2.0 * x,
+        lambda x: x * tf.constant(0.5),
+        lambda x: x * np.float32(3.0),
+    ],
+    ids=["tensor_times_float", "float_times_tensor", "tensor_times_tf_tensor", "times_numpy"],
+)
+def test_dense_tensor_times_a_dense_value_is_dense_and_feeds_slim_layers(product):
+    # Keras counts a number or tf.Tensor factor as sparse; the next slim layer was then
+    # traced on a SparseTensor (NASNet's drop path: net * tf.cast(1 / keep_prob, ...)).
+    with slim.Graph().as_default():
+        x = keras.Input((4, 4, 2))
+        y = product(x)
+        assert not y.sparse
+        pooled = slim.avg_pool2d(y, [2, 2])
+        model = keras.Model(x, pooled)
+        out = model(np.ones((1, 4, 4, 2), np.float32))
+        expected = np.asarray(product(np.ones((1, 4, 4, 2), np.float32)))[:, ::2, ::2, :]
+        np.testing.assert_allclose(np.asarray(out), expected)
