@@ -127,10 +127,8 @@ def get_variable(
         constraint = sc.constraint
 
     def getter(name, *args, **kwargs):
-        kwargs.pop("reuse", None)
-        kwargs.pop("validate_shape", None)
-        kwargs.pop("constraint", None)
-        kwargs.pop("custom_getter", None)
+        for unused in ("validate_shape", "constraint", "custom_getter"):
+            kwargs.pop(unused, None)
         return _variables._get_variable(name, *args, **kwargs)
 
     kwargs = dict(
@@ -138,6 +136,7 @@ def get_variable(
         dtype=dtype,
         initializer=initializer,
         regularizer=regularizer,
+        reuse=sc.reuse,
         trainable=trainable,
         collections=collections,
         caching_device=caching_device,
@@ -146,9 +145,10 @@ def get_variable(
         synchronization=synchronization,
         aggregation=aggregation,
     )
-    for custom in (custom_getter, sc.custom_getter):
-        if custom is not None:
-            getter = functools.partial(custom, getter)
+    # As TF1: an explicit custom_getter replaces the scope's.
+    custom = custom_getter if custom_getter is not None else sc.custom_getter
+    if custom is not None:
+        getter = functools.partial(custom, getter)
     var = getter(name, **kwargs)
     if constraint is not None and getattr(var, "constraint", None) is None:
         var.constraint = constraint

@@ -395,3 +395,22 @@ def test_ops_traced_in_tf_function_have_slims_op_names():
         "identity": "StatsNet/features",
         "reentered": "StatsNet_1/conv1/Relu",
     }
+
+
+def test_explicit_custom_getter_replaces_the_scopes_and_sees_the_scopes_reuse():
+    seen = []
+
+    def scope_getter(getter, name, *args, **kwargs):
+        seen.append(("scope", name))
+        return getter(name, *args, **kwargs)
+
+    def own_getter(getter, name, *args, **kwargs):
+        seen.append(("own", name, kwargs["reuse"]))
+        return getter(name, *args, **kwargs)
+
+    with slim.Graph().as_default():
+        with v1.variable_scope("s", custom_getter=scope_getter):
+            w = v1.get_variable("w", [1], custom_getter=own_getter)
+        with v1.variable_scope("s", reuse=True):
+            assert v1.get_variable("w", custom_getter=own_getter) is w
+    assert seen == [("own", "w", None), ("own", "w", True)]
