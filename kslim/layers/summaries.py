@@ -1,8 +1,10 @@
 """slim.summarize_*: tf_slim.layers.summaries, recorded the way ``kslim.summaries`` records.
 
-Each function records ``(tag, tensor, kind)`` entries in the graph's SUMMARIES (what
-``learning.train`` and ``evaluation`` write) and returns them where slim returns its
-summary ops. Tags are slim's: the tensor's op name (``conv1/Relu``) plus a suffix.
+Each function records its summaries as ``tf.compat.v1.summary.scalar``/``histogram``
+do in kslim (``kslim.summaries``: entries in the graph's SUMMARIES, written by
+``learning.train`` and ``evaluation``) and returns them where slim returns its summary
+ops. Tags are slim's: the tensor's op name (``conv1/Relu``) plus a suffix, in the
+current name scope, made unique as TF1 does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import tensorflow as tf
 from kslim.layers.base import apply_op, is_symbolic, register_op
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
-from kslim.summaries import _record
+from kslim.summaries import tf1_histogram, tf1_scalar
 
 __all__ = [
     "summarize_activation",
@@ -121,26 +123,17 @@ def _fraction_where(tensor, compare: str, threshold: float, scope: str):
     return _fraction_where_op(tf.convert_to_tensor(tensor), compare, threshold)
 
 
-def _unique_tag(tag: str) -> str:
-    """TF1's summary ops name-scope their tag: a tag used before gets ``_1``, ``_2``..."""
-    used = {entry[0] for entry in get_default_graph().get_collection("_summary_tensors")}
-    if tag not in used:
-        return tag
-    i = 1
-    while f"{tag}_{i}" in used:
-        i += 1
-    return f"{tag}_{i}"
-
-
 def _add_scalar_summary(tensor, tag=None):
+    # slim's summaries are TF1's tf.summary.scalar/histogram: the tag is made unique
+    # in the current name scope (a second 'x' is 'x_1').
     shape = getattr(tensor, "shape", None)
     if shape is None or len(tuple(shape)) != 0:
         raise ValueError(f"Shape {tuple(shape or ())} must have rank 0 (scalar summary {tag!r})")
-    return _record(_unique_tag(tag or f"{_op_name(tensor)}_summary"), tensor, "scalar")
+    return tf1_scalar(tag or f"{_op_name(tensor)}_summary", tensor)
 
 
 def _add_histogram_summary(tensor, tag=None):
-    return _record(_unique_tag(tag or f"{_op_name(tensor)}_summary"), tensor, "histogram")
+    return tf1_histogram(tag or f"{_op_name(tensor)}_summary", tensor)
 
 
 def summarize_activation(op):

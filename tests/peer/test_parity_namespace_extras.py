@@ -184,6 +184,13 @@ CASES = [
         "returned = [slim.summarize_activation(t) for t in (net, six, soft, lin)]\n",
     ),
     _summary_case(
+        "summarize_in_a_name_scope_prefixes_and_uniquifies_tags",
+        "net = slim.conv2d(x, 4, 3, scope='c1')\n"
+        "with name_scope('summaries'):\n"
+        "    returned = [slim.summarize_activation(net), slim.summarize_activation(net)]\n"
+        "    returned.append(slim.summarize_tensor(net, tag='net'))\n",
+    ),
+    _summary_case(
         "summarize_activations_of_the_activations_collection_filtered",
         "net = slim.conv2d(x, 4, 3, scope='c1', outputs_collections='activations')\n"
         "net = slim.conv2d(net, 4, 3, scope='c2', outputs_collections='activations')\n"
