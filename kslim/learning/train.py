@@ -149,6 +149,25 @@ def _write_graph(train_op: TrainOp, logdir: str) -> None:
             pass
 
 
+def _cluster_chief(strategy) -> bool:
+    """False on the workers of a multi-worker strategy that are not its chief.
+
+    The chief is the ``chief`` task, or worker 0 when the cluster has none (what
+    ``tf.distribute`` reports as ``extended.should_checkpoint``); one-machine strategies
+    have only a chief.
+    """
+    chief = bool(getattr(strategy.extended, "should_checkpoint", True))
+    if not chief:
+        resolver = getattr(strategy, "cluster_resolver", None)
+        task = f"{resolver.task_type} {resolver.task_id}" if resolver is not None else "?"
+        _log.info(
+            "learning.train: task %s is not the chief of the cluster: it trains but does not "
+            "write checkpoints, summaries or traces",
+            task,
+        )
+    return chief
+
+
 def train(
     train_op,
     logdir,
@@ -340,6 +359,7 @@ def train(
     data = as_dataset(data, batch_size)
     check_dataset_matches(data, train_op.input, "dataset")
 
+    is_chief = bool(is_chief) and _cluster_chief(train_op.distribute_strategy)
     writes = logdir is not None and is_chief
     if logdir is not None:
         check_writable(logdir, "logdir")

@@ -306,12 +306,39 @@ class TrainOp(keras.Model):
             if self.optimizer is not None and not self.optimizer.built:
                 self.optimizer.build(self.trainable_variables)
 
+    def _agree_on_plan(self, want_summaries: bool, steps: int) -> tuple[bool, int]:
+        """The next call's plan, agreed by every worker of a multi-worker strategy.
+
+        Each step all-reduces across workers, so all of them must run the same function
+        for the same number of steps. Their callbacks plan alone (only the chief writes
+        summaries and traces; time-based events read each worker's clock), so the plans
+        are merged with one small collective per call: summaries if any worker wants
+        them, the fewest steps any worker wants. One-machine strategies skip this.
+        """
+        strategy = self.distribute_strategy
+        in_multi_worker = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)
+        if not in_multi_worker():
+            return want_summaries, steps
+        if getattr(self, "_plan_fn", None) is None:
+
+            @tf.function
+            def plan(values):
+                local = strategy.run(tf.identity, args=(values,))
+                return strategy.gather(local, axis=0)
+
+            self._plan_fn = plan
+        plans = self._plan_fn(tf.constant([[float(want_summaries), float(steps)]])).numpy()
+        return bool(plans[:, 0].max() > 0), int(plans[:, 1].min())
+
     def make_train_function(self, force=False):
         if self.train_function is not None and not force:
             return self.train_function
         chunk, summary_step = self._build_chunk_fn()
 
         def function(iterator):
+            self.want_summaries, self.steps_per_chunk = self._agree_on_plan(
+                bool(self.want_summaries), max(1, int(self.steps_per_chunk))
+            )
             if self.want_summaries:
                 opt = iterator.get_next_as_optional()
                 if not opt.has_value():

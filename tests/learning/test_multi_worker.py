@@ -1,5 +1,6 @@
 """learning.train under MultiWorkerMirroredStrategy: two local worker processes on loopback
-ports train the per-step losses of one replica on the same global batch."""
+ports train the per-step losses of one replica on the same global batch; only the chief
+(worker 0) writes into its logdir."""
 
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ def _start(index, ports, tmp_path):
 
 
 @pytest.mark.slow
-def test_two_worker_processes_train_the_losses_of_one_replica(tmp_path):
+def test_two_worker_processes_train_the_losses_of_one_replica_and_only_the_chief_writes(
+    tmp_path,
+):
     ports = _free_ports(2)
     workers = [_start(i, ports, tmp_path) for i in (0, 1)]
     reference = _start(-1, ports, tmp_path)
@@ -59,3 +62,9 @@ def test_two_worker_processes_train_the_losses_of_one_replica(tmp_path):
         assert len(got["losses"]) == 4
         np.testing.assert_allclose(got["losses"], one["losses"], rtol=1e-5)
         assert got["final"] == pytest.approx(one["final"], rel=1e-5)
+    chief, other = tmp_path / "logdir0", tmp_path / "logdir1"
+    assert (chief / "checkpoint").exists() and list(chief.glob("model.ckpt-4.index"))
+    assert list(chief.glob("events.out.tfevents.*"))
+    assert not other.exists() or not [p for p in other.iterdir() if p.name != ".keep"], list(
+        other.iterdir()
+    )
