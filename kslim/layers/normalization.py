@@ -36,7 +36,6 @@ __all__ = [
 ]
 
 
-@keras.saving.register_keras_serializable(package="kslim")
 def _batch_moments(x, reduce_axes):
     """Mean, variance and element count of ``x`` over ``reduce_axes``, of the global batch.
 
