@@ -119,15 +119,15 @@ def drop_path(net, keep_prob, is_training: bool = True):
     The kept examples are scaled by ``1 / keep_prob``. The identity when not training.
     """
     if is_training:
-        # The static batch size where it is known keeps the output's static shape.
-        batch_size = net.get_shape().as_list()[0]
-        if batch_size is None:
-            batch_size = tf.shape(net)[0]
-        noise_shape = [batch_size, 1, 1, 1]
+        static_shape = net.get_shape()
+        # The noise shape reads the batch size from net, so the draw is part of the model
+        # (a fresh mask per run), not a constant drawn once when a Keras graph is built.
+        noise_shape = [tf.shape(net)[0], 1, 1, 1]
         random_tensor = keep_prob + tf.compat.v1.random_uniform(noise_shape, dtype=tf.float32)
         binary_tensor = tf.cast(tf.floor(random_tensor), net.dtype)
         keep_prob_inv = tf.cast(1.0 / keep_prob, net.dtype)
         net = net * keep_prob_inv * binary_tensor
+        net.set_shape(static_shape)  # the static batch size, where it is known
     return net
 
 

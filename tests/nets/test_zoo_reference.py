@@ -215,7 +215,11 @@ def test_tf_slim_checkpoint_restores_into_the_zoo_net_with_nothing_missing_or_le
     spec = _parity_spec(net)
     checkpoint = tfslim_zoo.get(net)["infer"].checkpoint
     keys = {name for name, _ in tf.train.list_variables(checkpoint)}
-    assert keys == {v[0] for v in reference(net)["variables"]}, "not the published names"
+    assert keys == set(tfslim_zoo.get(net)["infer"].variables), "not tf_slim's variables"
+    if not spec.kwargs.get("config"):
+        # The parity build has the published architecture (NASNet's small PARITY configs
+        # have fewer cells, and no aux head or drop-path step in inference mode).
+        assert keys == {v[0] for v in reference(net)["variables"]}, "not the published names"
     with slim.Graph().as_default():
         build_kslim_zoo(spec, "infer")
         variables = slim.get_variables_to_restore()
