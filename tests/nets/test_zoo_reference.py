@@ -76,6 +76,11 @@ PARITY: dict[str, dict] = {
     # The smallest size with a 5x5 Mixed_6* map for the auxiliary head's 5x5 pool.
     "inception_v4": {"image_size": 107},
     "inception_resnet_v2": {"image_size": 107},
+    # MobileNet v2's dropout keep prob is training_scope's: off for the training build.
+    **{
+        net: {"arg_scope_kwargs": {"dropout_keep_prob": 1.0}}
+        for net in ("mobilenet_v2", "mobilenet_v2_140", "mobilenet_v2_035")
+    },
 }
 # Full-size kslim builds taking more than ~20 s here (and MobileNet v1 075/050: the code of
 # mobilenet_v1 and mobilenet_v1_025, which the default suite builds, ~10 s each).
@@ -84,6 +89,7 @@ SLOW_BUILD = {
     "inception_v4",
     "mobilenet_v1_050",
     "mobilenet_v1_075",
+    "mobilenet_v2_140",  # the code of mobilenet_v2, which the default suite builds
     "nasnet_cifar",
     "nasnet_large",
     "nasnet_mobile",
@@ -97,6 +103,8 @@ SLOW_PARITY = (
     SLOW_BUILD
     | {
         "mobilenet_v1",  # the default suite runs mobilenet_v1_025, the same code
+        "mobilenet_v2",  # the default suite runs mobilenet_v2_035, the same code
+        "mobilenet_v2_140",
         "nasnet_mobile",
     }
 ) - {"nasnet_cifar", "pnasnet_mobile"}
