@@ -8,6 +8,7 @@ the options' values against tf_slim running the same file.
 from __future__ import annotations
 
 import collections
+import subprocess
 
 import keras
 import numpy as np
@@ -251,3 +252,47 @@ def test_mobilenet_v1_options_compute_what_tf_slim_computes(spec, mode, tfslim_o
         assert_close(got.end_point_values[key], value, f"{mode} end_point {key!r}")
     for name, value in ref.values_after.items():
         assert_close(got.values_after[name], value, f"{name} after the run")
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def _kslim(*args: str) -> subprocess.CompletedProcess:
+    import os
+    import shutil
+    import sys
+
+    command = (
+        [shutil.which("kslim")] if shutil.which("kslim") else [sys.executable, "-m", "kslim.cli"]
+    )
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
+    result = subprocess.run([*command, *args], capture_output=True, text=True, env=env, timeout=900)
+    assert result.returncode == 0, f"{args} failed:\n{result.stderr[-3000:]}"
+    return result
+
+
+@pytest.mark.slow
+def test_kslim_train_fine_tunes_mobilenet_v1_025_and_kslim_eval_evaluates_it(tmp_path):
+    import tensorflow as tf
+
+    base, tuned = str(tmp_path / "base"), str(tmp_path / "tuned")
+    # The digits (converted into the first train dir); LeNet's preprocessing scales them up.
+    common = ["--model-name", "mobilenet_v1_025", "--preprocessing-name", "lenet"]
+    train = [*common, "--train-image-size", "32", "--batch-size", "8"]
+    _kslim("train", "--train-dir", base, *train, "--max-number-of-steps", "2")
+    data = ["--dataset-dir", str(tmp_path / "base" / "data")]
+    result = _kslim(
+        "train", "--train-dir", tuned, *train, *data, "--max-number-of-steps", "3",
+        "--checkpoint-path", base, "--checkpoint-exclude-scopes", "MobilenetV1/Logits",
+        "--trainable-scopes", "MobilenetV1/Logits",
+    )  # fmt: skip
+    assert "Fine-tuning from" in result.stderr
+    base_reader, tuned_reader = tf.train.load_checkpoint(base), tf.train.load_checkpoint(tuned)
+    assert tuned_reader.get_tensor("global_step") == 3
+    for name in ("MobilenetV1/Conv2d_0/weights", "MobilenetV1/Conv2d_13_pointwise/weights"):
+        np.testing.assert_array_equal(base_reader.get_tensor(name), tuned_reader.get_tensor(name))
+    logits = "MobilenetV1/Logits/Conv2d_1c_1x1/weights"
+    assert tuned_reader.get_variable_to_shape_map()[logits] == [1, 1, 256, 10]
+    assert not np.array_equal(base_reader.get_tensor(logits), tuned_reader.get_tensor(logits))
+    result = _kslim("eval", "--checkpoint-path", tuned, *common, *data, "--eval-image-size", "32")
+    assert "eval/Accuracy:" in result.stdout
