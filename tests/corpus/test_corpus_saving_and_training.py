@@ -127,11 +127,11 @@ def test_export_saved_model_from_a_checkpoint_serves_tf_slims_output(spec, tfsli
     close(outputs["outputs"], ref.built.net, "served output")
 
 
-def _train(spec, logdir, summaries=False):
+def _train(spec, ref, logdir, summaries=False):
     """Three ``learning.train`` steps on the seeded batch; returns (final loss, summary tags)."""
     module = load_kslim_module(spec.module)
     x = seeded_input(spec.input_shape)
-    y = seeded_target(spec, SPECS_OUTPUT_SHAPES[spec.id])
+    y = seeded_target(spec, ref.built.net.shape)
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(len(x))
     tags = None
     with kslim.Graph().as_default():
@@ -157,21 +157,12 @@ def _train(spec, logdir, summaries=False):
     return loss, tags
 
 
-SPECS_OUTPUT_SHAPES: dict[str, tuple[int, ...]] = {}
-
-
-@pytest.fixture(autouse=True)
-def _output_shapes(tfslim_corpus):
-    for sid, ref in tfslim_corpus.items():
-        SPECS_OUTPUT_SHAPES[sid] = ref.built.net.shape
-
-
 @pytest.mark.parametrize("spec", _params("train"))
 def test_three_learning_train_steps_checkpoint_every_variable_of_tf_slims_training_build(
     spec, tfslim_corpus, tmp_path
 ):
     ref = tfslim_corpus[spec.id]
-    loss, _ = _train(spec, tmp_path)
+    loss, _ = _train(spec, ref, tmp_path)
     assert np.isfinite(loss)
     reader = tf.train.load_checkpoint(str(tmp_path))
     assert reader.get_tensor("global_step") == 3
@@ -205,7 +196,7 @@ def test_train_image_classifier_summaries_have_tf_slims_tags(tfslim_corpus):
 )
 def test_learning_train_writes_the_train_image_classifier_summaries(tfslim_corpus, tmp_path):
     spec = SPECS_BY_ID["stats_summaries"]
-    _, tags = _train(spec, tmp_path, summaries=True)
+    _, tags = _train(spec, tfslim_corpus[spec.id], tmp_path, summaries=True)
     assert tags == set(tfslim_corpus[spec.id].summary_tags)
     written = set()
     for path in glob.glob(os.path.join(str(tmp_path), "events.out.tfevents.*")):
