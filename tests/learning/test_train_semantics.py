@@ -401,7 +401,10 @@ def test_non_positive_number_of_steps_is_rejected(steps):
         train_op, _ = build_mlp()
         with pytest.raises(ValueError) as info:
             slim.learning.train(train_op, None, number_of_steps=steps)
-    assert str(info.value) == "`number_of_steps` must be either None or a positive number."
+    # slim's message, then the value.
+    assert str(info.value) == (
+        f"`number_of_steps` must be either None or a positive number. Got number_of_steps={steps}"
+    )
 
 
 def test_sync_optimizer_must_be_sync_replicas_optimizer():
