@@ -133,3 +133,13 @@ def test_dense_tensor_times_a_dense_value_is_dense_and_feeds_slim_layers(product
         out = model(np.ones((1, 4, 4, 2), np.float32))
         expected = np.asarray(product(np.ones((1, 4, 4, 2), np.float32)))[:, ::2, ::2, :]
         np.testing.assert_allclose(np.asarray(out), expected)
+
+
+def test_scaling_a_symbolic_tensor_by_a_number_keeps_it_dense(images):
+    net = slim.conv2d(images, 4, 3)
+    for scaled in (net * 0.5, 0.5 * net, net * np.float32(2.0), tf.constant(2.0) * net):
+        assert not scaled.sparse
+        assert slim.conv2d(scaled, 2, 1).shape == (2, 8, 8, 2)
+    residual = net + 0.17 * slim.conv2d(net, 4, 1, activation_fn=None)
+    model = keras.Model(images, slim.conv2d(residual, 2, 1))
+    assert model(np.ones((2, 8, 8, 3), np.float32)).shape == (2, 8, 8, 2)
