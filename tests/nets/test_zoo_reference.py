@@ -82,11 +82,12 @@ PARITY: dict[str, dict] = {
         for net in ("mobilenet_v2", "mobilenet_v2_140", "mobilenet_v2_035")
     },
 }
-# Full-size kslim builds taking more than ~20 s here (and MobileNet v1 075/050: the code of
-# mobilenet_v1 and mobilenet_v1_025, which the default suite builds, ~10 s each).
+# Full-size kslim builds taking more than ~20 s here (and MobileNet v1 075/050/025: the code
+# of mobilenet_v1, which the default suite builds, ~10 s each).
 SLOW_BUILD = {
     "inception_resnet_v2",
     "inception_v4",
+    "mobilenet_v1_025",
     "mobilenet_v1_050",
     "mobilenet_v1_075",
     "mobilenet_v2_140",  # the code of mobilenet_v2, which the default suite builds
@@ -98,7 +99,8 @@ SLOW_BUILD = {
 }
 # Nets whose parity run (both implementations, both modes) is slow; not in the default
 # suite's tf_slim subprocess. nasnet_cifar and pnasnet_mobile are the default suite's
-# NASNet and PNASNet checks: slow at full size, fast in their small PARITY configs.
+# NASNet and PNASNet checks, mobilenet_v1_025 its MobileNet v1 one: slow at full size, fast
+# in their small PARITY configs.
 SLOW_PARITY = (
     SLOW_BUILD
     | {
@@ -107,7 +109,7 @@ SLOW_PARITY = (
         "mobilenet_v2_140",
         "nasnet_mobile",
     }
-) - {"nasnet_cifar", "pnasnet_mobile"}
+) - {"mobilenet_v1_025", "nasnet_cifar", "pnasnet_mobile"}
 
 NETS = reference_nets()
 if not NETS:
