@@ -185,15 +185,6 @@ def test_train_image_classifier_summaries_have_tf_slims_tags(tfslim_corpus):
     assert tags == set(ref.summary_tags)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "learning.train(summary_op=merged) writes the activation and sparsity summaries of "
-        "the merged op but none of its tf.compat.v1.summary.histogram(variable.op.name, "
-        "variable) entries (tags StatsNet/conv1/weights_1 ... are in the summary op, absent "
-        "from the event files)"
-    ),
-)
 def test_learning_train_writes_the_train_image_classifier_summaries(tfslim_corpus, tmp_path):
     spec = SPECS_BY_ID["stats_summaries"]
     _, tags = _train(spec, tfslim_corpus[spec.id], tmp_path, summaries=True)
