@@ -238,6 +238,8 @@ class TrainOp(keras.Model):
             for key, value in outputs.items():
                 if key.startswith("summaries/"):
                     summaries[key[len("summaries/") :]] = value
+            for key, variable in getattr(self, "_variable_summaries", {}).items():
+                summaries[key] = tf.convert_to_tensor(variable)
             if self.summarize_gradients:
                 summaries.update(add_gradients_summaries(grads_and_vars))
         return logs, summaries
@@ -477,9 +479,13 @@ def create_train_op(
     for i, loss in enumerate(graph.get_collection(GraphKeys.LOSSES)):
         if is_symbolic(loss):
             outputs["losses/" + _output_name(loss, f"loss_{i}")] = loss
+    variable_summaries = {}
     for tag, tensor, kind in graph.get_collection("_summary_tensors"):
         if is_symbolic(tensor):
             outputs[f"summaries/{kind}:{tag}"] = tensor
+        elif isinstance(tensor, (tf.Variable, keras.Variable)):
+            # ``tf.summary.histogram(variable.op.name, variable)``: read when written.
+            variable_summaries[f"{kind}:{tag}"] = tensor
     inputs = _find_inputs(list(outputs.values()))
     bound = None
     for structure, dataset in graph.bindings:
@@ -503,6 +509,7 @@ def create_train_op(
         bound,
         name="train_op",
     )
+    model._variable_summaries = variable_summaries
     _track_unowned_variables(model, graph)
     model.compile(optimizer=to_keras_optimizer(optimizer))
     graph.add_to_collection(GraphKeys.TRAIN_OP, model)
