@@ -43,7 +43,7 @@ pytestmark = pytest.mark.peer
 DEFAULT_IDS = {
     "keras_file": {"nas_mini", "mobile_shuffle", "dcgan_gen"},
     "export": {"inception_mini", "dcgan_gen"},
-    "train": {"nas_mini", "dcgan_gen"},
+    "train": {"dcgan_gen"},
 }
 
 # (spec id, test) -> the kslim gap that makes it fail (strict xfail).
