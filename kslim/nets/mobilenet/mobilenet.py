@@ -308,16 +308,20 @@ def global_pool(input_tensor, pool_op=tf.nn.avg_pool2d, use_reduce_mean_for_pool
 
     Args:
       input_tensor: a tensor of shape [batch_size, height, width, depth].
-      pool_op: the pooling op, default ``tf.nn.avg_pool2d``.
+      pool_op: the pooling op, default ``tf.nn.avg_pool2d`` (over an unknown height or
+        width: ``tf.reduce_mean``, the same values).
       use_reduce_mean_for_pooling: use ``tf.reduce_mean`` instead, default False.
 
     Returns:
       A tensor of shape [batch_size, 1, 1, depth].
     """
-    if use_reduce_mean_for_pooling:
-        return tf.reduce_mean(input_tensor, [1, 2], keepdims=True, name="ReduceMean")
     shape = input_tensor.get_shape().as_list()
-    if shape[1] is None or shape[2] is None:
+    unknown_size = shape[1] is None or shape[2] is None
+    # An average pool's kernel size is an op attribute, fixed when the graph is built (the
+    # zoo's tf.shape kernel fails there): over an unknown size, take the mean instead.
+    if use_reduce_mean_for_pooling or (unknown_size and pool_op is tf.nn.avg_pool2d):
+        return tf.reduce_mean(input_tensor, [1, 2], keepdims=True, name="ReduceMean")
+    if unknown_size:
         kernel_size = tf.convert_to_tensor(
             [1, tf.shape(input_tensor)[1], tf.shape(input_tensor)[2], 1]
         )
