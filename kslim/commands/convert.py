@@ -7,6 +7,8 @@ The digits are scikit-learn's handwritten digits (1797 grey 8x8 images, shipped 
 scikit-learn: nothing is downloaded), written as PNG-encoded tf.train.Examples
 (image/encoded, image/format, image/class/label, image/height, image/width) in
 train/validation shards, plus labels.txt. Files that already exist are kept.
+cifar10, mnist and flowers convert a local archive the user supplies (never downloaded):
+  kslim convert cifar10 --archive cifar-10-python.tar.gz --dataset-dir /tmp/cifar10
 Other datasets join with kslim.data.datasets.register_dataset(name, module,
 converter=...).
 """
@@ -17,16 +19,24 @@ import argparse
 import os
 
 NAME = "convert"
-HELP = "write a dataset (digits) as slim-format TFRecords + labels.txt"
+HELP = "write a dataset (digits, cifar10, mnist, flowers) as slim-format TFRecords + labels.txt"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds DATASET_NAME, --dataset-dir, --validation-fraction and --num-shards."""
+    """Adds DATASET_NAME, --dataset-dir, --archive, --validation-fraction, --num-shards."""
     parser.add_argument(
-        "dataset_name", metavar="DATASET_NAME", help="the dataset to convert (digits)"
+        "dataset_name",
+        metavar="DATASET_NAME",
+        help="the dataset to convert (digits, cifar10, mnist, flowers)",
     )
     parser.add_argument(
         "--dataset-dir", required=True, help="directory to write the TFRecords to (created)"
+    )
+    parser.add_argument(
+        "--archive",
+        default=None,
+        help="the local archive to convert (cifar10: cifar-10-python.tar.gz; mnist: a "
+        "directory or tar of the four *-idx?-ubyte.gz files; flowers: flower_photos.tgz)",
     )
     parser.add_argument(
         "--validation-fraction",
@@ -91,6 +101,24 @@ def ensure_dataset(dataset_name: str, dataset_dir: str, may_create: bool) -> boo
     return True
 
 
+def _check_converter_flags(dataset_name: str, kwargs: dict) -> None:
+    """Raises a ValueError naming the flags the dataset's converter does not take."""
+    import inspect
+
+    from kslim.data.datasets import dataset_factory
+
+    converter = dataset_factory.get_converter(dataset_name)
+    if converter is None:
+        return
+    parameters = inspect.signature(converter).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    unknown = sorted(k for k in kwargs if k not in parameters)
+    if unknown:
+        flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+        raise ValueError(f"kslim convert {dataset_name} does not take {flags}")
+
+
 def run(args: argparse.Namespace) -> int:
     """Converts and prints the number of examples per split."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -106,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
         kwargs["validation_fraction"] = args.validation_fraction
     if args.num_shards is not None:
         kwargs["num_shards"] = args.num_shards
+    if getattr(args, "archive", None) is not None:
+        kwargs["archive"] = args.archive
+    _check_converter_flags(args.dataset_name, kwargs)
     sizes = dataset_factory.convert_dataset(args.dataset_name, args.dataset_dir, **kwargs)
     splits = ", ".join(f"{name} {size}" for name, size in dict(sizes).items())
     print(f"{args.dataset_name} in {args.dataset_dir}: {splits} examples")

@@ -13,10 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kslim.data.datasets import digits
+from kslim.data.datasets import cifar10, digits, flowers, imagenet, mnist
+from kslim.data.datasets.convert_cifar10 import convert_cifar10
 from kslim.data.datasets.convert_digits import convert_digits
+from kslim.data.datasets.convert_flowers import convert_flowers
+from kslim.data.datasets.convert_mnist import convert_mnist
 
-__all__ = ["convert_dataset", "get_dataset", "list_datasets", "register_dataset"]
+__all__ = [
+    "convert_dataset",
+    "get_converter",
+    "get_dataset",
+    "list_datasets",
+    "register_dataset",
+]
 
 _DATASETS: dict[str, Callable[..., Any]] = {}
 _CONVERTERS: dict[str, Callable[..., Any]] = {}
@@ -88,6 +97,11 @@ def get_dataset(
     return _DATASETS[name](split_name, dataset_dir, file_pattern=file_pattern, reader=reader)
 
 
+def get_converter(name: str) -> Callable[..., Any] | None:
+    """Returns the converter registered for ``name``, or None."""
+    return _CONVERTERS.get(name)
+
+
 def convert_dataset(name: str, dataset_dir: str, **kwargs: Any) -> Any:
     """Writes a registered dataset's files with its converter.
 
@@ -101,3 +115,8 @@ def convert_dataset(name: str, dataset_dir: str, **kwargs: Any) -> Any:
 
 
 register_dataset("digits", digits, converter=convert_digits)
+# slim's datasets_map; the converters read a local archive (``archive=``).
+register_dataset("cifar10", cifar10, converter=convert_cifar10)
+register_dataset("flowers", flowers, converter=convert_flowers)
+register_dataset("imagenet", imagenet)
+register_dataset("mnist", mnist, converter=convert_mnist)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import tensorflow as tf
 
 __all__ = [
     "LABELS_FILENAME",
+    "SPLIT_SIZES_FILENAME",
     "bytes_feature",
     "float_feature",
+    "get_image_split",
     "has_labels",
     "image_to_tfexample",
     "int64_feature",
     "read_label_file",
+    "read_split_sizes",
     "write_label_file",
+    "write_split_sizes",
 ]
 
 LABELS_FILENAME = "labels.txt"
@@ -90,3 +95,80 @@ def read_label_file(dataset_dir: str, filename: str = LABELS_FILENAME) -> dict:
         index = line.index(":")
         labels_to_class_names[int(line[:index])] = line[index + 1 :]
     return labels_to_class_names
+
+
+SPLIT_SIZES_FILENAME = "splits.txt"
+
+
+def write_split_sizes(sizes: dict, dataset_dir: str) -> None:
+    """Writes ``{split_name: num_examples}`` as ``splits.txt`` lines ``name:size``."""
+    with tf.io.gfile.GFile(os.path.join(dataset_dir, SPLIT_SIZES_FILENAME), "w") as f:
+        for name, size in sizes.items():
+            f.write(f"{name}:{size}\n")
+
+
+def read_split_sizes(dataset_dir: str) -> dict:
+    """Reads ``splits.txt`` (written by kslim's converters); ``{}`` when it is absent."""
+    path = os.path.join(dataset_dir, SPLIT_SIZES_FILENAME)
+    if not tf.io.gfile.exists(path):
+        return {}
+    sizes = {}
+    with tf.io.gfile.GFile(path) as f:
+        for line in f.read().splitlines():
+            name, _, size = line.partition(":")
+            if name and size:
+                sizes[name] = int(size)
+    return sizes
+
+
+def get_image_split(
+    dataset_name: str,
+    split_name: str,
+    dataset_dir: str,
+    file_pattern: str,
+    reader: Any,
+    splits_to_sizes: dict,
+    num_classes: int,
+    items_to_descriptions: dict,
+    keys_to_features: dict,
+    items_to_handlers: dict,
+):
+    """The ``Dataset`` of one split of a slim image-classification dataset.
+
+    Slim's ``get_split`` of cifar10/flowers/mnist/imagenet: the files matching
+    ``os.path.join(dataset_dir, file_pattern % split_name)``, a ``TFExampleDecoder``,
+    ``labels_to_names`` from ``labels.txt`` when present. The split size is slim's
+    ``splits_to_sizes[split_name]``, unless ``splits.txt`` (written by kslim's
+    converters) gives the size of the converted files.
+
+    Raises:
+      ValueError: if ``split_name`` is not in ``splits_to_sizes`` (slim's message),
+        or no file matches.
+    """
+    from kslim.data import dataset as slim_dataset
+    from kslim.data import tfexample_decoder
+
+    if split_name not in splits_to_sizes:
+        raise ValueError("split name %s was not recognized." % split_name)
+    pattern = os.path.join(dataset_dir, file_pattern)
+    if "%s" in pattern:
+        pattern = pattern % split_name
+    files = sorted(tf.io.gfile.glob(pattern))
+    if not files:
+        raise ValueError(
+            f"No data files found for split {split_name!r} of {dataset_name} in "
+            f"{dataset_dir!r} (pattern {pattern!r}); write them with "
+            f"'kslim convert {dataset_name} --archive FILE --dataset-dir {dataset_dir}'"
+        )
+    decoder = tfexample_decoder.TFExampleDecoder(keys_to_features, items_to_handlers)
+    labels_to_names = read_label_file(dataset_dir) if has_labels(dataset_dir) else None
+    num_samples = read_split_sizes(dataset_dir).get(split_name, splits_to_sizes[split_name])
+    return slim_dataset.Dataset(
+        data_sources=files,
+        reader=reader or tf.compat.v1.TFRecordReader,
+        decoder=decoder,
+        num_samples=num_samples,
+        items_to_descriptions=items_to_descriptions,
+        num_classes=num_classes,
+        labels_to_names=labels_to_names,
+    )
