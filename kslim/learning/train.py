@@ -366,7 +366,7 @@ def train(
 
     cbs: list[keras.callbacks.Callback] = []
     if init_fn is not None:
-        cbs.append(InitFnOnFreshStart(init_fn, logdir))
+        cbs.append(InitFnOnFreshStart(init_fn, logdir, is_chief))
     stateful = []
     summaries_on = (
         writes

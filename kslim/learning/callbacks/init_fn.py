@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import keras
 
-from kslim.checkpoints import CheckpointManager
+from kslim.checkpoints import CheckpointManager, latest_intact_checkpoint
 
 
 class InitFnOnFreshStart(keras.callbacks.Callback):
@@ -20,23 +20,32 @@ class InitFnOnFreshStart(keras.callbacks.Callback):
     Args:
       init_fn: a callable taking the model.
       logdir: the training directory, or None (always fresh).
+      is_chief: only the chief heals the logdir; other workers only look for
+        its newest intact checkpoint (they never move files).
 
     Raises:
       TypeError: if ``init_fn`` is not callable.
     """
 
-    def __init__(self, init_fn: Callable, logdir: str | None) -> None:
+    def __init__(self, init_fn: Callable, logdir: str | None, is_chief: bool = True) -> None:
         super().__init__()
         if not callable(init_fn):
             raise TypeError(f"init_fn must be callable, got {init_fn!r}")
         self.init_fn = init_fn
         self.logdir = logdir
+        self.is_chief = is_chief
         self.called = False
 
     def on_train_begin(self, logs=None):
         # The logdir is healed first (CheckpointManager.recover, as CheckpointSaver
         # does): a damaged newest checkpoint or state file is no fresh start
         # while an intact older checkpoint remains.
-        if self.logdir is None or CheckpointManager(self.logdir, None).recover() is None:
+        if self.logdir is None:
+            resume = None
+        elif self.is_chief:
+            resume = CheckpointManager(self.logdir, None).recover()
+        else:
+            resume = latest_intact_checkpoint(self.logdir)
+        if resume is None:
             self.init_fn(self.model)
             self.called = True
