@@ -227,3 +227,14 @@ def test_network_fn_is_training_false_builds_inference_batch_norm_and_dropout():
     np.testing.assert_array_equal(first, second)
     for name, value in before.items():
         np.testing.assert_array_equal(after[name], value, name)
+
+
+def test_functional_model_saves_and_reloads_as_keras_file(tmp_path):
+    images = np.random.default_rng(0).uniform(-1, 1, (2, 32, 32, 3)).astype(np.float32)
+    with slim.Graph().as_default():
+        x, logits, _ = _build(depth_multiplier=0.35, num_classes=5, is_training=False)
+        model = keras.Model(x, logits)
+        want = np.asarray(model(images))
+        model.save(tmp_path / "mobilenet_v2.keras")
+    loaded = keras.models.load_model(tmp_path / "mobilenet_v2.keras")
+    np.testing.assert_array_equal(np.asarray(loaded(images)), want)
