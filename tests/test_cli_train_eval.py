@@ -82,9 +82,9 @@ ERROR_CASES = {
         r"kslim train: error: Name of network unknown 'resnet_x'; known networks: .*lenet",
     ),
     "train_unknown_dataset": (
-        lambda d, t: ["train", "--train-dir", t, "--dataset-name", "mnist"],
+        lambda d, t: ["train", "--train-dir", t, "--dataset-name", "mnist_x"],
         1,
-        r"kslim train: error: Name of dataset unknown 'mnist'; known datasets: .*digits",
+        r"kslim train: error: Name of dataset unknown 'mnist_x'; known datasets: .*digits",
     ),
     "train_missing_dataset_dir": (
         lambda d, t: ["train", "--train-dir", t, "--dataset-dir", os.path.join(t, "nope")],
@@ -119,9 +119,9 @@ ERROR_CASES = {
         r"kslim eval: error: --checkpoint-path '.*model\.ckpt-7': no such checkpoint",
     ),
     "convert_unknown_dataset": (
-        lambda d, t: ["convert", "imagenet", "--dataset-dir", t],
+        lambda d, t: ["convert", "imagenet_x", "--dataset-dir", t],
         1,
-        r"kslim convert: error: Name of dataset unknown 'imagenet'",
+        r"kslim convert: error: Name of dataset unknown 'imagenet_x'",
     ),
 }
 

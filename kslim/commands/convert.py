@@ -85,9 +85,10 @@ def ensure_dataset(dataset_name: str, dataset_dir: str, may_create: bool) -> boo
     if os.path.exists(dataset_dir) and not os.path.isdir(dataset_dir):
         raise ValueError(f"--dataset-dir {dataset_dir!r} is a file, not a directory")
     if not os.path.exists(dataset_dir) and not may_create:
+        archive = "--archive FILE " if dataset_name in ("cifar10", "flowers", "mnist") else ""
         raise ValueError(
             f"--dataset-dir {dataset_dir!r} does not exist; write it with "
-            f"'kslim convert {dataset_name} --dataset-dir {dataset_dir}'"
+            f"'kslim convert {dataset_name} {archive}--dataset-dir {dataset_dir}'"
         )
     if not is_empty_dir(dataset_dir):
         return False

@@ -277,3 +277,9 @@ def test_convert_rejects_flags_the_converter_does_not_take(cifar10_archive, tmp_
     args = ["convert", "cifar10", "--archive", cifar10_archive[0], "--num-shards", "3"]
     assert cli.main([*args, "--dataset-dir", str(tmp_path)]) != 0
     assert "kslim convert cifar10 does not take --num-shards" in capsys.readouterr().err
+
+
+def test_imagenet_has_no_converter(tmp_path, capsys):
+    assert cli.main(["convert", "imagenet", "--dataset-dir", str(tmp_path)]) != 0
+    err = capsys.readouterr().err
+    assert "No converter for dataset 'imagenet'" in err and "'cifar10'" in err
