@@ -80,12 +80,14 @@ def _assert_matches(got, ref, what: str) -> None:
 
 
 @pytest.mark.peer
+@pytest.mark.slow
 @pytest.mark.parametrize("option", OPTIONS, ids=OPTION_IDS)
 def test_option_matches_tf_slim_in_inference_mode(option, tfslim_options):
     _assert_matches(run_kslim_zoo(option, "infer"), tfslim_options.get(option.id)["infer"], "infer")
 
 
 @pytest.mark.peer
+@pytest.mark.slow
 @pytest.mark.parametrize("option", OPTIONS, ids=OPTION_IDS)
 def test_option_matches_tf_slim_after_one_training_batch_norm_update(option, tfslim_options):
     _assert_matches(run_kslim_zoo(option, "train"), tfslim_options.get(option.id)["train"], "train")
