@@ -724,9 +724,7 @@ def evaluation_loop(
     writers: dict = {}
     try:
         for path in checkpoints_iterator(checkpoint_dir, eval_interval_secs, timeout, timeout_fn):
-            _log.info(
-                "Starting evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime())
-            )
+            _log.info("Starting evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime()))
             try:
                 result = evaluator.run(path, num_evals, logdir, writers)
             except checkpoints.CheckpointError as e:
@@ -739,9 +737,7 @@ def evaluation_loop(
                         "Checkpoint %s was deleted before it could be evaluated: %s", path, e
                     )
                 continue
-            _log.info(
-                "Finished evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime())
-            )
+            _log.info("Finished evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime()))
             evaluations += 1
             if max_number_of_evaluations is not None and evaluations >= max_number_of_evaluations:
                 break
