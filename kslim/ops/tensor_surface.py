@@ -19,7 +19,8 @@ adds them:
 * graph-only APIs (``tensor.graph``, ``eval()``, ``consumers()``) and Python control flow
   on a symbolic value (``if tf.shape(x)[0] > 1:``) raise an error saying what to do.
 
-Keras variables get ``op.name`` (their slim path).
+Keras variables get ``op.name`` (their slim path). On eager tensors, which have no op, TF's
+error for ``tensor.op`` also says where op names exist.
 """
 
 from __future__ import annotations
@@ -260,6 +261,24 @@ def _variable_op(self) -> _OpView:
     return _OpView(self.path, "VarHandleOp")
 
 
+# ------------------------------------------------------------- eager tensors
+def _eager_op_with_hint(original: property) -> property:
+    """``tensor.op`` on an eager tensor: TF's error, saying where op names exist."""
+
+    def op(self):
+        try:
+            return original.fget(self)
+        except AttributeError as exc:
+            raise AttributeError(
+                f"{exc} An eager tensor has no op and no op name (slim code such as "
+                "`end_points[net.op.name] = net`). Build the model on keras.Input or "
+                "slim.data.inputs (kslim tensors there have slim's op names, `conv1/Relu`), "
+                "or inside tf.function, or key end_points by explicit names."
+            ) from None
+
+    return property(op, doc=original.__doc__)
+
+
 _INSTALLED: list[bool] = []
 
 
@@ -308,4 +327,8 @@ def install() -> None:
     cls.__mul__ = _dense_product(cls.__mul__)
     cls.__rmul__ = _dense_product(cls.__rmul__)
     keras.Variable.op = property(_variable_op)
+    from tensorflow.python.framework import ops as tf_ops
+
+    eager = tf_ops._EagerTensorBase
+    eager.op = _eager_op_with_hint(eager.op)
     _INSTALLED.append(True)

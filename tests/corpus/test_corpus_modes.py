@@ -22,8 +22,8 @@ TF_FUNCTION_DEFAULT_IDS = {"cifar_lrn", "siamese_getvar", "dcgan_gen", "stats_su
 
 _EAGER_OP = (
     "stats_net keys end_points by net.op.name; an eager layer output is an EagerTensor, "
-    "whose .op raises 'Tensor.op is undefined when eager execution is enabled' (TF's "
-    "error, not one naming the call and what to do instead)"
+    "which has no op in TF2: .op raises TF's 'Tensor.op is undefined when eager execution "
+    "is enabled', with kslim's hint to build on keras.Input or inside tf.function"
 )
 
 # (spec id, mode) -> the kslim gap that makes it fail (strict xfail).

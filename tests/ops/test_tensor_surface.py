@@ -143,3 +143,11 @@ def test_scaling_a_symbolic_tensor_by_a_number_keeps_it_dense(images):
     residual = net + 0.17 * slim.conv2d(net, 4, 1, activation_fn=None)
     model = keras.Model(images, slim.conv2d(residual, 2, 1))
     assert model(np.ones((2, 8, 8, 3), np.float32)).shape == (2, 8, 8, 2)
+
+
+def test_op_of_an_eager_tensor_says_where_op_names_exist():
+    with slim.Graph().as_default():
+        net = slim.conv2d(tf.ones((1, 4, 4, 3)), 2, 3, scope="conv1")
+    with pytest.raises(AttributeError, match=r"eager.*keras\.Input.*conv1/Relu"):
+        _ = net.op.name
+    assert not hasattr(net, "op")
