@@ -35,6 +35,14 @@ def _train(logdir, number_of_steps, optimizer=None, build_kwargs=None, **train_k
     return train_op, loss
 
 
+def _lateness_bound(caplog) -> float:
+    """How late a time-based event may come: 1.5 s, or three of the slowest host calls of
+    this run (its step log lines' spacing) on a loaded machine."""
+    stamps = [r.created for r in caplog.records if r.getMessage().startswith("global step")]
+    slowest = float(np.max(np.diff(stamps))) if len(stamps) > 1 else 0.0
+    return max(1.5, 3.0 * slowest)
+
+
 class _Sleep(keras.callbacks.Callback):
     """Makes each host call slow, so time-based events fall inside the run."""
 
@@ -138,9 +146,10 @@ def test_checkpoints_every_save_interval_secs(tmp_path, caplog):
     saves = [r.created for r in caplog.records if r.getMessage().startswith("Saving checkpoint")]
     assert len(saves) == len(steps)
     # Each time-based save comes save_interval_secs after the previous one, late by at
-    # most about a second (the chunk planner's bound); the final save is not time-based.
+    # most about a second plus a host call (the chunk planner's bound); the final save is
+    # not time-based. How slow a host call is depends on the machine's load: measured.
     gaps = np.diff(saves[:-1])
-    assert np.all(gaps >= 0.24) and np.all(gaps <= 0.25 + 1.5), gaps
+    assert np.all(gaps >= 0.24) and np.all(gaps <= 0.25 + _lateness_bound(caplog)), gaps
 
 
 def test_last_five_checkpoints_kept_by_default(tmp_path):
@@ -300,10 +309,15 @@ def test_summary_total_loss_is_the_loss_at_its_step(tmp_path, caplog):
     assert total[0] == pytest.approx(first_log[1], abs=1.5e-4)
 
 
-def test_summaries_repeat_every_save_summaries_secs(tmp_path):
-    _train(
-        str(tmp_path), 24, save_summaries_secs=0.25, max_steps_per_chunk=1, callbacks=[_Sleep(0.05)]
-    )
+def test_summaries_repeat_every_save_summaries_secs(tmp_path, caplog):
+    with KslimLogs(caplog):
+        _train(
+            str(tmp_path),
+            24,
+            save_summaries_secs=0.25,
+            max_steps_per_chunk=1,
+            callbacks=[_Sleep(0.05)],
+        )
     steps = sorted(_scalars(read_events(str(tmp_path)), "total_loss"))
     assert steps[0] == 0
     assert len(steps) >= 3, steps
@@ -316,7 +330,7 @@ def test_summaries_repeat_every_save_summaries_secs(tmp_path):
         }
     )
     gaps = np.diff(walls)
-    assert np.all(gaps >= 0.24) and np.all(gaps <= 0.25 + 1.5), gaps
+    assert np.all(gaps >= 0.24) and np.all(gaps <= 0.25 + _lateness_bound(caplog)), gaps
     rates = _scalars(read_events(str(tmp_path)), "global_step/sec")
     assert rates[steps[0]] == 0.0 and all(rates[s] > 0 for s in steps[1:])
 
