@@ -4,9 +4,15 @@ Example:
   kslim export --checkpoint logdir --export-dir serving/lenet \\
       --model-fn mypackage.nets:lenet --input-shape 28,28,1
 
+  kslim export --checkpoint train_dir --export-dir serving/mobilenet \\
+      --model-name mobilenet_v1_025 --num-classes 5 --image-size 128
+
 The model function is called on one input per --input-shape (the batch
 dimension is added) and must return a tensor or a dict of tensors; the
-SavedModel gets a serving_default signature (see kslim.export).
+SavedModel gets a serving_default signature (see kslim.export). With
+--model-name (slim's export_inference_graph.py) the nets_factory network is
+the model function: one float32 image input of --image-size (default the
+network's default_image_size) and the output ``logits``.
 """
 
 from __future__ import annotations
@@ -24,18 +30,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--checkpoint", required=True, help="checkpoint prefix, or a logdir (its latest checkpoint)"
     )
     parser.add_argument("--export-dir", required=True, help="base directory of the SavedModel")
-    parser.add_argument(
+    model = parser.add_mutually_exclusive_group(required=True)
+    model.add_argument(
         "--model-fn",
-        required=True,
         metavar="MODULE:FUNCTION",
         help="import path of the model function, e.g. mypkg.nets:lenet",
+    )
+    model.add_argument(
+        "--model-name",
+        help="a nets_factory network instead of --model-fn (e.g. mobilenet_v1_025)",
+    )
+    parser.add_argument(
+        "--num-classes",
+        type=int,
+        default=1001,
+        help="with --model-name: classes of the logits layer (default 1001; 0: no logits)",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        default=None,
+        help="with --model-name: the input's height and width (default: the network's "
+        "default_image_size)",
     )
     parser.add_argument(
         "--input-shape",
         action="append",
-        required=True,
+        default=None,
         metavar="D1,D2,...",
-        help="shape of one input without the batch dimension (repeat for several inputs)",
+        help="shape of one input without the batch dimension (repeat for several inputs; "
+        "required with --model-fn; default with --model-name: SIZE,SIZE,3)",
     )
     parser.add_argument(
         "--input-dtype",
@@ -118,12 +142,48 @@ def input_signature(shapes, dtypes, names) -> list:
     return specs
 
 
+def network_model_fn(model_name: str, num_classes: int, image_size: int | None):
+    """``(model_fn, input_shape)`` of a nets_factory network for inference.
+
+    Raises:
+      ValueError: an unknown network, a bad --num-classes or a missing image size.
+    """
+    from kslim.nets import nets_factory
+
+    if model_name not in nets_factory.networks_map:
+        raise ValueError(
+            f"Name of network unknown {model_name!r}; known networks: "
+            f"{', '.join(sorted(nets_factory.networks_map))}"
+        )
+    if num_classes < 0:
+        raise ValueError(f"--num-classes must be >= 0, got {num_classes}")
+    network_fn = nets_factory.get_network_fn(model_name, num_classes=num_classes or None)
+    size = image_size or getattr(network_fn, "default_image_size", None)
+    if not size or size <= 0:
+        raise ValueError(
+            f"network {model_name!r} has no default_image_size; give a positive --image-size"
+        )
+
+    def model_fn(images):
+        logits, _ = network_fn(images)
+        return {"logits": logits}
+
+    return model_fn, f"{size},{size},3"
+
+
 def run(args: argparse.Namespace) -> int:
     """Exports and prints the version directory written."""
     from kslim.export import export_saved_model
 
-    specs = input_signature(args.input_shape, args.input_dtype, args.input_name)
-    model_fn = load_model_fn(args.model_fn)
+    shapes = args.input_shape
+    if args.model_name is not None:
+        model_fn, shape = network_model_fn(args.model_name, args.num_classes, args.image_size)
+        shapes = shapes or [shape]
+    else:
+        if not shapes:
+            raise ValueError("--model-fn needs --input-shape")
+        model_fn = load_model_fn(args.model_fn)
+    specs = input_signature(shapes, args.input_dtype, args.input_name)
     path = export_saved_model(
         args.export_dir,
         model_fn=model_fn,
