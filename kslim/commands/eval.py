@@ -66,6 +66,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="with --eval-interval-secs: stop after waiting this many seconds for a new "
         "checkpoint (default: wait forever)",
     )
+    g.add_argument(
+        "--moving-average-decay",
+        type=float,
+        default=None,
+        help="evaluate the exponential moving averages of the model variables: restore "
+        "each from its '<name>/ExponentialMovingAverage' shadow in the checkpoint (as "
+        "slim's published checkpoints have them); the decay value itself is not used "
+        "(default: restore the variables themselves)",
+    )
     d = parser.add_argument_group("dataset and model")
     add_dataset_arguments(d, "validation")
     d.add_argument(
@@ -102,6 +111,26 @@ def _check_checkpoint(args: argparse.Namespace) -> str | None:
     if not tf_checkpoint_exists(path):
         raise ValueError(f"--checkpoint-path {path!r}: no such checkpoint or directory")
     return path
+
+
+EMA_SUFFIX = "ExponentialMovingAverage"
+
+
+def moving_average_restore_map(variables: list, model_variables: list) -> dict:
+    """Checkpoint name -> variable, model variables read from their EMA shadows.
+
+    As ``tf.train.ExponentialMovingAverage.variables_to_restore(model_variables)`` in
+    slim's eval script: a model variable ``X`` restores from ``X/ExponentialMovingAverage``,
+    every other variable (the global step) from its own name.
+    """
+    from kslim.variables import get_variable_full_name
+
+    averaged = {id(v) for v in model_variables}
+    restore = {}
+    for var in variables:
+        name = get_variable_full_name(var)
+        restore[f"{name}/{EMA_SUFFIX}" if id(var) in averaged else name] = var
+    return restore
 
 
 def tf_checkpoint_exists(prefix: str) -> bool:
@@ -142,6 +171,10 @@ def run(args: argparse.Namespace) -> int:
             image_size=args.eval_image_size,
         )
         variables_to_restore = slim.get_variables_to_restore()
+        if args.moving_average_decay is not None:
+            variables_to_restore = moving_average_restore_map(
+                variables_to_restore, slim.get_model_variables()
+            )
         predictions = keras.ops.argmax(logits, axis=1)
         metrics = {"Accuracy": slim.metrics.streaming_accuracy(predictions, labels)}
         if num_classes > 5:

@@ -206,6 +206,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--label-smoothing", type=float, default=0.0, help="label smoothing of the loss (0.0)"
     )
 
+    o.add_argument(
+        "--moving-average-decay",
+        type=float,
+        default=None,
+        help="slim's flag to keep moving averages of the model variables: not supported "
+        "by kslim train (an error when given); kslim eval --moving-average-decay reads "
+        "the averages of checkpoints that have them",
+    )
+
     f = parser.add_argument_group("fine-tuning")
     f.add_argument(
         "--checkpoint-path",
@@ -505,6 +514,12 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     _positive_int(args.batch_size, "--batch-size")
     _positive_int(args.max_number_of_steps, "--max-number-of-steps")
+    if args.moving_average_decay is not None:
+        raise ValueError(
+            "--moving-average-decay is not supported by kslim train: it keeps no moving "
+            "averages of the variables (kslim eval --moving-average-decay restores the "
+            "averages of a checkpoint that has them)"
+        )
     if args.log_every_n_steps < 0:
         raise ValueError(f"--log-every-n-steps must be >= 0, got {args.log_every_n_steps}")
     from kslim.nets import nets_factory
