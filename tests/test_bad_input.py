@@ -418,9 +418,9 @@ CASES = {
         "Name of network unknown 'resnet_x'",
     ),
     "cli_train_unknown_dataset": (
-        lambda e: _cli("train", "--train-dir", e.logdir, "--dataset-name", "mnist"),
+        lambda e: _cli("train", "--train-dir", e.logdir, "--dataset-name", "mnist_x"),
         CliError,
-        "Name of dataset unknown 'mnist'",
+        "Name of dataset unknown 'mnist_x'",
     ),
     "cli_train_batch_size_zero": (
         lambda e: _cli("train", "--train-dir", e.logdir, "--batch-size", "0"),
@@ -443,9 +443,9 @@ CASES = {
         "model.ckpt-8",
     ),
     "cli_convert_unknown_dataset": (
-        lambda e: _cli("convert", "imagenet", "--dataset-dir", e.empty_dir),
+        lambda e: _cli("convert", "imagenet_x", "--dataset-dir", e.empty_dir),
         CliError,
-        "Name of dataset unknown 'imagenet'",
+        "Name of dataset unknown 'imagenet_x'",
     ),
 }
 
