@@ -161,9 +161,12 @@ class TrainOp(keras.Model):
         update_ops=None,
         bound_dataset=None,
         transform_grads_fn=None,
+        variable_summaries=None,
         **kwargs: Any,
     ) -> None:
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        # ``{"<kind>:<tag>": variable}``: summaries of variables, read in the summary step.
+        self._variable_summaries = dict(variable_summaries or {})
         self._variables_to_train_ref = lambda: variables_to_train
         self.clip_gradient_norm = float(clip_gradient_norm or 0.0)
         self._gradient_multipliers = gradient_multipliers
@@ -210,7 +213,8 @@ class TrainOp(keras.Model):
             # and the optimizer sums the replicas' gradients: scaling each replica's loss
             # by 1/N gives the gradient of the global-batch loss (regularization included,
             # counted once), as Keras' own train step does.
-            scaled = loss / _replicas_in_sync()
+            replicas = _replicas_in_sync()
+            scaled = loss / replicas if replicas > 1 else loss
         grads = tape.gradient(scaled, variables)
         checked = []
         if self.check_numerics:
@@ -238,7 +242,7 @@ class TrainOp(keras.Model):
             for key, value in outputs.items():
                 if key.startswith("summaries/"):
                     summaries[key[len("summaries/") :]] = value
-            for key, variable in getattr(self, "_variable_summaries", {}).items():
+            for key, variable in self._variable_summaries.items():
                 summaries[key] = tf.convert_to_tensor(variable)
             if self.summarize_gradients:
                 summaries.update(add_gradients_summaries(grads_and_vars))
@@ -315,12 +319,9 @@ class TrainOp(keras.Model):
         for the same number of steps. Their callbacks plan alone (only the chief writes
         summaries and traces; time-based events read each worker's clock), so the plans
         are merged with one small collective per call: summaries if any worker wants
-        them, the fewest steps any worker wants. One-machine strategies skip this.
+        them, the fewest steps any worker wants. Only called on multi-worker strategies.
         """
         strategy = self.distribute_strategy
-        in_multi_worker = getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)
-        if not in_multi_worker():
-            return want_summaries, steps
         if getattr(self, "_plan_fn", None) is None:
 
             @tf.function
@@ -337,10 +338,15 @@ class TrainOp(keras.Model):
             return self.train_function
         chunk, summary_step = self._build_chunk_fn()
 
+        in_multi_worker = getattr(
+            self.distribute_strategy.extended, "_in_multi_worker_mode", lambda: False
+        )()
+
         def function(iterator):
-            self.want_summaries, self.steps_per_chunk = self._agree_on_plan(
-                bool(self.want_summaries), max(1, int(self.steps_per_chunk))
-            )
+            if in_multi_worker:
+                self.want_summaries, self.steps_per_chunk = self._agree_on_plan(
+                    bool(self.want_summaries), max(1, int(self.steps_per_chunk))
+                )
             if self.want_summaries:
                 opt = iterator.get_next_as_optional()
                 if not opt.has_value():
@@ -507,9 +513,9 @@ def create_train_op(
         check_numerics,
         update_ops,
         bound,
+        variable_summaries=variable_summaries,
         name="train_op",
     )
-    model._variable_summaries = variable_summaries
     _track_unowned_variables(model, graph)
     model.compile(optimizer=to_keras_optimizer(optimizer))
     graph.add_to_collection(GraphKeys.TRAIN_OP, model)
