@@ -131,12 +131,9 @@ _ACTIVATION_OPS = {
 def slim_op_name(layer) -> str:
     """The TF1 op name of a layer's output: ``conv1/Relu``, ``fc8/BiasAdd``, ``concat``.
 
-    A layer may set ``slim_op_name`` itself (TF-op layers do); kslim layers with
-    variables name it by their scope and activation, as slim's graph did.
+    kslim layers with variables name it by their scope and activation, as slim's graph
+    did; weightless layers (TF-op layers included) by their scope-derived layer name.
     """
-    explicit = getattr(layer, "slim_op_name", None)
-    if isinstance(explicit, str):
-        return explicit
     scope = getattr(layer, "scope", None)
     if isinstance(scope, str):
         activation = getattr(layer, "activation", None)

@@ -356,15 +356,12 @@ def _name_argument(function, args, kwargs) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def _layer_name_for(symbol: str | None, function, kwargs: dict) -> str:
+def _layer_name_for(symbol: str | None, function, name: str | None) -> str:
     """A unique Keras layer name from the current name scope (``Mixed_5b/concat``)."""
     from kslim.layers.base import layer_name
 
     graph = get_default_graph()
-    short = kwargs.get("name")
-    if not isinstance(short, str):
-        short = None
-    short = short or _short_name(symbol, function)
+    short = name or _short_name(symbol, function)
     scope = current_name_scope(graph) + short.strip("/")
     return layer_name(graph.unique_name(scope))
 
@@ -377,9 +374,8 @@ def record_tf_call(function, args, kwargs):
     """
     (call_args, call_kwargs), tensors = _split_symbolic((list(args), dict(kwargs)))
     symbol = tf_symbol_name(function)
-    name = _layer_name_for(symbol, function, {"name": _name_argument(function, args, kwargs)})
+    name = _layer_name_for(symbol, function, _name_argument(function, args, kwargs))
     layer = TFOpLayer(symbol, call_args, call_kwargs, function=function, name=name)
-    layer.slim_op_name = name.replace(".", "/")
     return layer(tensors)
 
 
