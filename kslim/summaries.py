@@ -102,7 +102,7 @@ def _record(
         logging.getLogger("kslim").info("summary %s: %s", tag, tensor)
     entry = SummaryEntry(tag, tensor, kind, name)
     graph = get_default_graph()
-    graph.add_to_collection("_summary_tensors", entry)
+    graph.add_to_collection(GraphKeys.SUMMARY_TENSORS, entry)
     graph.add_to_collections(
         [GraphKeys.SUMMARIES] if collections is None else list(collections), entry
     )

@@ -30,17 +30,15 @@ def append_tensor_alias(tensor: Any, alias: str) -> Any:
     """Records ``alias`` (trailing '/' stripped) for ``tensor``; returns it."""
     if alias[-1] == "/":
         alias = alias[:-1]
-    graph = get_default_graph()
-    _, aliases = graph._aliases.setdefault(id(tensor), (tensor, []))
-    aliases.append(alias)
+    get_default_graph().add_tensor_alias(tensor, alias)
     return tensor
 
 
 def get_tensor_aliases(tensor: Any) -> list[str]:
     """Aliases recorded for ``tensor`` (its name when it has none)."""
-    entry = get_default_graph()._aliases.get(id(tensor))
-    if entry:
-        return list(entry[1])
+    aliases = get_default_graph().tensor_aliases(tensor)
+    if aliases:
+        return aliases
     name = getattr(tensor, "name", None)
     if isinstance(name, str) and name.endswith(":0"):
         name = name[:-2]

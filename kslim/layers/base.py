@@ -273,8 +273,7 @@ def get_or_create_layer(
     layer = factory()
     graph.register_layer(sc.name, layer)
     graph.claim(sc.name)
-    for sink in graph._layer_sinks:
-        sink.append(layer)
+    graph.layer_created(layer)
     return layer, True
 
 
@@ -353,7 +352,7 @@ def call_layer(layer, inputs, created: bool, variables_collections=None, **call_
             graph = get_default_graph()
             for variable in layer.weights:
                 if getattr(variable, "regularizer", None) is not None:
-                    graph.add_to_collection("_regularized_anchors", (variable, outputs))
+                    graph.add_to_collection(GraphKeys.REGULARIZED_ANCHORS, (variable, outputs))
     return outputs
 
 

@@ -247,8 +247,8 @@ def get_regularization_losses(scope=None):
     import re
 
     graph = get_default_graph()
-    cache = graph._collections.setdefault("_regularization_cache", {})
-    anchored = list(graph.get_collection("_regularized_anchors"))
+    cache = graph.cache("regularization_penalties")
+    anchored = list(graph.get_collection(GraphKeys.REGULARIZED_ANCHORS))
     # Regularized variables no layer owns (slim.variable(regularizer=...)) are
     # anchored on any symbolic tensor of the graph, so they stay live graph nodes.
     symbolic = [a for _, a in anchored] + [
@@ -280,7 +280,7 @@ def get_regularization_losses(scope=None):
 
 
 def _eager_regularized(graph):
-    anchored = {id(v) for v, _ in graph.get_collection("_regularized_anchors")}
+    anchored = {id(v) for v, _ in graph.get_collection(GraphKeys.REGULARIZED_ANCHORS)}
     out = []
     seen = set(anchored)
     for variable in graph.get_collection(GraphKeys.GLOBAL_VARIABLES):

@@ -36,9 +36,26 @@ class GraphKeys:
     BIASES = "biases"
     EVAL_STEP = "eval_step"
     METRIC_VARIABLES = "metric_variables"
+    # kslim's own collections (not TF1's): their items are kslim bookkeeping.
+    #: Variables created by ``slim.variable`` & co. that no Keras layer owns.
+    UNOWNED_VARIABLES = "kslim_unowned_variables"
+    #: ``(tag, tensor, kind)`` of the summaries written by the training loop.
+    SUMMARY_TENSORS = "_summary_tensors"
+    #: ``(variable, layer output)``: a regularized layer variable and its anchor.
+    REGULARIZED_ANCHORS = "_regularized_anchors"
+    #: ``(key, evaluator)``: compiled evaluators cached by ``kslim.evaluation``.
+    EVALUATORS = "_kslim_evaluators"
 
 
-def _is_auto_reuse(reuse) -> bool:
+def is_auto_reuse(reuse) -> bool:
+    """True for an ``AUTO_REUSE`` reuse mode (kslim's or TF1's).
+
+    Args:
+      reuse: a variable scope's ``reuse`` value.
+
+    Returns:
+      Whether it is AUTO_REUSE.
+    """
     return type(reuse).__name__ == "_ReuseMode" and "AUTO" in str(reuse).upper()
 
 
@@ -95,7 +112,7 @@ class VariableScope:
     @property
     def reuses(self) -> bool:
         """True when existing layers are re-used (``reuse`` True or AUTO_REUSE)."""
-        return self._reuse is True or _is_auto_reuse(self._reuse)
+        return self._reuse is True or is_auto_reuse(self._reuse)
 
     def reuse_variables(self) -> None:
         """Re-uses the layers and variables of this scope from now on."""
@@ -195,6 +212,8 @@ class Graph:
         self._layer_sinks: list[list] = []
         # id(tensor) -> (tensor, aliases) for collect_named_outputs.
         self._aliases: dict[int, tuple[Any, list[str]]] = {}
+        # Named dicts kept with the graph (e.g. built regularization penalties).
+        self._caches: dict[str, dict] = {}
 
     # ------------------------------------------------------ trace contexts
     def _naming(self) -> _NamingState:
@@ -351,7 +370,132 @@ class Graph:
 
     @property
     def current_name_scope(self) -> str:
+        """The innermost kslim name scope ('' or ending in '/')."""
         return self._name_scope_stack[-1]
+
+    @property
+    def at_root_variable_scope(self) -> bool:
+        """True when no kslim variable scope is open."""
+        return len(self._var_scope_stack) == 1
+
+    @property
+    def at_root_name_scope(self) -> bool:
+        """True when no kslim name scope is open."""
+        return len(self._name_scope_stack) == 1
+
+    @contextlib.contextmanager
+    def entered_name_scope(self, full_name: str) -> Iterator[str]:
+        """Makes ``full_name`` the current name scope inside the ``with`` block.
+
+        Args:
+          full_name: the full name-scope string ('' or ending in '/').
+
+        Yields:
+          ``full_name``.
+        """
+        self._name_scope_stack.append(full_name)
+        try:
+            yield full_name
+        finally:
+            self._name_scope_stack.pop()
+
+    @contextlib.contextmanager
+    def entered_variable_scope(
+        self, scope: VariableScope, restore_counts: bool = False
+    ) -> Iterator[VariableScope]:
+        """Makes ``scope`` the current variable scope inside the ``with`` block.
+
+        Entering counts one opening of ``scope.name`` (for default names). On
+        exit the counters of its sub-scopes are reset, as TF1 does when a scope
+        closes, or (``restore_counts``: a re-entered ``VariableScope`` object)
+        all counters go back to what they were on entry.
+
+        Args:
+          scope: the scope to enter.
+          restore_counts: restore every counter on exit.
+
+        Yields:
+          ``scope``.
+
+        Raises:
+          RuntimeError: if the scopes were not closed in the order opened.
+        """
+        saved = dict(self._naming().scope_counts) if restore_counts else None
+        counts = self._naming().scope_counts
+        counts[scope.name] = counts.get(scope.name, 0) + 1
+        self._var_scope_stack.append(scope)
+        try:
+            yield scope
+        finally:
+            if self._var_scope_stack[-1] is not scope:
+                raise RuntimeError("Improper nesting of variable_scope.")
+            self._var_scope_stack.pop()
+            if saved is not None:
+                self._naming().scope_counts = saved
+            else:
+                prefix = scope.name + "/"
+                counts = self._naming().scope_counts
+                for key in counts:
+                    if key.startswith(prefix):
+                        counts[key] = 0
+
+    def scope_count(self, name: str) -> int:
+        """How many times variable scope ``name`` was opened (since its parent opened).
+
+        Args:
+          name: the full variable-scope name.
+
+        Returns:
+          The count (0 when never opened).
+        """
+        return self._naming().scope_counts.get(name, 0)
+
+    # ------------------------------------------------------ layer creation
+    @contextlib.contextmanager
+    def recording_new_layers(self, sink: list) -> Iterator[list]:
+        """Appends every layer created in the ``with`` block to ``sink``.
+
+        Args:
+          sink: the list receiving the layers (``make_template`` tracks its own).
+
+        Yields:
+          ``sink``.
+        """
+        self._layer_sinks.append(sink)
+        try:
+            yield sink
+        finally:
+            self._layer_sinks.pop()
+
+    def layer_created(self, layer: Any) -> None:
+        """Reports a newly created layer to the open ``recording_new_layers`` blocks."""
+        for sink in self._layer_sinks:
+            sink.append(layer)
+
+    # ---------------------------------------------------------- tensor aliases
+    def add_tensor_alias(self, tensor: Any, alias: str) -> None:
+        """Records ``alias`` for ``tensor`` (``collect_named_outputs``)."""
+        _, aliases = self._aliases.setdefault(id(tensor), (tensor, []))
+        aliases.append(alias)
+
+    def tensor_aliases(self, tensor: Any) -> list[str] | None:
+        """The aliases recorded for ``tensor`` (a copy), or None if it has none."""
+        entry = self._aliases.get(id(tensor))
+        return list(entry[1]) if entry else None
+
+    # --------------------------------------------------------------- caches
+    def cache(self, name: str) -> dict:
+        """The live dict ``name`` kept with this graph (created empty).
+
+        Unlike a collection it is not listed by ``get_all_collection_keys``.
+
+        Args:
+          name: the cache name.
+
+        Returns:
+          The dict.
+        """
+        return self._caches.setdefault(name, {})
 
     def unique_name(self, name: str) -> str:
         """Returns ``name`` (a full path) made unique as TF1's Graph.unique_name."""

@@ -24,8 +24,8 @@ from kslim.ops.variable_scope import variable_scope
 
 __all__ = ["Template", "make_template"]
 
-#: kslim.variables.UNOWNED_VARIABLES (variables no Keras layer owns).
-_UNOWNED = "kslim_unowned_variables"
+#: Variables no Keras layer owns (kslim.variables.UNOWNED_VARIABLES).
+_UNOWNED = GraphKeys.UNOWNED_VARIABLES
 
 
 _VARIABLE_COLLECTIONS = (
@@ -79,12 +79,9 @@ class Template(keras.layers.Layer):
         unowned = graph.get_collection_ref(_UNOWNED)
         n_unowned = len(unowned)
         with graph.as_default():
-            graph._layer_sinks.append(created)
-            try:
+            with graph.recording_new_layers(created):
                 with variable_scope(self.scope_name, reuse=True if self._created else None):
                     outputs = self.func(*args, **kwargs)
-            finally:
-                graph._layer_sinks.pop()
         new_variables = [v for v in unowned[n_unowned:] if not _tracked(self, v)]
         if caller is not graph:
             # As in TF1, a template's variables are variables of the calling graph.

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 
 import tensorflow as tf
 
-from kslim.ops.graph import VariableScope, get_default_graph
-from kslim.ops.graph import _is_auto_reuse as _graph_is_auto_reuse
+from kslim.ops.graph import VariableScope, get_default_graph, is_auto_reuse
 
 
 class _ReuseMode:
@@ -29,7 +28,7 @@ AUTO_REUSE = _ReuseMode()
 
 
 def _is_auto_reuse(reuse) -> bool:
-    return reuse is AUTO_REUSE or _graph_is_auto_reuse(reuse)
+    return reuse is AUTO_REUSE or is_auto_reuse(reuse)
 
 
 def _tf_v1_scope_name() -> str:
@@ -48,14 +47,14 @@ def current_var_scope(graph) -> tuple[str, object]:
     (TF2 eager scopes always say AUTO_REUSE), kslim's ``reuse`` rules apply.
     """
     name, reuse = graph.current_var_scope
-    if len(graph._var_scope_stack) == 1 and not name:
+    if graph.at_root_variable_scope and not name:
         name = _tf_v1_scope_name()
     return name, reuse
 
 
 def current_name_scope(graph) -> str:
     """The current name scope ('' or ending in '/'); see ``current_var_scope``."""
-    if len(graph._name_scope_stack) == 1:
+    if graph.at_root_name_scope:
         name = _tf_v1_scope_name()
         return name + "/" if name else ""
     return graph.current_name_scope
@@ -69,7 +68,7 @@ def get_variable_scope() -> VariableScope:
     """
     graph = get_default_graph()
     scope = graph.current_variable_scope
-    if len(graph._var_scope_stack) == 1 and not scope.name:
+    if graph.at_root_variable_scope and not scope.name:
         tf_name = _tf_v1_scope_name()
         if tf_name:
             return scope.copy_with(name=tf_name, original_name_scope=tf_name + "/")
@@ -109,8 +108,7 @@ def name_scope(name: str | None, default_name: str | None = None, values=None) -
     else:
         parent = current_name_scope(graph).rstrip("/")
         full = graph.unique_name(_join(parent, name)) + "/"
-    graph._name_scope_stack.append(full)
-    try:
+    with graph.entered_name_scope(full):
         if _building_tf_graph():
             # Tracing (tf.function, a template's graph call): TF ops in the model code
             # get the same name scope, as in TF1 ('InceptionV3/Mixed_5b/concat').
@@ -118,8 +116,6 @@ def name_scope(name: str | None, default_name: str | None = None, values=None) -
                 yield full
         else:
             yield full
-    finally:
-        graph._name_scope_stack.pop()
 
 
 def _building_tf_graph() -> bool:
@@ -131,10 +127,10 @@ def _unique_variable_scope(prefix: str) -> str:
     graph = get_default_graph()
     current = current_var_scope(graph)[0]
     name = _join(current, prefix)
-    if graph._scope_counts.get(name, 0) == 0:
+    if graph.scope_count(name) == 0:
         return prefix
     idx = 1
-    while graph._scope_counts.get(f"{name}_{idx}", 0) > 0:
+    while graph.scope_count(f"{name}_{idx}") > 0:
         idx += 1
     return f"{prefix}_{idx}"
 
@@ -232,7 +228,7 @@ def _variable_scope(
         )
     graph = get_default_graph()
     old = get_variable_scope()
-    restore_counts = None
+    restore_counts = False
     if name_or_scope is None:
         if default_name is None:
             raise ValueError("If default_name is None then name_or_scope is required")
@@ -258,7 +254,7 @@ def _variable_scope(
             ns = ""
         if isinstance(name_or_scope, VariableScope):
             new = name_or_scope.copy_with(reuse=reuse if reuse else name_or_scope.reuse)
-            restore_counts = dict(graph._scope_counts)
+            restore_counts = True
         else:
             if name_or_scope is None:
                 relative = _unique_variable_scope(default_name)
@@ -279,23 +275,8 @@ def _variable_scope(
             new.constraint = constraint
         if custom_getter is not None:
             new.custom_getter = _chain_getters(custom_getter, new.custom_getter)
-        new_name = new.name
-        graph._scope_counts[new_name] = graph._scope_counts.get(new_name, 0) + 1
-        graph._var_scope_stack.append(new)
-        try:
+        with graph.entered_variable_scope(new, restore_counts=restore_counts):
             yield new
-        finally:
-            if graph._var_scope_stack[-1] is not new:
-                raise RuntimeError("Improper nesting of variable_scope.")
-            graph._var_scope_stack.pop()
-            if restore_counts is not None:
-                graph._scope_counts = restore_counts
-            else:
-                prefix = new_name + "/"
-                counts = graph._scope_counts
-                for key in counts:
-                    if key.startswith(prefix):
-                        counts[key] = 0
 
 
 variable_scope.__signature__ = inspect.signature(_variable_scope)
