@@ -24,6 +24,23 @@ from kslim.learning.callbacks import (
     Tracer,
 )
 from kslim.learning.callbacks.checkpoint_saver import check_writable
+from kslim.learning.distribute import (
+    ChiefSync,
+    WorkerLostError,
+    agree_with_chief,
+    distribute_dataset,
+    in_multi_worker,
+    peer_error,
+    remove_worker_temp_dir,
+    resolve_strategy,
+    task_label,
+    warn_replaced,
+    worker_log_prefix,
+    worker_temp_dir,
+)
+from kslim.learning.distribute import (
+    is_chief as cluster_is_chief,
+)
 from kslim.learning.train_op import TrainOp
 
 __all__ = ["StepContext", "train", "train_step"]
@@ -149,23 +166,20 @@ def _write_graph(train_op: TrainOp, logdir: str) -> None:
             pass
 
 
-def _cluster_chief(strategy) -> bool:
-    """False on the workers of a multi-worker strategy that are not its chief.
+class _ClusterInitFn(InitFnOnFreshStart):
+    """``init_fn`` on every worker when the chief finds a fresh start (a collective)."""
 
-    The chief is the ``chief`` task, or worker 0 when the cluster has none (what
-    ``tf.distribute`` reports as ``extended.should_checkpoint``); one-machine strategies
-    have only a chief.
-    """
-    chief = bool(getattr(strategy.extended, "should_checkpoint", True))
-    if not chief:
-        resolver = getattr(strategy, "cluster_resolver", None)
-        task = f"{resolver.task_type} {resolver.task_id}" if resolver is not None else "?"
-        _log.info(
-            "learning.train: task %s is not the chief of the cluster: it trains but does not "
-            "write checkpoints, summaries or traces",
-            task,
-        )
-    return chief
+    def __init__(self, init_fn, logdir, chief: bool, strategy) -> None:
+        super().__init__(init_fn, logdir, chief)
+        self.strategy = strategy
+
+    def on_train_begin(self, logs=None):
+        from kslim.checkpoints import CheckpointManager
+
+        resume = CheckpointManager(self.logdir, None).recover() if self.is_chief else None
+        if agree_with_chief(self.strategy, self.logdir is None or resume is None):
+            self.init_fn(self.model)
+            self.called = True
 
 
 def train(
@@ -203,6 +217,7 @@ def train(
     callbacks=None,
     progress_bar: bool | None = None,
     max_steps_per_chunk: int = 1000,
+    strategy=None,
 ):
     """Runs slim's training loop: ``fit`` on the TrainOp with kslim callbacks.
 
@@ -224,7 +239,9 @@ def train(
       master, session_config, session_wrapper, init_op, init_feed_dict,
         local_init_op, ready_op, ignore_live_threads, sync_optimizer,
         startup_delay_steps: TF1 session options; warn when set.
-      is_chief: only the chief writes checkpoints, summaries and traces.
+      is_chief: only the chief writes checkpoints, summaries and traces; on a
+        multi-worker strategy the chief comes from the cluster (task 0 of
+        ``chief``/``worker``) and False makes no task write.
       global_step: accepted; the optimizer's iterations are the global step.
       number_of_steps: absolute global step to stop at (None: until the data
         ends).
@@ -245,6 +262,22 @@ def train(
       callbacks: extra Keras callbacks.
       progress_bar: Keras progress bar; default on for a TTY.
       max_steps_per_chunk: upper bound of steps per compiled call.
+      strategy: a ``tf.distribute.Strategy`` to train on (``MirroredStrategy``,
+        ``MultiWorkerMirroredStrategy``); None (default) trains on the strategy
+        the graph was built under (``with strategy.scope():``), if any. The
+        TrainOp's variables (graph, optimizer, ``create_train_op``) must have
+        been created under this strategy's scope: a TrainOp built outside it
+        raises ValueError naming ``strategy`` (variables cannot be moved onto
+        replicas afterwards). Each batch of the dataset is one global batch:
+        the replicas split it (``distribute_datasets_from_function``, every
+        worker reading its replicas' rows), so N replicas train the losses of
+        one replica on batch B. On a multi-worker strategy only the chief
+        (``chief`` task, else worker 0) writes checkpoints, summaries, traces
+        and ``graph.json`` into ``logdir``; other workers write their
+        checkpoints into a temporary folder beside ``logdir`` (removed at the
+        end), log with their task id (``worker 1: ...``), take the chief's
+        restored variables and global step at the start, and run ``init_fn``
+        exactly when the chief finds a fresh start.
 
     Returns:
       The last step's total loss (numpy float32).
@@ -257,6 +290,9 @@ def train(
       NotADirectoryError: a logdir that is an existing file.
       kslim.checkpoints.CheckpointSaveError: a save for lack of disk space.
       FloatingPointError: the loss became inf or NaN (names the global step).
+      kslim.learning.distribute.WorkerLostError: a worker of a multi-worker
+        cluster died or stopped answering (every worker stops; restart them all
+        to resume from the chief's last complete checkpoint).
     """
     if train_op is None:
         raise ValueError("train_op cannot be None.")
@@ -292,9 +328,21 @@ def train(
         ):
             if type(opt).__name__ != "SyncReplicasOptimizer":
                 raise ValueError("`sync_optimizer` must be a tf.train.SyncReplicasOptimizer.")
-        _warn("sync_optimizer", sync_optimizer, "use a tf.distribute strategy")
+        warn_replaced(
+            "learning.train",
+            "sync_optimizer",
+            sync_optimizer,
+            "pass strategy=tf.distribute.MultiWorkerMirroredStrategy() (or build under its "
+            "scope): its replicas train synchronously on the global batch",
+        )
     for name, value, default, why in (
-        ("master", master, "", "tf.distribute strategies replace masters"),
+        (
+            "master",
+            master,
+            "",
+            "tf.distribute strategies replace masters: pass strategy=... (the cluster comes "
+            "from TF_CONFIG)",
+        ),
         ("init_op", init_op, _USE_DEFAULT, "Keras initializes variables on creation"),
         ("init_feed_dict", init_feed_dict, None, "there are no feeds in TF2"),
         ("local_init_op", local_init_op, _USE_DEFAULT, "there are no local init ops in TF2"),
@@ -306,7 +354,7 @@ def train(
             "startup_delay_steps",
             startup_delay_steps,
             0,
-            "workers of a tf.distribute strategy start together",
+            "the workers of a tf.distribute strategy start together (strategy=...)",
         ),
         ("global_step", global_step, None, "the optimizer's iterations are the global step"),
     ):
@@ -359,13 +407,29 @@ def train(
     data = as_dataset(data, batch_size)
     check_dataset_matches(data, train_op.input, "dataset")
 
-    is_chief = bool(is_chief) and _cluster_chief(train_op.distribute_strategy)
+    # ---- tf.distribute (kslim.learning.distribute) ----
+    strategy = resolve_strategy(strategy, train_op, "learning.train")
+    multi_worker = in_multi_worker(strategy)
+    chief_of_cluster = cluster_is_chief(strategy)
+    if multi_worker and not chief_of_cluster:
+        _log.info(
+            "learning.train: task %s is not the chief of the cluster: it trains but writes "
+            "no checkpoints, summaries or traces into logdir",
+            task_label(strategy),
+        )
+    is_chief = bool(is_chief) and chief_of_cluster
     writes = logdir is not None and is_chief
     if logdir is not None:
         check_writable(logdir, "logdir")
+    # A non-chief worker's saves go to a temporary folder (removed at the end).
+    temp_dir = worker_temp_dir(logdir, strategy) if multi_worker and not is_chief else None
+    save_dir = temp_dir if temp_dir is not None else logdir
+    # ---- end tf.distribute ----
 
     cbs: list[keras.callbacks.Callback] = []
-    if init_fn is not None:
+    if init_fn is not None and multi_worker:
+        cbs.append(_ClusterInitFn(init_fn, logdir, is_chief, strategy))
+    elif init_fn is not None:
         cbs.append(InitFnOnFreshStart(init_fn, logdir, is_chief))
     stateful = []
     summaries_on = (
@@ -383,17 +447,21 @@ def train(
         if saver is not None and not hasattr(saver, "save"):
             _warn("saver", saver, "pass a kslim.checkpoints.CheckpointManager")
         saver_cb = CheckpointSaver(
-            logdir,
+            save_dir,
             save_interval_secs,
             max_to_keep,
             keep_checkpoint_every_n_hours,
             True,
             stateful,
-            is_chief,
+            is_chief or temp_dir is not None,
         )
         if saver is not None and hasattr(saver, "save") and hasattr(saver, "latest"):
-            saver_cb.manager = saver
+            if temp_dir is None:
+                saver_cb.manager = saver
         cbs.append(saver_cb)
+    if multi_worker:
+        # After the chief's restore: every worker takes the chief's variables and step.
+        cbs.append(ChiefSync(strategy))
     cbs.extend(stateful)
     custom_step = train_step_fn is not train_step or train_step_kwargs is not _USE_DEFAULT
     if number_of_steps is not None and not custom_step:
@@ -435,8 +503,10 @@ def train(
         _write_graph(train_op, logdir)
     if progress_bar is None:
         progress_bar = sys.stdout.isatty()
+    data = distribute_dataset(strategy, data)
     try:
-        train_op.fit(data, epochs=1, verbose=1 if progress_bar else 0, callbacks=cbs)
+        with strategy.scope(), worker_log_prefix(strategy):
+            train_op.fit(data, epochs=1, verbose=1 if progress_bar else 0, callbacks=cbs)
     except tf.errors.InvalidArgumentError as e:
         if "LossTensor is inf or nan" in str(e):
             raise FloatingPointError(
@@ -444,7 +514,18 @@ def train(
                 "checkpoint was kept" % int(train_op.optimizer.iterations.numpy())
             ) from None
         raise
+    except tf.errors.OpError as e:
+        if multi_worker and peer_error(e):
+            raise WorkerLostError(
+                f"learning.train ({task_label(strategy)}): a worker of the cluster died or "
+                f"stopped answering near global step {int(train_op.optimizer.iterations.numpy())}"
+                f" ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); every "
+                "worker stops: restart all of them to resume from the chief's last complete "
+                f"checkpoint in {logdir!r}"
+            ) from e
+        raise
     finally:
+        remove_worker_temp_dir(temp_dir)
         train_op.train_function = None
         train_op._kslim_chunk = None
         release_training_resources([c for c in cbs if type(c).__module__.startswith("kslim.")])
