@@ -90,3 +90,99 @@ def test_tf_ops_benchmark_compares_the_same_net_written_two_ways():
     keras_model.set_weights(tf_model.get_weights())
     x = np.random.default_rng(1).standard_normal((2, 32, 32, 3)).astype(np.float32)
     np.testing.assert_allclose(tf_model(x), keras_model(x), rtol=1e-5, atol=1e-5)
+
+
+def _load_distributed_bench():
+    sys.path.insert(0, str(_BENCH.parent))
+    spec = importlib.util.spec_from_file_location(
+        "bench_distributed", _BENCH.with_name("bench_distributed.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _dist_run(contender, setup, rate, cpu_rate=None, error=None):
+    if error is not None:
+        return {"contender": contender, "setup": setup, "error": error, "raised_in": ["x.py:f"]}
+    return {
+        "contender": contender,
+        "setup": setup,
+        "steps_per_sec": rate,
+        "examples_per_sec": rate * 64,
+        "cpu_steps_per_sec": cpu_rate,
+        "time_to_first_step_s": 1.0,
+    }
+
+
+def test_distributed_benchmark_reports_median_min_max_and_names_a_failed_contender():
+    bench = _load_distributed_bench()
+    error = "ValueError: Attempt to convert a value (PerReplica:{...}) with an unsupported type"
+    runs = {
+        ("mlp", "mirrored-2", "kslim"): [
+            _dist_run("kslim", "mirrored-2", r, 2 * r) for r in (300.0, 100.0, 200.0)
+        ],
+        ("mlp", "mirrored-2", "keras"): [
+            _dist_run("keras", "mirrored-2", r, r) for r in (50.0, 100.0, 150.0)
+        ],
+        ("mlp", "multiworker-2", "kslim"): [_dist_run("kslim", "multiworker-2", 80.0, 90.0)],
+        ("mlp", "multiworker-2", "keras"): [_dist_run("keras", "multiworker-2", 0, error=error)],
+    }
+    rows = {(r["setup"], r["contender"]): r for r in bench.summarize(runs)}
+    mirrored = rows[("mirrored-2", "kslim")]
+    assert (mirrored["steps_per_sec"], mirrored["steps_per_sec_min"]) == (200.0, 100.0)
+    assert mirrored["steps_per_sec_max"] == 300.0
+    assert mirrored["examples_per_sec"] == 200.0 * 64 and mirrored["runs"] == 3
+    failed = rows[("multiworker-2", "keras")]
+    assert failed["runs"] == 0 and failed["error"] == error and "steps_per_sec" not in failed
+    checks = {c["setup"]: c for c in bench.ratios(list(rows.values()))}
+    assert checks["mirrored-2"]["steps_per_sec"] == pytest.approx(2.0)
+    assert checks["mirrored-2"]["cpu_steps_per_sec"] == pytest.approx(4.0)
+    assert checks["multiworker-2"]["failed"] == [f"Keras fit: fails under MWMS ({error})"]
+    report = bench.format_report(list(rows.values()), list(checks.values()))
+    assert f"Keras fit: fails under MWMS ({error})" in report
+    assert "200.0 [100.0-300.0]" in report and "not a speed-up" in report
+
+
+def test_distributed_contender_elides_per_replica_values_from_the_error():
+    sys.path.insert(0, str(_BENCH.parent))
+    from _distributed_contender import describe_error
+
+    try:
+        raise ValueError(
+            "Attempt to convert a value (PerReplica:{\n  0: <tf.Tensor: numpy=array([[1.0]])>\n}) "
+            "with an unsupported type (<class 'PerReplica'>) to a Tensor."
+        )
+    except ValueError as e:
+        described = describe_error(e)
+    assert described["error"] == (
+        "ValueError: Attempt to convert a value (PerReplica:{...}) with an unsupported type "
+        "(<class 'PerReplica'>) to a Tensor."
+    )
+    assert described["raised_in"][-1].endswith(
+        ":test_distributed_contender_elides_per_replica_values_from_the_error"
+    )
+
+
+@pytest.mark.slow
+def test_quick_distributed_benchmark_trains_under_mirrored_and_two_worker_processes(tmp_path):
+    bench = _load_distributed_bench()
+    out = tmp_path / "bench.json"
+    assert bench.main(["--quick", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    rows = {(r["setup"], r["contender"]): r for r in report["summary"]}
+    setups = ("mirrored-2", "multiworker-2")
+    assert set(rows) == {(s, c) for s in setups for c in ("kslim", "keras")}
+    for setup in ("mirrored-2", "multiworker-2"):
+        assert rows[(setup, "kslim")]["runs"] == 1 and rows[(setup, "kslim")]["steps_per_sec"] > 0
+    assert rows[("mirrored-2", "keras")]["steps_per_sec"] > 0
+    # Keras 3's fit under MultiWorkerMirroredStrategy: a figure, or its error on record.
+    keras_mw = rows[("multiworker-2", "keras")]
+    assert keras_mw["runs"] == 1 or keras_mw["error"]
+    worker_runs = [r for r in report["runs"] if r["setup"] == "multiworker-2" and "error" not in r]
+    assert all(len(r["worker_steps_per_sec"]) == 2 for r in worker_runs)
+    assert all(
+        r["steps_done"] == r["warmup_steps"] + r["measured_steps"]
+        for r in report["runs"]
+        if "error" not in r
+    )
