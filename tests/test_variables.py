@@ -112,7 +112,7 @@ def test_variable_rejects_partitioner_and_accepts_custom_getter(graph):
 
     def getter(name, reuse=None, **kwargs):
         calls.append((name, reuse, kwargs["shape"]))
-        return kv._get_variable(name, **kwargs)
+        return kv.creation.get_variable(name, **kwargs)
 
     v = slim.variable("g", [2], custom_getter=getter)
     assert v.path == "g" and calls == [("g", None, [2])]

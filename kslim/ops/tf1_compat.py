@@ -58,7 +58,7 @@ def variable_scope(
     auxiliary_name_scope=True,
 ):
     """``tf.compat.v1.variable_scope`` naming kslim layers (TF1's signature)."""
-    return _vs._variable_scope(
+    return _vs.variable_scope_context(
         name_or_scope,
         default_name,
         reuse=reuse,
@@ -116,7 +116,7 @@ def get_variable(
     checkpointed by ``create_train_op``; the scope's ``initializer``,
     ``regularizer``, ``dtype`` and ``custom_getter`` apply; ``reuse`` re-uses it.
     """
-    from kslim import variables as _variables
+    from kslim.variables.creation import get_variable as kslim_get_variable
 
     del validate_shape
     if trainable is None:
@@ -129,7 +129,7 @@ def get_variable(
     def getter(name, *args, **kwargs):
         for unused in ("validate_shape", "constraint", "custom_getter"):
             kwargs.pop(unused, None)
-        return _variables._get_variable(name, *args, **kwargs)
+        return kslim_get_variable(name, *args, **kwargs)
 
     kwargs = dict(
         shape=shape,

@@ -155,7 +155,7 @@ def variable_scope(name_or_scope=None, default_name=None, *args, **kwargs):
     auxiliary_name_scope=True)``. The third positional argument is ``reuse``;
     a list or tuple there is taken as ``values`` (TF1's third positional, as in
     ``variable_scope(scope, 'Conv', [inputs], reuse=reuse)``). See
-    ``_variable_scope`` for the arguments.
+    ``variable_scope_context`` for the arguments.
     """
     if len(args) > 2:
         raise TypeError(f"variable_scope takes at most 4 positional arguments, got {len(args) + 2}")
@@ -170,11 +170,11 @@ def variable_scope(name_or_scope=None, default_name=None, *args, **kwargs):
         if key in kwargs:
             raise TypeError(f"variable_scope() got multiple values for argument {key!r}")
         kwargs[key] = value
-    return _variable_scope(name_or_scope, default_name, **kwargs)
+    return variable_scope_context(name_or_scope, default_name, **kwargs)
 
 
 @contextlib.contextmanager
-def _variable_scope(
+def variable_scope_context(
     name_or_scope=None,
     default_name: str | None = None,
     reuse=None,
@@ -189,7 +189,7 @@ def _variable_scope(
     constraint=None,
     auxiliary_name_scope: bool = True,
 ) -> Iterator[VariableScope]:
-    """The variable scope context behind ``variable_scope``.
+    """The variable scope context behind ``variable_scope`` (keyword arguments).
 
     Args:
       name_or_scope: a scope name (relative to the current scope), a
@@ -279,7 +279,7 @@ def _variable_scope(
             yield new
 
 
-variable_scope.__signature__ = inspect.signature(_variable_scope)
+variable_scope.__signature__ = inspect.signature(variable_scope_context)
 
 
 def _chain_getters(getter, outer):

@@ -1,0 +1,134 @@
+"""The VariableScope object of kslim's variable scopes (TF1's ``VariableScope``).
+
+``kslim.ops.variable_scope`` opens scopes; each ``kslim.Graph`` keeps the stack
+of the ``VariableScope`` objects open in it.
+"""
+
+from __future__ import annotations
+
+__all__ = ["VariableScope", "is_auto_reuse"]
+
+
+def is_auto_reuse(reuse) -> bool:
+    """True for an ``AUTO_REUSE`` reuse mode (kslim's or TF1's).
+
+    Args:
+      reuse: a variable scope's ``reuse`` value.
+
+    Returns:
+      Whether it is AUTO_REUSE.
+    """
+    return type(reuse).__name__ == "_ReuseMode" and "AUTO" in str(reuse).upper()
+
+
+class VariableScope:
+    """A variable scope, as TF1's ``tf.compat.v1.VariableScope``.
+
+    The object on kslim's scope stack is the one ``variable_scope`` yields and
+    ``get_variable_scope()`` returns, so ``sc.reuse_variables()`` switches the
+    open scope to re-use.
+
+    Attributes:
+      name: the full scope path (``'vgg_16/conv1'``).
+      reuse: ``None``/``False`` (create), ``True`` (re-use) or ``AUTO_REUSE``.
+      original_name_scope: the name scope opened with it, ending in ``'/'``.
+      initializer, regularizer, dtype, constraint, custom_getter: defaults of
+        ``tf.compat.v1.get_variable`` in this scope (inherited by sub-scopes).
+      caching_device, partitioner, use_resource: kept for TF1 compatibility.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        reuse=None,
+        original_name_scope: str = "",
+        initializer=None,
+        regularizer=None,
+        dtype=None,
+        constraint=None,
+        custom_getter=None,
+        caching_device=None,
+        partitioner=None,
+        use_resource=None,
+    ) -> None:
+        self.name = name
+        self._reuse = reuse
+        self.original_name_scope = original_name_scope
+        self.initializer = initializer
+        self.regularizer = regularizer
+        self.dtype = dtype
+        self.constraint = constraint
+        self.custom_getter = custom_getter
+        self.caching_device = caching_device
+        self.partitioner = partitioner
+        self.use_resource = use_resource
+
+    @property
+    def reuse(self):
+        return self._reuse
+
+    @reuse.setter
+    def reuse(self, value) -> None:
+        self._reuse = value
+
+    @property
+    def reuses(self) -> bool:
+        """True when existing layers are re-used (``reuse`` True or AUTO_REUSE)."""
+        return self._reuse is True or is_auto_reuse(self._reuse)
+
+    def reuse_variables(self) -> None:
+        """Re-uses the layers and variables of this scope from now on."""
+        self._reuse = True
+
+    def set_initializer(self, initializer) -> None:
+        self.initializer = initializer
+
+    def set_regularizer(self, regularizer) -> None:
+        self.regularizer = regularizer
+
+    def set_dtype(self, dtype) -> None:
+        self.dtype = dtype
+
+    def set_custom_getter(self, custom_getter) -> None:
+        self.custom_getter = custom_getter
+
+    def set_caching_device(self, caching_device) -> None:
+        self.caching_device = caching_device
+
+    def set_partitioner(self, partitioner) -> None:
+        self.partitioner = partitioner
+
+    def set_use_resource(self, use_resource) -> None:
+        self.use_resource = use_resource
+
+    def get_collection(self, name: str) -> list:
+        """Items of collection ``name`` under this scope (TF1's method)."""
+        from kslim.ops.graph import get_default_graph  # graph.py imports this module
+
+        return get_default_graph().get_collection(name, self.name + "/" if self.name else None)
+
+    def global_variables(self) -> list:
+        from kslim.ops.graph import GraphKeys
+
+        return self.get_collection(GraphKeys.GLOBAL_VARIABLES)
+
+    def trainable_variables(self) -> list:
+        from kslim.ops.graph import GraphKeys
+
+        return self.get_collection(GraphKeys.TRAINABLE_VARIABLES)
+
+    def local_variables(self) -> list:
+        from kslim.ops.graph import GraphKeys
+
+        return self.get_collection(GraphKeys.LOCAL_VARIABLES)
+
+    def copy_with(self, **changes) -> VariableScope:
+        """A copy of this scope with some attributes changed."""
+        new = VariableScope.__new__(VariableScope)
+        new.__dict__.update(self.__dict__)
+        for key, value in changes.items():
+            setattr(new, "_reuse" if key == "reuse" else key, value)
+        return new
+
+    def __repr__(self) -> str:
+        return f"VariableScope(name={self.name!r}, reuse={self._reuse!r})"
