@@ -189,7 +189,12 @@ def describe_error(error: BaseException) -> dict:
     """
     message = " ".join(" ".join(traceback.format_exception_only(type(error), error)).split())
     message = re.sub(r"\(PerReplica:\{.*\}\) with", "(PerReplica:{...}) with", message)
-    frames = traceback.extract_tb(error.__traceback__)[-4:]
+    frames = traceback.extract_tb(error.__traceback__)
+    # The innermost Keras frames (what Keras was doing), then where it was raised.
+    keras_frames = [
+        f for f in frames if "/keras/src/" in f.filename and "traceback" not in f.filename
+    ]
+    frames = keras_frames[-3:] + frames[-1:]
     raised_in = [f"{Path(f.filename).parent.name}/{Path(f.filename).name}:{f.name}" for f in frames]
     return {"error": message[:600], "raised_in": raised_in}
 
@@ -279,7 +284,9 @@ def main(argv=None) -> int:
     ports = [int(p) for p in args.ports.split(",")] if args.ports else None
     start = time.perf_counter()
     strategy = make_strategy(args.setup, args.worker_index, ports)
-    import keras  # noqa: F401  (an import error is no training failure: it ends the process)
+    import keras  # an import error is no training failure: it ends the process
+
+    keras.config.disable_traceback_filtering()  # where a failure was raised, in full
 
     if "kslim" in contenders:
         import kslim  # noqa: F401
