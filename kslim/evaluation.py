@@ -523,6 +523,15 @@ def _warn_unused(fn: str, **args: Any) -> None:
         )
 
 
+def _eval_strategy(strategy, evaluator: _Evaluator, fn: str):
+    """The strategy an evaluation runs under (kslim.learning.distribute.resolve_strategy)."""
+    from kslim.learning.distribute import resolve_strategy
+
+    variables = list(evaluator.model.weights) if evaluator.model is not None else []
+    variables += [v for v in evaluator.restore_map.values() if hasattr(v, "assign")]
+    return resolve_strategy(strategy, variables, fn)
+
+
 def _check_num_evals(num_evals) -> None:
     if num_evals is not None and (
         isinstance(num_evals, bool) or not isinstance(num_evals, (int, np.integer)) or num_evals < 1
@@ -556,6 +565,7 @@ def evaluate_once(
     dataset=None,
     batch_size: int = 32,
     graph=None,
+    strategy=None,
 ):
     """Evaluates the model at one checkpoint (slim's ``evaluate_once``).
 
@@ -589,6 +599,14 @@ def evaluate_once(
       dataset: overrides the dataset bound with ``kslim.data.inputs``.
       batch_size: batch size for numpy ``dataset``, default 32.
       graph: the kslim Graph of the eval ops (default: the default graph).
+      strategy: a ``tf.distribute.Strategy`` the eval graph was built under
+        (``with strategy.scope():``); None (default) takes the strategy the
+        eval model was created under, if any. The checkpoint is restored into
+        every replica's copy and the batches run in the strategy's
+        cross-replica context on this worker (not split across replicas:
+        streaming metrics accumulate exactly), so the values equal those of an
+        evaluation without a strategy. An eval graph built outside the given
+        strategy's scope raises ValueError naming ``strategy``.
 
     Returns:
       ``final_op``'s value with its structure (tensor -> numpy value, list ->
@@ -599,7 +617,8 @@ def evaluate_once(
         variables missing from it (all listed) or of other shapes.
       ValueError: bad ``num_evals``; no data; summaries with ``logdir=None``
         (``'One of log_dir or summary_writer should be used.'``).
-      TypeError: an ``eval_op`` that is not made of KerasTensors.
+      TypeError: an ``eval_op`` that is not made of KerasTensors, or a
+        ``strategy`` that is not a ``tf.distribute.Strategy``.
     """
     _check_num_evals(num_evals)
     _warn_unused(
@@ -619,11 +638,13 @@ def evaluate_once(
     evaluator = _evaluator(
         graph, eval_op, final_op, summaries, variables_to_restore, dataset, batch_size
     )
+    strategy = _eval_strategy(strategy, evaluator, "evaluation.evaluate_once")
     _log.info("Starting evaluation at " + time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime()))
     start = time.time()
     writers: dict = {}
     try:
-        result = evaluator.run(checkpoint_path, num_evals, logdir, writers)
+        with strategy.scope():
+            result = evaluator.run(checkpoint_path, num_evals, logdir, writers)
     finally:
         _close_writers(writers)
     _log.info("Inference Time : %.5fs", time.time() - start)
@@ -656,6 +677,7 @@ def evaluation_loop(
     dataset=None,
     batch_size: int = 32,
     graph=None,
+    strategy=None,
 ):
     """Evaluates each new checkpoint of ``checkpoint_dir`` (slim's ``evaluation_loop``).
 
@@ -672,7 +694,7 @@ def evaluation_loop(
       initial_op, initial_op_feed_dict, init_fn: never run by slim (every
         evaluation restores a checkpoint); warn when set.
       eval_op, final_op, summary_op, variables_to_restore, dataset,
-        batch_size, graph: as ``evaluate_once``.
+        batch_size, graph, strategy: as ``evaluate_once``.
       eval_op_feed_dict, final_op_feed_dict, summary_op_feed_dict,
         session_config, hooks: TF1 only; warn when set.
       eval_interval_secs: minimum seconds between evaluation starts, default 60.
@@ -719,6 +741,7 @@ def evaluation_loop(
     evaluator = _evaluator(
         graph, eval_op, final_op, summaries, variables_to_restore, dataset, batch_size
     )
+    strategy = _eval_strategy(strategy, evaluator, "evaluation.evaluation_loop")
     result = None
     evaluations = 0
     writers: dict = {}
@@ -726,7 +749,8 @@ def evaluation_loop(
         for path in checkpoints_iterator(checkpoint_dir, eval_interval_secs, timeout, timeout_fn):
             _log.info("Starting evaluation at " + time.strftime("%Y-%m-%d-%H:%M:%S", time.gmtime()))
             try:
-                result = evaluator.run(path, num_evals, logdir, writers)
+                with strategy.scope():
+                    result = evaluator.run(path, num_evals, logdir, writers)
             except checkpoints.CheckpointError as e:
                 if tf.io.gfile.exists(path + ".index"):
                     _log.warning(

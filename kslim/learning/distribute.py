@@ -117,6 +117,8 @@ def make_strategy(name: str | None, argname: str = "--strategy") -> tf.distribut
 
 
 def _model_variables(model) -> list:
+    if isinstance(model, (list, tuple)):
+        return list(model)
     variables = list(getattr(model, "weights", []))
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and getattr(optimizer, "iterations", None) is not None:
@@ -135,7 +137,8 @@ def resolve_strategy(strategy, model=None, fn: str = "learning.train") -> tf.dis
 
     Args:
       strategy: None or a ``tf.distribute.Strategy``.
-      model: the ``TrainOp`` / evaluation model whose variables are checked, or None.
+      model: the ``TrainOp`` / evaluation model (or a list of variables) whose
+        variables are checked, or None.
       fn: the public function named in errors.
 
     Returns:
@@ -146,6 +149,12 @@ def resolve_strategy(strategy, model=None, fn: str = "learning.train") -> tf.dis
       ValueError: the model's variables were not created under ``strategy``.
     """
     if strategy is None:
+        # The strategy the variables were created under (a distributed variable knows it),
+        # else the model's (Keras records the strategy a model is created under).
+        for variable in _model_variables(model) if model is not None else []:
+            owner = getattr(getattr(variable, "value", variable), "distribute_strategy", None)
+            if isinstance(owner, tf.distribute.Strategy):
+                return owner
         if model is not None and getattr(model, "distribute_strategy", None) is not None:
             return model.distribute_strategy
         return tf.distribute.get_strategy()

@@ -50,3 +50,26 @@ def test_two_replicas_end_with_the_variables_of_one_replica(runs, case):
         assert any(name.endswith("moving_mean") for name in one)
     for name in one:
         np.testing.assert_allclose(two[name], one[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+@pytest.mark.parametrize("case", ["tf1_momentum/bn", "keras_adam/bn"])
+def test_two_replicas_checkpoint_the_exact_number_of_steps(runs, case):
+    assert runs[case]["two"]["end"] == 4
+    assert runs[case]["eval"]["checkpoint"].endswith("model.ckpt-4")
+
+
+@pytest.mark.parametrize("case", ["tf1_momentum/bn", "keras_adam/bn"])
+def test_evaluate_once_under_the_strategy_gives_the_values_without_it(runs, case):
+    evals = runs[case]["eval"]
+    assert set(evals["without"]) == {"accuracy", "loss"}
+    assert 0.0 <= evals["without"]["accuracy"] <= 1.0
+    for route in ("scope", "strategy"):
+        for name, value in evals["without"].items():
+            assert evals[route][name] == pytest.approx(value, rel=1e-6), (route, name)
+
+
+def test_strategy_argument_with_a_train_op_built_outside_its_scope_names_the_scope(runs):
+    error = runs["outside_scope"]
+    assert error["type"] == "ValueError", error
+    assert "strategy=MirroredStrategy" in error["message"]
+    assert "strategy.scope()" in error["message"]
