@@ -1,13 +1,14 @@
 """slim.losses: slim's losses (argument order, reduction, collection) on Keras graphs."""
 
-from kslim.losses.loss_ops import (
-    absolute_difference,
+from kslim.losses.collection import (
     add_loss,
-    compute_weighted_loss,
-    cosine_distance,
     get_losses,
     get_regularization_losses,
     get_total_loss,
+)
+from kslim.losses.loss_ops import (
+    absolute_difference,
+    cosine_distance,
     hinge_loss,
     log_loss,
     mean_pairwise_squared_error,
@@ -16,6 +17,7 @@ from kslim.losses.loss_ops import (
     softmax_cross_entropy,
     sparse_softmax_cross_entropy,
 )
+from kslim.losses.reduction import compute_weighted_loss
 
 __all__ = [
     "absolute_difference",

@@ -1,36 +1,29 @@
-"""slim's loss functions.
+"""slim's loss functions (absolute difference, MSE, log loss, hinge, cosine, cross-entropies).
 
-Every loss is reduced as slim does (``SUM_BY_NONZERO_WEIGHTS``: the weighted sum
-divided by the number of elements with a non-zero weight, weights broadcast over
-the *leading* dimensions) and recorded in the graph's LOSSES collection. On
-KerasTensors each loss is a weightless ``SlimOp`` layer, so the losses are part
-of the Keras functional graph; on concrete tensors they are computed directly.
+Each loss is reduced as slim does (``kslim.losses.reduction``) and recorded in
+the graph's LOSSES collection (``kslim.losses.collection``).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-import keras
-import numpy as np
 import tensorflow as tf
 
-from kslim.layers.base import apply_op, is_symbolic, register_op
-from kslim.ops.arg_scope import add_arg_scope
-from kslim.ops.graph import GraphKeys, get_default_graph
-from kslim.ops.variable_scope import name_scope
+from kslim.layers.base import register_op
+from kslim.losses.reduction import (
+    apply_loss,
+    check_labels,
+    check_weights,
+    split_weights,
+    weighted_reduce,
+)
 
 _log = logging.getLogger("kslim")
 
 __all__ = [
     "absolute_difference",
-    "add_loss",
-    "compute_weighted_loss",
     "cosine_distance",
-    "get_losses",
-    "get_regularization_losses",
-    "get_total_loss",
     "hinge_loss",
     "log_loss",
     "mean_pairwise_squared_error",
@@ -41,293 +34,6 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------- reduction
-def _weighted_reduce(losses, weights):
-    """slim's compute_weighted_loss on tensors: sum(w·l) / #non-zero weights."""
-    input_dtype = losses.dtype
-    losses = tf.cast(losses, tf.float32)
-    weights = tf.cast(tf.convert_to_tensor(weights), tf.float32)
-    if weights.shape.rank is not None and weights.shape.rank > 1 and weights.shape[-1] == 1:
-        weights = tf.squeeze(weights, [-1])
-    w_rank = weights.shape.rank
-    l_rank = losses.shape.rank
-    if w_rank is None or l_rank is None:
-        raise ValueError("compute_weighted_loss: losses and weights need a known rank")
-    if w_rank > l_rank:
-        raise ValueError(
-            f"weights must have rank <= rank of losses, got weights shape {weights.shape} "
-            f"and losses shape {losses.shape}"
-        )
-    reduced = losses
-    if l_rank > w_rank:
-        reduced = tf.reduce_sum(losses, axis=list(range(w_rank, l_rank)))
-    total = tf.reduce_sum(reduced * weights)
-    if w_rank == 0:
-        num_present = tf.where(tf.equal(weights, 0.0), 0.0, tf.cast(tf.size(losses), tf.float32))
-    else:
-        per = tf.cast(tf.reduce_prod(tf.shape(losses)[w_rank:]), tf.float32)
-        # As slim: the non-zero weights are counted as given, not broadcast first.
-        nonzero = tf.cast(tf.math.count_nonzero(weights), tf.float32)
-        num_present = nonzero * per
-    return tf.cast(tf.math.divide_no_nan(total, num_present), input_dtype)
-
-
-def _apply_loss(
-    op: str,
-    tensors: list,
-    weights: Any,
-    scope: str | None,
-    default: str,
-    collect: bool = True,
-    **kwargs: Any,
-):
-    """Runs loss op ``op`` on ``tensors`` (+ weights) in name scope ``scope``/``default``.
-
-    The result is named ``<name scope>/value`` (``op_name``, used by
-    ``get_losses(scope)``) and, if ``collect``, added to LOSSES. ``weights=None``
-    means the op takes no weights (``hinge_loss``).
-    """
-    inputs = list(tensors)
-    if weights is not None:
-        _pass_weights(weights, inputs, kwargs)
-    with name_scope(scope, default) as ns:
-        loss = apply_op(op, inputs, ns + "value", **kwargs)
-    _set_op_name(loss, ns + "value")
-    if collect:
-        add_loss(loss)
-    return loss
-
-
-def _pass_weights(weights: Any, inputs: list, kwargs: dict) -> None:
-    """Adds ``weights`` to the op's inputs (tensors) or kwargs (JSON-able constants).
-
-    A KerasTensor, or a tensor when the losses are concrete, becomes the op's
-    last input; a Python/numpy constant (or an eager tensor feeding a Keras
-    graph) becomes a JSON-able kwarg so the graph stays serializable.
-    """
-    symbolic_inputs = is_symbolic(inputs)
-    if is_symbolic(weights) or (
-        isinstance(weights, (tf.Tensor, tf.Variable)) and not symbolic_inputs
-    ):
-        inputs.append(weights)
-        kwargs["tensor_weights"] = True
-        return
-    try:
-        value = np.asarray(weights, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(
-            f"weights must be a number, an array or a tensor, got {weights!r}"
-        ) from err
-    kwargs["weights"] = float(value) if value.ndim == 0 else value.tolist()
-
-
-def _set_op_name(tensor: Any, op_name: str) -> None:
-    try:
-        tensor.op_name = op_name
-    except AttributeError:  # a tensor type without a __dict__: no scope filtering
-        pass
-
-
-def _check_weights(weights: Any) -> None:
-    if weights is None:
-        raise ValueError("weights cannot be None, got weights=None")
-
-
-def _check_labels(labels: Any, name: str = "labels") -> None:
-    if labels is None:
-        raise ValueError(f"{name} must be given, got {name}=None")
-
-
-def _split_weights(args, kwargs):
-    if kwargs.pop("tensor_weights", False):
-        return list(args[:-1]), args[-1]
-    return list(args), kwargs.pop("weights", 1.0)
-
-
-@register_op("weighted_loss")
-def _weighted_loss_op(*args, **kwargs):
-    (losses,), weights = _split_weights(args, kwargs)
-    return _weighted_reduce(tf.convert_to_tensor(losses), weights)
-
-
-def compute_weighted_loss(losses, weights=1.0, scope=None):
-    """Reduces ``losses`` slim's way and adds the result to LOSSES.
-
-    Args:
-      losses: tensor of per-element losses [batch, d1, ...].
-      weights: scalar or tensor whose shape is a prefix of ``losses``' shape
-        (a trailing dimension of 1 is squeezed).
-      scope: name scope, default ``weighted_loss``.
-
-    Returns:
-      The scalar loss: sum(weights·losses) / number of non-zero-weighted elements.
-
-    Raises:
-      ValueError: if ``weights`` has a higher rank than ``losses``.
-    """
-    _check_weights(weights)
-    return _apply_loss("weighted_loss", [losses], weights, scope, "weighted_loss")
-
-
-# ------------------------------------------------------------- collection
-@add_arg_scope
-def add_loss(loss, loss_collection=GraphKeys.LOSSES):
-    """Adds an externally defined ``loss`` to ``loss_collection``.
-
-    Args:
-      loss: a loss tensor (or KerasTensor).
-      loss_collection: the collection name, default LOSSES; nothing is added
-        when it is falsy (None or '').
-    """
-    if loss_collection:
-        get_default_graph().add_to_collection(loss_collection, loss)
-
-
-def get_losses(scope=None, loss_collection=GraphKeys.LOSSES):
-    """Returns the losses of ``loss_collection`` whose name matches ``scope``.
-
-    Args:
-      scope: optional regular expression matched (``re.match``, a prefix match)
-        against each loss's name (``softmax_cross_entropy_loss/value``).
-      loss_collection: the collection, default LOSSES.
-
-    Returns:
-      A list of loss tensors (a copy).
-    """
-    return get_default_graph().get_collection(loss_collection, scope)
-
-
-@keras.saving.register_keras_serializable(package="kslim")
-class RegularizationPenalty(keras.layers.Layer):
-    """The penalty ``regularizer(variable)`` of another layer's variable.
-
-    Its input only anchors it in the functional graph; the variable is read,
-    not owned, so it is not counted twice in ``model.weights``.
-    """
-
-    def __init__(self, variable=None, variable_path: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._variable_ref = lambda: variable
-        self.variable_path = variable.path if variable is not None else variable_path
-
-    def call(self, anchor):
-        del anchor
-        variable = self._variable_ref()
-        if variable is None:
-            raise ValueError(
-                f"RegularizationPenalty of {self.variable_path!r} is not bound to a variable: "
-                "a graph with regularization losses is restored from checkpoints by slim name "
-                "(rebuild it from the model code), not from its config"
-            )
-        penalty = variable.regularizer(variable)
-        return tf.convert_to_tensor(penalty, tf.float32)
-
-    def compute_output_spec(self, anchor):
-        return keras.KerasTensor((), "float32")
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config["variable_path"] = self.variable_path
-        return config
-
-
-def get_regularization_losses(scope=None):
-    """Returns the regularization penalties of the graph's layers (and any added).
-
-    On a graph built from KerasTensors each penalty is a scalar KerasTensor
-    (``<scope>/kernel/Regularizer``); eagerly it is a scalar tensor.
-
-    Args:
-      scope: optional prefix regex on the variable name.
-
-    Returns:
-      A list of scalar penalties (layers' variable regularizers, then anything
-      added to REGULARIZATION_LOSSES, e.g. by ``apply_regularization``).
-    """
-    import re
-
-    graph = get_default_graph()
-    cache = graph.cache("regularization_penalties")
-    anchored = list(graph.get_collection(GraphKeys.REGULARIZED_ANCHORS))
-    # Regularized variables no layer owns (slim.variable(regularizer=...)) are
-    # anchored on any symbolic tensor of the graph, so they stay live graph nodes.
-    symbolic = [a for _, a in anchored] + [
-        x for x in graph.get_collection(GraphKeys.LOSSES) if is_symbolic(x)
-    ]
-    loose = _eager_regularized(graph)
-    if symbolic:
-        anchored += [(v, symbolic[0]) for v in loose]
-        loose = []
-    penalties = []
-    for variable, anchor in anchored:
-        if scope is not None and not re.match(scope, variable.path):
-            continue
-        key = id(variable)
-        if key not in cache:
-            owner, _, leaf = variable.path.rpartition("/")
-            kernel = {"weights": "kernel", "biases": "bias"}.get(leaf, leaf)
-            with name_scope(f"{owner}/{kernel}/Regularizer/") as ns:
-                cache[key] = RegularizationPenalty(variable, name=ns.rstrip("/").replace("/", "."))(
-                    anchor
-                )
-        penalties.append(cache[key])
-    for variable in loose:
-        if scope is not None and not re.match(scope, variable.path):
-            continue
-        penalties.append(variable.regularizer(variable))
-    penalties += graph.get_collection(GraphKeys.REGULARIZATION_LOSSES, scope)
-    return penalties
-
-
-def _eager_regularized(graph):
-    anchored = {id(v) for v, _ in graph.get_collection(GraphKeys.REGULARIZED_ANCHORS)}
-    out = []
-    seen = set(anchored)
-    for variable in graph.get_collection(GraphKeys.GLOBAL_VARIABLES):
-        if id(variable) in seen:
-            continue
-        seen.add(id(variable))
-        if getattr(variable, "regularizer", None) is not None and variable.trainable:
-            out.append(variable)
-    return out
-
-
-@register_op("add_n")
-def _add_n_op(*tensors):
-    return tf.add_n([tf.cast(t, tf.float32) for t in tensors])
-
-
-def get_total_loss(add_regularization_losses=True, name="total_loss"):
-    """Sum of the LOSSES collection and (by default) the regularization losses.
-
-    Args:
-      add_regularization_losses: include the layers' regularization penalties.
-      name: the name of the result.
-
-    Returns:
-      A scalar (a KerasTensor for a KerasTensor graph, which can be a Keras
-      model output).
-
-    Raises:
-      ValueError: if there is no loss at all (slim's message).
-    """
-    losses = get_losses()
-    if add_regularization_losses:
-        losses += get_regularization_losses()
-    if not losses:
-        raise ValueError(
-            "get_total_loss: the graph has no losses (add_regularization_losses="
-            f"{add_regularization_losses!r}); add one with a slim.losses function or "
-            "slim.losses.add_loss. (slim: Inputs must be an iterable of at least one "
-            "Tensor/IndexedSlices with the same dtype and shape.)"
-        )
-    if is_symbolic(losses):
-        with name_scope(name) as ns:
-            return apply_op("add_n", losses, ns.rstrip("/"))
-    return tf.add_n([tf.cast(t, tf.float32) for t in losses], name=name)
-
-
-# ------------------------------------------------------------------ losses
 def _check_same_shape(a, b, name_a, name_b):
     """slim's ``a.get_shape().assert_is_compatible_with(b.get_shape())``."""
     sa, sb = getattr(a, "shape", None), getattr(b, "shape", None)
@@ -344,7 +50,7 @@ def _check_same_shape(a, b, name_a, name_b):
 
 
 def _check_pair(predictions, labels, name_a="predictions", name_b="labels"):
-    _check_labels(labels, name_b)
+    check_labels(labels, name_b)
     _check_same_shape(predictions, labels, name_a, name_b)
 
 
@@ -354,9 +60,9 @@ def _as_float32(*tensors):
 
 @register_op("absolute_difference")
 def _absolute_difference_op(*args, **kwargs):
-    (predictions, labels), weights = _split_weights(args, kwargs)
+    (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
-    return _weighted_reduce(tf.abs(predictions - labels), weights)
+    return weighted_reduce(tf.abs(predictions - labels), weights)
 
 
 def absolute_difference(predictions, labels=None, weights=1.0, scope=None):
@@ -378,17 +84,17 @@ def absolute_difference(predictions, labels=None, weights=1.0, scope=None):
         None or has a higher rank than the losses.
     """
     _check_pair(predictions, labels)
-    _check_weights(weights)
-    return _apply_loss(
+    check_weights(weights)
+    return apply_loss(
         "absolute_difference", [predictions, labels], weights, scope, "absolute_difference"
     )
 
 
 @register_op("mean_squared_error")
 def _mean_squared_error_op(*args, **kwargs):
-    (predictions, labels), weights = _split_weights(args, kwargs)
+    (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
-    return _weighted_reduce(tf.math.squared_difference(predictions, labels), weights)
+    return weighted_reduce(tf.math.squared_difference(predictions, labels), weights)
 
 
 def mean_squared_error(predictions, labels=None, weights=1.0, scope=None):
@@ -408,8 +114,8 @@ def mean_squared_error(predictions, labels=None, weights=1.0, scope=None):
         invalid.
     """
     _check_pair(predictions, labels)
-    _check_weights(weights)
-    return _apply_loss(
+    check_weights(weights)
+    return apply_loss(
         "mean_squared_error", [predictions, labels], weights, scope, "mean_squared_error"
     )
 
@@ -431,7 +137,7 @@ def _num_present_per_batch(losses, weights):
 
 @register_op("mean_pairwise_squared_error")
 def _mean_pairwise_squared_error_op(*args, **kwargs):
-    (predictions, labels), weights = _split_weights(args, kwargs)
+    (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     weights = tf.cast(tf.convert_to_tensor(weights), tf.float32)
     diffs = predictions - labels
@@ -474,14 +180,14 @@ def mean_pairwise_squared_error(predictions, labels=None, weights=1.0, scope=Non
         or ``predictions`` has no batch dimension.
     """
     _check_pair(predictions, labels)
-    _check_weights(weights)
+    check_weights(weights)
     rank = len(getattr(predictions, "shape", ()))
     if rank < 1:
         raise ValueError(
             f"mean_pairwise_squared_error: predictions must have a batch dimension, got "
             f"shape {tuple(getattr(predictions, 'shape', ()))}"
         )
-    return _apply_loss(
+    return apply_loss(
         "mean_pairwise_squared_error",
         [predictions, labels],
         weights,
@@ -492,12 +198,12 @@ def mean_pairwise_squared_error(predictions, labels=None, weights=1.0, scope=Non
 
 @register_op("log_loss")
 def _log_loss_op(*args, epsilon=1e-7, **kwargs):
-    (predictions, labels), weights = _split_weights(args, kwargs)
+    (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     losses = -labels * tf.math.log(predictions + epsilon) - (1.0 - labels) * tf.math.log(
         1.0 - predictions + epsilon
     )
-    return _weighted_reduce(losses, weights)
+    return weighted_reduce(losses, weights)
 
 
 def log_loss(predictions, labels=None, weights=1.0, epsilon=1e-7, scope=None):
@@ -518,8 +224,8 @@ def log_loss(predictions, labels=None, weights=1.0, epsilon=1e-7, scope=None):
         invalid.
     """
     _check_pair(predictions, labels)
-    _check_weights(weights)
-    return _apply_loss(
+    check_weights(weights)
+    return apply_loss(
         "log_loss", [predictions, labels], weights, scope, "log_loss", epsilon=float(epsilon)
     )
 
@@ -547,15 +253,15 @@ def hinge_loss(logits, labels=None, scope=None):
       ValueError: if ``labels`` is None or the shapes differ.
     """
     _check_pair(logits, labels, "logits", "labels")
-    return _apply_loss("hinge_loss", [logits, labels], None, scope, "hinge_loss", collect=False)
+    return apply_loss("hinge_loss", [logits, labels], None, scope, "hinge_loss", collect=False)
 
 
 @register_op("cosine_distance")
 def _cosine_distance_op(*args, axis, **kwargs):
-    (predictions, labels), weights = _split_weights(args, kwargs)
+    (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     losses = 1.0 - tf.reduce_sum(predictions * labels, axis=[axis])
-    return _weighted_reduce(losses, weights)
+    return weighted_reduce(losses, weights)
 
 
 def cosine_distance(predictions, labels=None, axis=None, weights=1.0, scope=None, dim=None):
@@ -587,8 +293,8 @@ def cosine_distance(predictions, labels=None, axis=None, weights=1.0, scope=None
     if axis is None:
         raise ValueError("You must specify 'axis'.")
     _check_pair(predictions, labels)
-    _check_weights(weights)
-    return _apply_loss(
+    check_weights(weights)
+    return apply_loss(
         "cosine_distance",
         [predictions, labels],
         weights,
@@ -600,12 +306,12 @@ def cosine_distance(predictions, labels=None, axis=None, weights=1.0, scope=None
 
 @register_op("sigmoid_cross_entropy")
 def _sigmoid_ce_op(*args, label_smoothing=0.0, **kwargs):
-    (logits, labels), weights = _split_weights(args, kwargs)
+    (logits, labels), weights = split_weights(args, kwargs)
     labels = tf.cast(labels, logits.dtype)
     if label_smoothing > 0:
         labels = labels * (1.0 - label_smoothing) + 0.5 * label_smoothing
     losses = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
-    return _weighted_reduce(losses, weights)
+    return weighted_reduce(losses, weights)
 
 
 def sigmoid_cross_entropy(logits, multi_class_labels, weights=1.0, label_smoothing=0, scope=None):
@@ -626,8 +332,8 @@ def sigmoid_cross_entropy(logits, multi_class_labels, weights=1.0, label_smoothi
         or ``weights`` is invalid.
     """
     _check_pair(logits, multi_class_labels, "logits", "multi_class_labels")
-    _check_weights(weights)
-    return _apply_loss(
+    check_weights(weights)
+    return apply_loss(
         "sigmoid_cross_entropy",
         [logits, multi_class_labels],
         weights,
@@ -639,14 +345,14 @@ def sigmoid_cross_entropy(logits, multi_class_labels, weights=1.0, label_smoothi
 
 @register_op("softmax_cross_entropy")
 def _softmax_ce_op(*args, label_smoothing=0.0, **kwargs):
-    (logits, labels), weights = _split_weights(args, kwargs)
+    (logits, labels), weights = split_weights(args, kwargs)
     labels = tf.cast(labels, logits.dtype)
     if label_smoothing > 0:
         num_classes = tf.cast(tf.shape(labels)[1], logits.dtype)
         labels = labels * (1.0 - label_smoothing) + label_smoothing / num_classes
     # slim's (TF1) op does not back-propagate into the labels.
     losses = tf.nn.softmax_cross_entropy_with_logits(labels=tf.stop_gradient(labels), logits=logits)
-    return _weighted_reduce(losses, weights)
+    return weighted_reduce(losses, weights)
 
 
 def softmax_cross_entropy(logits, onehot_labels, weights=1.0, label_smoothing=0, scope=None):
@@ -667,8 +373,8 @@ def softmax_cross_entropy(logits, onehot_labels, weights=1.0, label_smoothing=0,
         ``weights`` is invalid.
     """
     _check_pair(logits, onehot_labels, "logits", "onehot_labels")
-    _check_weights(weights)
-    return _apply_loss(
+    check_weights(weights)
+    return apply_loss(
         "softmax_cross_entropy",
         [logits, onehot_labels],
         weights,
@@ -680,12 +386,12 @@ def softmax_cross_entropy(logits, onehot_labels, weights=1.0, label_smoothing=0,
 
 @register_op("sparse_softmax_cross_entropy")
 def _sparse_softmax_ce_op(*args, **kwargs):
-    (logits, labels), weights = _split_weights(args, kwargs)
+    (logits, labels), weights = split_weights(args, kwargs)
     labels = tf.reshape(labels, [tf.shape(labels)[0]])
     if not labels.dtype.is_integer:
         labels = tf.cast(labels, tf.int64)
     losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-    return _weighted_reduce(losses, weights)
+    return weighted_reduce(losses, weights)
 
 
 def sparse_softmax_cross_entropy(logits, labels, weights=1.0, scope=None):
@@ -705,8 +411,8 @@ def sparse_softmax_cross_entropy(logits, labels, weights=1.0, scope=None):
       ValueError: if ``labels`` is None or not of shape [batch]/[batch, 1], or
         ``weights`` is invalid.
     """
-    _check_labels(labels)
-    _check_weights(weights)
+    check_labels(labels)
+    check_weights(weights)
     shape = getattr(labels, "shape", None)
     if shape is not None and (
         len(shape) == 0 or len(shape) > 2 or (len(shape) == 2 and shape[1] not in (1, None))
@@ -715,7 +421,7 @@ def sparse_softmax_cross_entropy(logits, labels, weights=1.0, scope=None):
             f"sparse_softmax_cross_entropy: labels must have shape [batch] or [batch, 1], "
             f"got labels shape {tuple(shape)}"
         )
-    return _apply_loss(
+    return apply_loss(
         "sparse_softmax_cross_entropy",
         [logits, labels],
         weights,

@@ -27,6 +27,16 @@ from kslim.metrics.classification import (
     streaming_true_negatives,
     streaming_true_positives,
 )
+from kslim.metrics.curves import (
+    f1_score,
+    precision_at_recall,
+    recall_at_precision,
+    streaming_auc,
+    streaming_curve_points,
+    streaming_sensitivity_at_specificity,
+    streaming_specificity_at_sensitivity,
+)
+from kslim.metrics.dynamic_auc import streaming_dynamic_auc
 from kslim.metrics.keras_metrics import (
     SlimMetric,
     StreamingAccuracy,
@@ -72,20 +82,12 @@ from kslim.metrics.state import (
     variable_name,
 )
 from kslim.metrics.thresholds import (
-    f1_score,
-    precision_at_recall,
-    recall_at_precision,
-    streaming_auc,
-    streaming_curve_points,
-    streaming_dynamic_auc,
     streaming_false_negative_rate_at_thresholds,
     streaming_false_negatives_at_thresholds,
     streaming_false_positive_rate_at_thresholds,
     streaming_false_positives_at_thresholds,
     streaming_precision_at_thresholds,
     streaming_recall_at_thresholds,
-    streaming_sensitivity_at_specificity,
-    streaming_specificity_at_sensitivity,
     streaming_true_negatives_at_thresholds,
     streaming_true_positives_at_thresholds,
 )
