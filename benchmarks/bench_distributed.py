@@ -158,6 +158,19 @@ def run_setup(
     return results
 
 
+def _git_state() -> dict:
+    """HEAD and whether the working tree has uncommitted changes to kslim/ (None: no git)."""
+    root = _HERE.parent
+
+    def git(*args):
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    head = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--", "kslim")
+    return {"head": head, "kslim_uncommitted_changes": bool(status) if head else None}
+
+
 def summarize(runs: dict[tuple[str, str, str], list[dict]]) -> list[dict]:
     """One row per workload, setup and contender: median, min and max of each metric."""
     rows = []
@@ -332,6 +345,7 @@ def main(argv=None) -> int:
             "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started)),
             "duration_s": round(time.time() - started, 1),
             "note": NOTE,
+            "git": _git_state(),
             "machine": {
                 "cpus": os.cpu_count(),
                 "platform": platform.platform(),
