@@ -132,14 +132,6 @@ class Graph:
         return state
 
     @property
-    def _scope_counts(self) -> dict[str, int]:
-        return self._naming().scope_counts
-
-    @_scope_counts.setter
-    def _scope_counts(self, value: dict[str, int]) -> None:
-        self._naming().scope_counts = value
-
-    @property
     def _names_in_use(self) -> dict[str, int]:
         return self._naming().names_in_use
 

@@ -146,3 +146,31 @@ def test_unique_name_follows_tf1_rules():
     assert graph.unique_name("foo") == "foo_1"
     assert graph.unique_name("Foo") == "Foo_2"
     assert graph.unique_name("foo_1") == "foo_1_1"
+
+
+def test_graph_cache_is_kept_apart_from_the_collections():
+    graph = slim.Graph()
+    graph.cache("penalties")["w"] = 1
+    assert graph.cache("penalties") == {"w": 1}
+    assert graph.get_all_collection_keys() == []
+
+
+def test_recording_new_layers_receives_layers_created_in_its_block():
+    graph = slim.Graph()
+    outer, inner = [], []
+    with graph.recording_new_layers(outer):
+        graph.layer_created("a")
+        with graph.recording_new_layers(inner):
+            graph.layer_created("b")
+    graph.layer_created("c")
+    assert outer == ["a", "b"] and inner == ["b"]
+
+
+def test_entered_variable_scope_counts_openings_and_resets_sub_scopes_on_exit():
+    graph = slim.Graph()
+    with graph.entered_variable_scope(slim.VariableScope("a")):
+        with graph.entered_variable_scope(slim.VariableScope("a/b")):
+            assert graph.scope_count("a/b") == 1
+        assert graph.scope_count("a/b") == 1
+    assert graph.scope_count("a") == 1 and graph.scope_count("a/b") == 0
+    assert graph.at_root_variable_scope
