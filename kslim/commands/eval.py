@@ -24,7 +24,7 @@ HELP = "evaluate a checkpoint (default: LeNet on the digits' validation split)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds eval_image_classifier.py's flags plus the evaluation loop's."""
-    from kslim.commands.train import add_dataset_arguments
+    from kslim.commands.train import add_dataset_arguments, add_strategy_argument
 
     g = parser.add_argument_group("general")
     g.add_argument(
@@ -39,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="directory of the evaluation summaries (default: <checkpoint dir>/eval)",
     )
     g.add_argument("--batch-size", type=int, default=100, help="examples per batch (default 100)")
+    add_strategy_argument(g, "eval")
     g.add_argument(
         "--max-num-batches",
         type=int,
@@ -158,11 +159,15 @@ def run(args: argparse.Namespace) -> int:
 
     import kslim as slim
     from kslim.commands.train import build_network_and_inputs
+    from kslim.learning.distribute import make_strategy
+
+    # First: MultiWorkerMirroredStrategy configures TF's collectives at startup.
+    strategy = make_strategy(getattr(args, "strategy", None))
 
     checkpoint_dir = _checkpoint_dir(args.checkpoint_path)
     dataset, dataset_dir = get_split(args, os.path.join(checkpoint_dir, "data"))
     eval_dir = args.eval_dir or os.path.join(checkpoint_dir, "eval")
-    with slim.Graph().as_default():
+    with strategy.scope(), slim.Graph().as_default():
         logits, _, labels, num_classes = build_network_and_inputs(
             args,
             dataset,
@@ -188,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
             eval_op=list(names_to_updates.values()),
             final_op=names_to_values,
             variables_to_restore=variables_to_restore,
+            strategy=strategy,
         )
         if args.eval_interval_secs is None:
             if os.path.isdir(args.checkpoint_path):

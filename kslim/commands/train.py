@@ -118,6 +118,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--seed", type=int, default=None, help="random seed of weights and shuffling (kslim)"
     )
+    add_strategy_argument(g, "train")
     d = parser.add_argument_group("dataset and model")
     add_dataset_arguments(d, "train")
     d.add_argument(
@@ -236,6 +237,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--ignore-missing-vars",
         action="store_true",
         help="skip variables missing from --checkpoint-path instead of failing",
+    )
+
+
+# ---- tf.distribute (kslim.learning.distribute) ----
+def add_strategy_argument(group, command: str) -> None:
+    """Adds ``--strategy default|mirrored|multi_worker`` (slim's --master/--task/
+    --worker_replicas/--sync_replicas)."""
+    what = (
+        "trains on the global --batch-size split across the replicas; only the chief "
+        "(worker 0) writes into --train-dir"
+        if command == "train"
+        else "restores into every replica and evaluates on this worker"
+    )
+    group.add_argument(
+        "--strategy",
+        choices=["default", "mirrored", "multi_worker"],
+        default="default",
+        help="tf.distribute strategy the graph is built under: mirrored (every local GPU, "
+        "else the local CPU devices) or multi_worker (MultiWorkerMirroredStrategy over the "
+        f"cluster of the TF_CONFIG environment variable); {what} (default: one device)",
     )
 
 
@@ -533,13 +554,22 @@ def run(args: argparse.Namespace) -> int:
     import keras
 
     import kslim as slim
+    from kslim.learning.distribute import make_strategy
+
+    # First: MultiWorkerMirroredStrategy configures TF's collectives at startup.
+    strategy = make_strategy(getattr(args, "strategy", None))
+    if args.batch_size % strategy.num_replicas_in_sync:
+        raise ValueError(
+            f"--batch-size {args.batch_size} (the global batch) must be a multiple of the "
+            f"{strategy.num_replicas_in_sync} replicas of --strategy {args.strategy}"
+        )
 
     # learning.train feeds fit a tf.data.Dataset (shuffled by the provider).
     warnings.filterwarnings("ignore", message="`shuffle=True` was passed")
     if args.seed is not None:
         keras.utils.set_random_seed(args.seed)
     dataset, dataset_dir = get_split(args, os.path.join(args.train_dir, "data"))
-    with slim.Graph().as_default():
+    with strategy.scope(), slim.Graph().as_default():
         logits, end_points, labels, _ = build_network_and_inputs(
             args,
             dataset,
@@ -574,6 +604,7 @@ def run(args: argparse.Namespace) -> int:
             save_interval_secs=args.save_interval_secs,
             trace_every_n_steps=args.trace_every_n_steps,
             progress_bar=False,
+            strategy=strategy,
         )
         step = int(train_op.optimizer.iterations.numpy())
     loss = "n/a" if final_loss is None else f"{float(final_loss):.4f}"

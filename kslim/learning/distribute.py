@@ -66,11 +66,12 @@ _PEER_ERRORS = (
 )
 
 
-class WorkerLostError(RuntimeError):
+class WorkerLostError(ConnectionError):
     """A worker of a multi-worker cluster died or stopped answering during a collective.
 
     Every worker stops: restart all of them (same ``TF_CONFIG``, same script) and the
-    cluster resumes from the chief's last complete checkpoint.
+    cluster resumes from the chief's last complete checkpoint. (A ``ConnectionError``,
+    so an ``OSError``: ``kslim train`` prints it as a one-line error.)
     """
 
 
@@ -311,13 +312,14 @@ def distribute_dataset(strategy, dataset: tf.data.Dataset, argname: str = "datas
 
 # ---------------------------------------------------------- non-chief files
 def worker_temp_dir(logdir: str | None, strategy) -> str | None:
-    """A fresh temporary folder for a non-chief worker's checkpoints.
+    """An empty temporary folder for a non-chief worker's checkpoints.
 
     ``tf.distribute``'s multi-worker guides have every worker run the same saves (a save
     may read variables with collectives) and the non-chief workers write them to
-    temporary places that are deleted. The folder is made beside ``logdir`` (in its
-    parent, ``.kslim-<task>-XXXX``) when that is writable, else in the system temp
-    folder; remove it with ``remove_worker_temp_dir``.
+    temporary places that are deleted. The folder is
+    ``<logdir's parent>/.<logdir name>-<task>-tmp`` (e.g. ``.train-worker1-tmp``) when
+    that parent is writable, else in the system temp folder; a leftover of a killed run
+    is emptied first. Remove it with ``remove_worker_temp_dir``.
 
     Args:
       logdir: the training logdir (None: no checkpoints, no folder).
@@ -329,9 +331,13 @@ def worker_temp_dir(logdir: str | None, strategy) -> str | None:
     if logdir is None:
         return None
     label = (task_label(strategy) or "worker").replace(" ", "")
-    parent = os.path.dirname(os.path.abspath(logdir))
+    path = os.path.abspath(logdir)
+    name = f".{os.path.basename(path) or 'logdir'}-{label}-tmp"
     try:
-        return tempfile.mkdtemp(prefix=f".kslim-{label}-", dir=parent)
+        folder = os.path.join(os.path.dirname(path), name)
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder)
+        return folder
     except OSError:
         return tempfile.mkdtemp(prefix=f"kslim-{label}-")
 
