@@ -218,6 +218,7 @@ def train(
     progress_bar: bool | None = None,
     max_steps_per_chunk: int = 1000,
     strategy=None,
+    jit_compile: bool = False,
 ):
     """Runs slim's training loop: ``fit`` on the TrainOp with kslim callbacks.
 
@@ -262,6 +263,9 @@ def train(
       callbacks: extra Keras callbacks.
       progress_bar: Keras progress bar; default on for a TTY.
       max_steps_per_chunk: upper bound of steps per compiled call.
+      jit_compile: compile each training step with XLA (default False: on this
+        project's CPU benchmarks XLA was not faster; see the README's Performance
+        section). The losses agree with the default to float32 rounding.
       strategy: a ``tf.distribute.Strategy`` to train on (``MirroredStrategy``,
         ``MultiWorkerMirroredStrategy``); None (default) trains on the strategy
         the graph was built under (``with strategy.scope():``), if any. The
@@ -474,6 +478,10 @@ def train(
     planner = ChunkPlanner(cbs, max_steps_per_chunk)
     cbs.insert(0, planner)
 
+    if not isinstance(jit_compile, bool):
+        raise TypeError(f"jit_compile must be True or False, got jit_compile={jit_compile!r}")
+    # Set explicitly: Keras' compile default ("auto") would turn XLA on with a GPU.
+    train_op.jit_compile = jit_compile
     train_op.make_train_function(force=True)
     compiled = train_op.train_function
     train_op._kslim_chunk = compiled

@@ -256,8 +256,18 @@ class TrainOp(keras.Model):
     def _build_chunk_fn(self):
         strategy = self.distribute_strategy
 
+        # learning.train(jit_compile=True): each step (forward, gradients, update) is one
+        # XLA computation; the loop around it, which reads the dataset, stays a tf.function.
+        # XLA cannot create variables: the optimizer's slots are made beforehand.
+        step_fn = self._step
+        if self.jit_compile:
+            with strategy.scope():
+                if not self.optimizer.built:
+                    self.optimizer.build(self.variables_to_train)
+            step_fn = tf.function(self._step, jit_compile=True)
+
         def one(data, with_summaries):
-            logs, summaries = strategy.run(lambda d: self._step(d, with_summaries), args=(data,))
+            logs, summaries = strategy.run(lambda d: step_fn(d, with_summaries), args=(data,))
             reduce = tf.distribute.ReduceOp.MEAN
 
             def red(v):
