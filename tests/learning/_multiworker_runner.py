@@ -6,7 +6,9 @@
 Options: ``--kill-at N`` (the process SIGKILLs itself once the global step reaches N),
 ``--save-secs S`` (``save_interval_secs``), ``--init-log FILE`` (``init_fn`` appends the
 worker index to FILE), ``--reference`` (worker 0 then trains the same net on one replica,
-in the same process, and reports its losses). kslim's log lines go to stdout.
+in the same process, and reports its losses), ``--evaluate DIR`` (then ``evaluate_once`` of
+DIR's latest checkpoint with ``strategy=`` the cluster's and without a strategy). kslim's
+log lines go to stdout.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ parser.add_argument("--kill-at", type=int)
 parser.add_argument("--save-secs", type=float, default=600)
 parser.add_argument("--init-log")
 parser.add_argument("--reference", action="store_true")
+parser.add_argument("--evaluate")
 args = parser.parse_args()
 
 os.environ["TF_CONFIG"] = json.dumps(
@@ -56,7 +59,7 @@ logging.getLogger("kslim").setLevel(logging.INFO)
 
 strategy = tf.distribute.MultiWorkerMirroredStrategy()
 
-from _distributed_net import train  # noqa: E402
+from _distributed_net import evaluate, train  # noqa: E402
 
 
 class KillAt(keras.callbacks.Callback):
@@ -90,6 +93,14 @@ try:
     )
 except Exception as e:  # noqa: BLE001 - reported to the test
     result = {"error": type(e).__name__, "message": str(e)}
+if args.evaluate and "error" not in result:
+    from kslim.checkpoints import latest_checkpoint
+
+    checkpoint = latest_checkpoint(args.evaluate)
+    result["eval"] = {
+        "strategy": evaluate(strategy, True, checkpoint, True),
+        "without": evaluate(tf.distribute.get_strategy(), True, checkpoint, False),
+    }
 if args.reference and args.index == 0 and "error" not in result:
     import tempfile
 

@@ -92,7 +92,8 @@ def test_two_worker_processes_train_the_losses_of_one_replica_and_only_the_chief
     from tensorboard.backend.event_processing import event_accumulator
 
     init_log = tmp_path / "init.txt"
-    extra = {0: ["--init-log", str(init_log), "--reference"], 1: ["--init-log", str(init_log)]}
+    common = ["--init-log", str(init_log), "--evaluate", str(tmp_path / "logdir0")]
+    extra = {0: [*common, "--reference"], 1: common}
     cluster = Cluster(tmp_path, 0, 4, extra)
     (rc0, out0), (rc1, out1) = cluster.finish()[0]
     assert rc0 == 0, out0[-4000:]
@@ -103,6 +104,11 @@ def test_two_worker_processes_train_the_losses_of_one_replica_and_only_the_chief
         np.testing.assert_allclose(got["losses"], chief_run["reference"], rtol=1e-5)
         assert (got["start"], got["end"]) == (0, 4)
     assert other_run["final"] == pytest.approx(chief_run["final"], rel=1e-5)
+    # evaluate_once under the cluster's strategy gives the values of a plain evaluation.
+    for got in (chief_run, other_run):
+        assert set(got["eval"]["without"]) == {"accuracy", "loss"}
+        for name, value in got["eval"]["without"].items():
+            assert got["eval"]["strategy"][name] == pytest.approx(value, rel=1e-6), name
     # init_fn ran once on every worker's copy (a fresh start).
     assert _init_calls(init_log) == ["0", "1"]
     chief, other = tmp_path / "logdir0", tmp_path / "logdir1"
