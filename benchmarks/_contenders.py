@@ -123,7 +123,6 @@ def _tf1_optimizer(tf, workload: str):
 
 
 def run_kslim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
-    import keras
     import tensorflow as tf
 
     import kslim as slim
@@ -131,7 +130,7 @@ def run_kslim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     clock = _Clock(warmup, warmup + steps)
 
-    class Timer(keras.callbacks.Callback):
+    class Timer(slim.callbacks.ChunkEventsCallback):
         """Ends a chunk at the warm-up step and stamps the step marks."""
 
         def steps_until_event(self, step: int) -> int:
@@ -161,11 +160,12 @@ def run_kslim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
 
 def _patch_tensorflow(tf) -> None:
     spec = importlib.util.spec_from_file_location(
-        "_tfslim_runner", _REPO / "tests" / "peer" / "tfslim_runner.py"
+        "_tfslim_peer_harness", _REPO / "tests" / "peer" / "harness.py"
     )
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses resolve annotations through it
     spec.loader.exec_module(module)
-    module._patch_tensorflow(tf)
+    module.patch_tensorflow(tf)
 
 
 def run_tf_slim(workload: str, warmup: int, steps: int, logdir: str) -> dict:

@@ -115,12 +115,11 @@ def make_strategy(setup: str, worker_index: int | None, ports: list[int] | None)
 
 def run_kslim(strategy, workload: str, clock: _Clock) -> dict:
     """``learning.train`` on the slim model built under ``strategy.scope()``."""
-    import keras
     import tensorflow as tf
 
     import kslim as slim
 
-    class Timer(keras.callbacks.Callback):
+    class Timer(slim.callbacks.ChunkEventsCallback):
         """Ends a chunk at the warm-up step and stamps the step marks."""
 
         def steps_until_event(self, step: int) -> int:

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -454,8 +454,12 @@ class CheckpointManager:
       max_to_keep: how many recent checkpoints to keep (default 5; None/0
         keeps all).
       keep_checkpoint_every_n_hours: additionally keep one checkpoint per this
-        many hours (default 10000, i.e. never, as TF1's Saver).
+        many hours (default 10000, i.e. never, as TF1's Saver): a checkpoint
+        leaving the ``max_to_keep`` window stays on disk when its own save
+        time is at least this long after the manager was made or after the
+        last one kept this way (TF1 Saver's rule).
       basename: file prefix, default ``model.ckpt``.
+      clock: the time source, ``time.time`` by default (a fake one in tests).
 
     Raises:
       ValueError: a bad ``max_to_keep`` or ``keep_checkpoint_every_n_hours``
@@ -468,6 +472,8 @@ class CheckpointManager:
         max_to_keep: int | None = 5,
         keep_checkpoint_every_n_hours: float = 10000.0,
         basename: str = "model.ckpt",
+        *,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if max_to_keep is not None and (
             isinstance(max_to_keep, bool) or not isinstance(max_to_keep, int) or max_to_keep < 0
@@ -487,7 +493,13 @@ class CheckpointManager:
         self.keep_every_secs = keep_checkpoint_every_n_hours * 3600.0
         self._preserving = keep_checkpoint_every_n_hours < _NEVER_PRESERVE_HOURS
         self.basename = basename
-        self._last_preserved = time.time()
+        self._clock = clock
+        # TF1 Saver's ``_next_checkpoint_time``: the save time from which the next
+        # checkpoint leaving the window is preserved.
+        self._next_preserved = clock() + self.keep_every_secs
+        # Each checkpoint's own save time (this manager's saves; older ones: the
+        # index file's modification time).
+        self._saved_at: dict[str, float] = {}
         self._kept: list[str] = []
         paths, _ = _read_state(logdir) if os.path.isdir(logdir) else ([], None)
         for full in paths[1:]:
@@ -597,18 +609,27 @@ class CheckpointManager:
             except FileNotFoundError:
                 pass
         _VERIFIED.pop(prefix, None)
+        self._saved_at.pop(prefix, None)
 
     def _retire(self, count: int) -> list[str]:
         """Pops the ``count`` oldest kept checkpoints; returns those to delete."""
         removed = []
         for _ in range(max(0, count)):
             oldest = self._kept.pop(0)
-            now = time.time()
-            if now - self._last_preserved >= self.keep_every_secs:
-                self._last_preserved = now
+            if self._save_time(oldest) >= self._next_preserved:
+                self._next_preserved += self.keep_every_secs
                 continue
             removed.append(oldest)
         return removed
+
+    def _save_time(self, prefix: str) -> float:
+        """When ``prefix`` was saved: recorded by ``save``, else its index file's mtime."""
+        if prefix in self._saved_at:
+            return self._saved_at[prefix]
+        try:
+            return os.path.getmtime(prefix + ".index")
+        except OSError:
+            return float("-inf")
 
     def save(self, variables: Mapping[str, Any], step: int) -> str:
         """Writes checkpoint ``model.ckpt-<step>``, updates the state, prunes old ones.
@@ -638,6 +659,7 @@ class CheckpointManager:
                 for old in early:
                     self._remove(old)
         save_variables(prefix, variables)
+        self._saved_at[prefix] = self._clock()
         self._kept.append(prefix)
         removed = self._retire(len(self._kept) - self.max_to_keep) if self.max_to_keep else []
         self._write_state(prefix)

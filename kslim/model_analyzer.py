@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from kslim.ops import keras_graph
+
 __all__ = ["analyze_ops", "analyze_vars", "tensor_description"]
 
 
@@ -99,10 +101,7 @@ def analyze_vars(variables, print_info: bool = False) -> tuple[int, int]:
 
 
 def _layer_outputs(layer: Any) -> list:
-    outputs = []
-    for node in getattr(layer, "_inbound_nodes", []) or []:
-        outputs.extend(tf.nest.flatten(getattr(node, "output_tensors", []) or []))
-    return outputs
+    return keras_graph.layer_output_tensors(layer)
 
 
 def analyze_ops(graph, print_info: bool = False) -> int:

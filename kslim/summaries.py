@@ -13,6 +13,7 @@ from typing import Any
 import tensorflow as tf
 
 from kslim.layers.base import apply_op, is_symbolic, register_op
+from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
 
@@ -29,9 +30,8 @@ __all__ = [
 
 
 def _tensor_name(tensor: Any) -> str:
-    history = getattr(tensor, "_keras_history", None)
-    if history is not None:
-        return history.operation.name.replace(".", "/")
+    if keras_graph.producer(tensor) is not None:
+        return keras_graph.output_name(tensor, "")
     name = getattr(tensor, "name", None)
     if isinstance(name, str):
         return name.split(":")[0]

@@ -17,7 +17,7 @@ import warnings
 
 import tensorflow as tf
 
-from kslim.learning.callbacks import StopAtStep, SummarySaver
+from kslim.learning.callbacks import StepSummarySaver, StopAtStep
 from kslim.learning.callbacks._common import global_step
 from kslim.learning.train import train as _learning_train
 from kslim.learning.train_op import (
@@ -142,37 +142,6 @@ class StopAtStepHook(StopAtStep):
             self.number_of_steps = max(1, global_step(self.model) + self.num_steps)
 
 
-class _StepSummarySaver(SummarySaver):
-    """``SummarySaver`` triggered every ``every_steps`` global steps (the first step too)."""
-
-    def __init__(self, logdir: str, every_steps: int, is_chief: bool = True) -> None:
-        super().__init__(logdir, 0, None, is_chief)
-        self.every_steps = int(every_steps)
-        self._base = None
-
-    def _steps_left(self, step: int) -> int:
-        return 0 if self._base is None else self._base + self.every_steps - step
-
-    def seconds_until_event(self, now: float) -> float | None:
-        return None
-
-    def steps_until_event(self, step: int) -> int:
-        return max(1, self._steps_left(step))
-
-    def wants_summary(self, now: float) -> bool:
-        return self.is_chief and self._steps_left(global_step(self.model)) <= 0
-
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        self._base = None
-
-    def on_train_batch_end(self, batch, logs=None):
-        due = getattr(self, "_due", False)
-        super().on_train_batch_end(batch, logs)
-        if due:
-            self._base = self._start_step
-
-
 def _convert_hooks(hooks, what: str) -> list:
     import keras
 
@@ -271,7 +240,7 @@ def train(
     if is_chief:
         callbacks += _convert_hooks(chief_only_hooks, "chief_only_hooks")
     if logdir is not None and is_chief and save_summaries_steps:
-        callbacks.insert(0, _StepSummarySaver(logdir, save_summaries_steps, is_chief))
+        callbacks.insert(0, StepSummarySaver(logdir, save_summaries_steps, is_chief))
     with warnings.catch_warnings():
         # learning.train's warnings are about arguments this wrapper sets itself.
         warnings.filterwarnings("ignore", message="learning.train: summary_op")

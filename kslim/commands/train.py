@@ -17,351 +17,30 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import warnings
 from typing import Any
 
+from kslim.commands.pipeline import (  # noqa: F401 - kslim eval imports them from here
+    StderrHandler,
+    build_network_and_inputs,
+    get_split,
+    positive_int,
+    setup_logging,
+)
+from kslim.commands.train_flags import (  # noqa: F401 - the flags of this command
+    DECAY_TYPES,
+    DEFAULT_MAX_NUMBER_OF_STEPS,
+    OPTIMIZERS,
+    add_arguments,
+    add_dataset_arguments,
+    add_strategy_argument,
+)
+
+#: The name kslim eval imports.
+_positive_int = positive_int
+
 NAME = "train"
 HELP = "train a network (default: LeNet on the digits) like train_image_classifier.py"
-
-OPTIMIZERS = ("adadelta", "adagrad", "adam", "ftrl", "momentum", "rmsprop", "sgd")
-DECAY_TYPES = ("exponential", "fixed", "polynomial")
-
-#: Training steps of the main job (``kslim train --train-dir DIR``): LeNet on the
-#: digits reaches > 95 % validation accuracy in well under two minutes on 2 CPU cores.
-DEFAULT_MAX_NUMBER_OF_STEPS = 500
-
-
-def add_dataset_arguments(parser: argparse.ArgumentParser, split: str) -> None:
-    """Adds the dataset, model and preprocessing flags shared by train and eval."""
-    parser.add_argument(
-        "--dataset-name", default="digits", help="registered dataset name (default: digits)"
-    )
-    parser.add_argument(
-        "--dataset-split-name", default=split, help=f"the split to read (default: {split})"
-    )
-    parser.add_argument(
-        "--dataset-dir",
-        default=None,
-        help="directory of the dataset's TFRecords (default: <train-dir>/data for train, "
-        "the checkpoint directory's data/ for eval); an empty one is filled with the "
-        "converted dataset first",
-    )
-    parser.add_argument(
-        "--labels-offset",
-        type=int,
-        default=0,
-        help="offset subtracted from the labels, e.g. 1 to drop a background class (default 0)",
-    )
-    parser.add_argument(
-        "--model-name", default="lenet", help="network name of nets_factory (default: lenet)"
-    )
-    parser.add_argument(
-        "--preprocessing-name",
-        default=None,
-        help="preprocessing of preprocessing_factory (default: the --model-name)",
-    )
-    parser.add_argument(
-        "--use-grayscale", action="store_true", help="convert RGB images to grayscale first"
-    )
-    parser.add_argument(
-        "--num-readers", type=int, default=4, help="files read in parallel (default 4)"
-    )
-    parser.add_argument(
-        "--num-preprocessing-threads",
-        type=int,
-        default=4,
-        help="parallel decode + preprocessing calls in tf.data (default 4)",
-    )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds train_image_classifier.py's flags (those with a meaning in kslim)."""
-    g = parser.add_argument_group("general")
-    g.add_argument(
-        "--train-dir",
-        required=True,
-        help="directory of checkpoints, event files and traces (a run resumes from it)",
-    )
-    g.add_argument(
-        "--max-number-of-steps",
-        type=int,
-        default=DEFAULT_MAX_NUMBER_OF_STEPS,
-        help="the global step to stop at (slim: none; kslim default "
-        f"{DEFAULT_MAX_NUMBER_OF_STEPS}, LeNet on the digits in under two minutes)",
-    )
-    g.add_argument("--batch-size", type=int, default=32, help="examples per batch (default 32)")
-    g.add_argument(
-        "--log-every-n-steps",
-        type=int,
-        default=100,
-        help="log the loss every n global steps (slim: 10; default 100; 0: never)",
-    )
-    g.add_argument(
-        "--save-summaries-secs",
-        type=float,
-        default=600,
-        help="seconds between TensorBoard summaries (default 600)",
-    )
-    g.add_argument(
-        "--save-interval-secs",
-        type=float,
-        default=600,
-        help="seconds between checkpoints (default 600; one is also written at the end)",
-    )
-    g.add_argument(
-        "--trace-every-n-steps",
-        type=int,
-        default=None,
-        help="write a Chrome trace tf_trace-N.json every n steps (default: never)",
-    )
-    g.add_argument(
-        "--seed", type=int, default=None, help="random seed of weights and shuffling (kslim)"
-    )
-    add_strategy_argument(g, "train")
-    d = parser.add_argument_group("dataset and model")
-    add_dataset_arguments(d, "train")
-    d.add_argument(
-        "--train-image-size",
-        type=int,
-        default=None,
-        help="image size fed to the network (default: the network's default_image_size)",
-    )
-
-    o = parser.add_argument_group("optimization")
-    o.add_argument(
-        "--weight-decay",
-        type=float,
-        default=0.00004,
-        help="L2 weight decay of the model weights (default 0.00004)",
-    )
-    o.add_argument(
-        "--optimizer",
-        default="rmsprop",
-        choices=OPTIMIZERS,
-        help="the optimizer (default rmsprop); adagrad, adam, momentum, rmsprop and sgd "
-        "are tf.compat.v1.train optimizers with TF1's update rules, adadelta and ftrl "
-        "Keras'",
-    )
-    o.add_argument("--adadelta-rho", type=float, default=0.95, help="adadelta decay (0.95)")
-    o.add_argument(
-        "--adagrad-initial-accumulator-value",
-        type=float,
-        default=0.1,
-        help="adagrad starting accumulator value (0.1)",
-    )
-    o.add_argument("--adam-beta1", type=float, default=0.9, help="adam 1st moment decay (0.9)")
-    o.add_argument("--adam-beta2", type=float, default=0.999, help="adam 2nd moment decay (0.999)")
-    o.add_argument(
-        "--opt-epsilon",
-        type=float,
-        default=1.0,
-        help="epsilon of adadelta, adam and rmsprop (default 1.0)",
-    )
-    o.add_argument(
-        "--ftrl-learning-rate-power", type=float, default=-0.5, help="ftrl lr power (-0.5)"
-    )
-    o.add_argument(
-        "--ftrl-initial-accumulator-value",
-        type=float,
-        default=0.1,
-        help="ftrl starting accumulator value (0.1)",
-    )
-    o.add_argument("--ftrl-l1", type=float, default=0.0, help="ftrl l1 regularization (0.0)")
-    o.add_argument("--ftrl-l2", type=float, default=0.0, help="ftrl l2 regularization (0.0)")
-    o.add_argument(
-        "--momentum", type=float, default=0.9, help="momentum of the momentum optimizer (0.9)"
-    )
-    o.add_argument("--rmsprop-momentum", type=float, default=0.9, help="rmsprop momentum (0.9)")
-    o.add_argument("--rmsprop-decay", type=float, default=0.9, help="rmsprop decay (0.9)")
-
-    lr = parser.add_argument_group("learning rate")
-    lr.add_argument(
-        "--learning-rate", type=float, default=0.01, help="initial learning rate (0.01)"
-    )
-    lr.add_argument(
-        "--learning-rate-decay-type",
-        default="exponential",
-        choices=DECAY_TYPES,
-        help="how the learning rate decays with the global step (default exponential, staircase)",
-    )
-    lr.add_argument(
-        "--end-learning-rate",
-        type=float,
-        default=0.0001,
-        help="minimal learning rate of the polynomial decay (0.0001)",
-    )
-    lr.add_argument(
-        "--learning-rate-decay-factor",
-        type=float,
-        default=0.94,
-        help="learning rate decay factor (0.94)",
-    )
-    lr.add_argument(
-        "--num-epochs-per-decay",
-        type=float,
-        default=2.0,
-        help="epochs after which the learning rate decays (2.0)",
-    )
-    lr.add_argument(
-        "--label-smoothing", type=float, default=0.0, help="label smoothing of the loss (0.0)"
-    )
-
-    o.add_argument(
-        "--moving-average-decay",
-        type=float,
-        default=None,
-        help="slim's flag to keep moving averages of the model variables: not supported "
-        "by kslim train (an error when given); kslim eval --moving-average-decay reads "
-        "the averages of checkpoints that have them",
-    )
-
-    f = parser.add_argument_group("fine-tuning")
-    f.add_argument(
-        "--checkpoint-path",
-        default=None,
-        help="checkpoint (prefix or directory) to warm-start from; ignored when --train-dir "
-        "already has a checkpoint",
-    )
-    f.add_argument(
-        "--checkpoint-exclude-scopes",
-        default=None,
-        help="comma-separated scopes not restored from --checkpoint-path, e.g. LeNet/fc4",
-    )
-    f.add_argument(
-        "--trainable-scopes",
-        default=None,
-        help="comma-separated scopes to train (default: all trainable variables)",
-    )
-    f.add_argument(
-        "--ignore-missing-vars",
-        action="store_true",
-        help="skip variables missing from --checkpoint-path instead of failing",
-    )
-
-
-# ---- tf.distribute (kslim.learning.distribute) ----
-def add_strategy_argument(group, command: str) -> None:
-    """Adds ``--strategy default|mirrored|multi_worker`` (slim's --master/--task/
-    --worker_replicas/--sync_replicas)."""
-    what = (
-        "trains on the global --batch-size split across the replicas; only the chief "
-        "(worker 0) writes into --train-dir"
-        if command == "train"
-        else "restores into every replica and evaluates on this worker"
-    )
-    group.add_argument(
-        "--strategy",
-        choices=["default", "mirrored", "multi_worker"],
-        default="default",
-        help="tf.distribute strategy the graph is built under: mirrored (every local GPU, "
-        "else the local CPU devices) or multi_worker (MultiWorkerMirroredStrategy over the "
-        f"cluster of the TF_CONFIG environment variable); {what} (default: one device)",
-    )
-
-
-def _positive_int(value: Any, flag: str) -> int:
-    if value is None or value <= 0:
-        raise ValueError(f"{flag} must be a positive integer, got {value!r}")
-    return value
-
-
-def get_split(args: argparse.Namespace, default_dir: str):
-    """Resolves the dataset dir (converting an empty one) and returns the split's Dataset.
-
-    ``--dataset-dir`` must exist when given; the default ``default_dir`` is
-    created and filled with the converted dataset when missing or empty.
-
-    Raises:
-      ValueError: unknown dataset, missing dataset dir, an empty split.
-    """
-    from kslim.commands.convert import ensure_dataset
-    from kslim.data.datasets import dataset_factory
-
-    dataset_dir = args.dataset_dir or default_dir
-    if ensure_dataset(args.dataset_name, dataset_dir, may_create=args.dataset_dir is None):
-        logging.getLogger("kslim").info("Converted %s into %s", args.dataset_name, dataset_dir)
-    dataset = dataset_factory.get_dataset(args.dataset_name, args.dataset_split_name, dataset_dir)
-    if not dataset.num_samples:
-        raise ValueError(
-            f"split {args.dataset_split_name!r} of dataset {args.dataset_name!r} in "
-            f"{dataset_dir!r} is empty"
-        )
-    return dataset, dataset_dir
-
-
-def build_network_and_inputs(
-    args: argparse.Namespace,
-    dataset: Any,
-    is_training: bool,
-    batch_size: int,
-    image_size: int | None,
-    weight_decay: float = 0.0,
-    seed: int | None = None,
-):
-    """Builds the input pipeline and the network in the default kslim graph.
-
-    Returns:
-      ``(logits, end_points, labels, num_classes)``; ``labels`` are one-hot for
-      training, class ids for evaluation.
-
-    Raises:
-      ValueError: unknown model or preprocessing name.
-    """
-    import tensorflow as tf
-
-    from kslim.data import batch, inputs
-    from kslim.data.dataset_data_provider import DatasetDataProvider
-    from kslim.nets import nets_factory
-    from kslim.preprocessing import preprocessing_factory
-
-    num_classes = dataset.num_classes - args.labels_offset
-    network_fn = nets_factory.get_network_fn(
-        args.model_name,
-        num_classes=num_classes,
-        weight_decay=weight_decay,
-        is_training=is_training,
-    )
-    preprocessing_name = args.preprocessing_name or args.model_name
-    preprocessing_fn = preprocessing_factory.get_preprocessing(
-        preprocessing_name, is_training=is_training, use_grayscale=args.use_grayscale
-    )
-    size = image_size or getattr(network_fn, "default_image_size", None)
-    if not size:
-        raise ValueError(
-            f"network {args.model_name!r} has no default_image_size; give the image size flag"
-        )
-    provider = DatasetDataProvider(
-        dataset,
-        num_readers=_positive_int(args.num_readers, "--num-readers"),
-        shuffle=is_training,
-        num_epochs=None if is_training else 1,
-        common_queue_capacity=20 * batch_size if is_training else 2 * batch_size,
-        common_queue_min=10 * batch_size if is_training else batch_size,
-        seed=seed,
-    )
-    offset = args.labels_offset
-
-    def preprocess(image, label):
-        image = preprocessing_fn(image, size, size)
-        label = label - offset
-        if is_training:
-            label = tf.one_hot(label, num_classes)
-        return image, label
-
-    data = batch(
-        provider,
-        ["image", "label"],
-        batch_size=batch_size,
-        preprocess_fn=preprocess,
-        num_parallel_calls=_positive_int(
-            args.num_preprocessing_threads, "--num-preprocessing-threads"
-        ),
-        allow_smaller_final_batch=not is_training,
-    )
-    images, labels = inputs(data)
-    logits, end_points = network_fn(images)
-    return logits, end_points, labels, num_classes
 
 
 def configure_learning_rate(args: argparse.Namespace, num_samples_per_epoch: int):
@@ -508,33 +187,11 @@ def get_variables_to_train(args: argparse.Namespace):
     return variables_to_train
 
 
-class _StderrHandler(logging.StreamHandler):
-    """Writes to the current ``sys.stderr`` (which may be replaced after setup)."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value):
-        del value
-
-
-def setup_logging() -> None:
-    """Shows the ``kslim`` logger's INFO lines (the loss log) on stderr."""
-    log = logging.getLogger("kslim")
-    if not log.handlers:
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-
-
 def run(args: argparse.Namespace) -> int:
     """Trains and prints the final global step, loss and checkpoint directory."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    _positive_int(args.batch_size, "--batch-size")
-    _positive_int(args.max_number_of_steps, "--max-number-of-steps")
+    positive_int(args.batch_size, "--batch-size")
+    positive_int(args.max_number_of_steps, "--max-number-of-steps")
     if args.moving_average_decay is not None:
         raise ValueError(
             "--moving-average-decay is not supported by kslim train: it keeps no moving "

@@ -18,6 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from kslim.layers.base import apply_op, is_symbolic, register_op
+from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
 from kslim.summaries import tf1_histogram, tf1_scalar
@@ -59,13 +60,12 @@ def _op_name(tensor: Any) -> str:
 
 def _activation_type(tensor: Any) -> str | None:
     """``'Relu'``, ``'Relu6'``, ``'Softplus'`` or None: the activation producing ``tensor``."""
-    history = getattr(tensor, "_keras_history", None)
-    if history is None:
+    layer = keras_graph.producer(tensor)
+    if layer is None:
         try:
             return tensor.op.type
         except (AttributeError, ValueError):
             return None
-    layer = history.operation
     spec = getattr(layer, "activation", None)
     if getattr(layer, "op", None) == "activation":
         spec = layer.op_kwargs.get("activation")
@@ -97,13 +97,12 @@ def _pre_activation(tensor: Any):
 
     None for kslim layers that apply their activation inside (conv2d, fully_connected).
     """
-    history = getattr(tensor, "_keras_history", None)
-    if history is None:
+    layer = keras_graph.producer(tensor)
+    if layer is None:
         return None
-    layer = history.operation
     if getattr(layer, "function", None) is None and getattr(layer, "op", None) != "activation":
         return None
-    inputs = layer._inbound_nodes[history.node_index].input_tensors
+    inputs = keras_graph.call_inputs(tensor)
     return inputs[0] if len(inputs) == 1 else None
 
 

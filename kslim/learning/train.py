@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -16,12 +17,16 @@ import tensorflow as tf
 from kslim.data.inputs import as_dataset, check_dataset_matches
 from kslim.learning.callbacks import (
     CheckpointSaver,
+    ChunkPlan,
     ChunkPlanner,
     InitFnOnFreshStart,
+    LastLoss,
+    Phase,
     StepLogger,
     StopAtStep,
     SummarySaver,
     Tracer,
+    in_phase_order,
 )
 from kslim.learning.callbacks.checkpoint_saver import check_writable
 from kslim.learning.distribute import (
@@ -54,16 +59,23 @@ class StepContext:
 
     ``run()`` runs one compiled training step on the next batch and returns
     its logs (``loss`` = that step's total loss, before the update).
+
+    Args:
+      model: the ``TrainOp``.
+      iterator: the dataset iterator of the running ``fit``.
+      plan: the planner's ``ChunkPlan`` for this step (its summaries decision;
+        the step count is always 1). Default: a plain step.
     """
 
-    def __init__(self, model: TrainOp, iterator) -> None:
+    def __init__(self, model: TrainOp, iterator, plan: ChunkPlan | None = None) -> None:
         self.model = model
         self._iterator = iterator
+        self._plan = dataclasses.replace(plan, steps=1) if plan is not None else ChunkPlan()
         self.last_logs: dict[str, Any] = {}
 
     def run(self) -> dict[str, Any]:
-        self.model.steps_per_chunk = 1
-        self.last_logs = self.model._kslim_chunk(self._iterator)
+        """Runs one step; returns its logs (also kept as ``last_logs``)."""
+        self.last_logs = self.model.run_chunk(self._iterator, self._plan)
         return self.last_logs
 
 
@@ -97,18 +109,6 @@ def train_step(
 
 def _warn(name: str, value: Any, why: str) -> None:
     warnings.warn(f"learning.train: {name}={value!r} has no effect in kslim: {why}", stacklevel=3)
-
-
-class _LastLoss(keras.callbacks.Callback):
-    def __init__(self) -> None:
-        super().__init__()
-        self.value = None
-
-    def on_train_batch_end(self, batch, logs=None):
-        if logs and "step_losses" in logs and len(np.asarray(logs["step_losses"])):
-            self.value = np.float32(np.asarray(logs["step_losses"]).reshape(-1)[-1])
-        elif logs and "loss" in logs:
-            self.value = np.float32(logs["loss"])
 
 
 def release_training_resources(callbacks=()) -> None:
@@ -180,6 +180,12 @@ class _ClusterInitFn(InitFnOnFreshStart):
         if agree_with_chief(self.strategy, self.logdir is None or resume is None):
             self.init_fn(self.model)
             self.called = True
+
+
+class _ChiefSync(ChiefSync):
+    """``ChiefSync`` in its place: after the chief's restore, before the first step."""
+
+    phase = Phase.CHECKPOINT + 5
 
 
 def train(
@@ -430,61 +436,72 @@ def train(
     save_dir = temp_dir if temp_dir is not None else logdir
     # ---- end tf.distribute ----
 
-    cbs: list[keras.callbacks.Callback] = []
-    if init_fn is not None and multi_worker:
-        cbs.append(_ClusterInitFn(init_fn, logdir, is_chief, strategy))
-    elif init_fn is not None:
-        cbs.append(InitFnOnFreshStart(init_fn, logdir, is_chief))
-    stateful = []
+    custom_step = train_step_fn is not train_step or train_step_kwargs is not _USE_DEFAULT
     summaries_on = (
         writes
         and summary_writer is not None
         and summary_op is not None
         and save_summaries_secs is not None
     )
+    if saver is not None and not hasattr(saver, "save"):
+        _warn("saver", saver, "pass a kslim.checkpoints.CheckpointManager")
+    manager = saver if hasattr(saver, "save") and hasattr(saver, "latest") else None
+    summary_saver = tracer = None
     if summaries_on:
-        writer = None if summary_writer is _USE_DEFAULT else summary_writer
-        stateful.append(SummarySaver(logdir, save_summaries_secs, writer, is_chief))
-    if writes and trace_every_n_steps:
-        stateful.append(Tracer(logdir, trace_every_n_steps, is_chief))
-    if logdir is not None:
-        if saver is not None and not hasattr(saver, "save"):
-            _warn("saver", saver, "pass a kslim.checkpoints.CheckpointManager")
-        saver_cb = CheckpointSaver(
-            save_dir,
-            save_interval_secs,
-            max_to_keep,
-            keep_checkpoint_every_n_hours,
-            True,
-            stateful,
-            is_chief or temp_dir is not None,
+        summary_saver = SummarySaver(
+            logdir=logdir,
+            save_summaries_secs=save_summaries_secs,
+            summary_writer=None if summary_writer is _USE_DEFAULT else summary_writer,
+            is_chief=is_chief,
         )
-        if saver is not None and hasattr(saver, "save") and hasattr(saver, "latest"):
-            if temp_dir is None:
-                saver_cb.manager = saver
-        cbs.append(saver_cb)
-    if multi_worker:
+    if writes and trace_every_n_steps:
+        tracer = Tracer(logdir=logdir, trace_every_n_steps=trace_every_n_steps, is_chief=is_chief)
+    if init_fn is None:
+        init_cb = None
+    elif multi_worker:
+        init_cb = _ClusterInitFn(init_fn, logdir, is_chief, strategy)
+    else:
+        init_cb = InitFnOnFreshStart(init_fn=init_fn, logdir=logdir, is_chief=is_chief)
+    last = LastLoss()
+    # The callbacks, each with its Phase; in_phase_order runs them in phase order
+    # (planner, state resets, init_fn, restore/save, cluster sync, stop, log, result,
+    # then the caller's callbacks in their order).
+    kslim_callbacks = [
+        summary_saver,
+        tracer,
+        init_cb,
+        CheckpointSaver(
+            logdir=save_dir,
+            save_interval_secs=save_interval_secs,
+            max_to_keep=max_to_keep,
+            keep_checkpoint_every_n_hours=keep_checkpoint_every_n_hours,
+            restore=True,
+            stateful_callbacks=[c for c in (summary_saver, tracer) if c is not None],
+            is_chief=is_chief or temp_dir is not None,
+            manager=manager if temp_dir is None else None,
+        )
+        if logdir is not None
+        else None,
         # After the chief's restore: every worker takes the chief's variables and step.
-        cbs.append(ChiefSync(strategy))
-    cbs.extend(stateful)
-    custom_step = train_step_fn is not train_step or train_step_kwargs is not _USE_DEFAULT
-    if number_of_steps is not None and not custom_step:
-        cbs.append(StopAtStep(number_of_steps))
-    if log_every_n_steps and not custom_step:
-        cbs.append(StepLogger(log_every_n_steps))
-    last = _LastLoss()
-    cbs.append(last)
-    cbs.extend(callbacks or [])
-    planner = ChunkPlanner(cbs, max_steps_per_chunk)
-    cbs.insert(0, planner)
+        _ChiefSync(strategy) if multi_worker else None,
+        StopAtStep(number_of_steps=number_of_steps)
+        if number_of_steps is not None and not custom_step
+        else None,
+        StepLogger(log_every_n_steps=log_every_n_steps)
+        if log_every_n_steps and not custom_step
+        else None,
+        last,
+    ]
+    cbs = in_phase_order([c for c in kslim_callbacks if c is not None])
+    cbs += list(callbacks or [])
+    planner = ChunkPlanner(callbacks=cbs, max_steps_per_chunk=max_steps_per_chunk)
+    cbs = in_phase_order([planner, *cbs])
 
     if not isinstance(jit_compile, bool):
         raise TypeError(f"jit_compile must be True or False, got jit_compile={jit_compile!r}")
     # Set explicitly: Keras' compile default ("auto") would turn XLA on with a GPU.
     train_op.jit_compile = jit_compile
     train_op.make_train_function(force=True)
-    compiled = train_op.train_function
-    train_op._kslim_chunk = compiled
     if custom_step:
         kwargs = train_step_kwargs
         if kwargs is _USE_DEFAULT:
@@ -495,7 +512,7 @@ def train(
                 kwargs["should_log"] = lambda step: step % log_every_n_steps == 0
 
         def per_step(iterator):
-            context = StepContext(train_op, iterator)
+            context = StepContext(train_op, iterator, planner.plan)
             loss, should_stop = train_step_fn(
                 context, train_op, train_op.optimizer.iterations, kwargs
             )
@@ -507,6 +524,12 @@ def train(
             return logs
 
         train_op.train_function = per_step
+    else:
+
+        def planned(iterator):
+            return train_op.run_chunk(iterator, planner.plan)
+
+        train_op.train_function = planned
     if writes:
         _write_graph(train_op, logdir)
     if progress_bar is None:
@@ -535,7 +558,6 @@ def train(
     finally:
         remove_worker_temp_dir(temp_dir)
         train_op.train_function = None
-        train_op._kslim_chunk = None
         release_training_resources([c for c in cbs if type(c).__module__.startswith("kslim.")])
     if last.value is None:
         raise ValueError(

@@ -1,14 +1,16 @@
 """create_train_op: a Keras model whose train step is slim's train op.
 
 ``TrainOp`` is a functional ``keras.Model`` from the graph's inputs to the total
-loss (plus each collected loss and each requested summary). Its compiled train
-function runs a variable number of steps per host call (``steps_per_chunk``) and
-returns every step's total loss, so per-step log lines stay exact while the host
-is visited once per chunk.
+loss (plus each collected loss and each requested summary). ``run_chunk(iterator,
+plan)`` runs one ``ChunkPlan`` (made by ``ChunkPlanner``): a compiled loop of
+``plan.steps`` steps returning every step's total loss, so per-step log lines stay
+exact while the host is visited once per chunk, or one step that also computes
+the summaries.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import warnings
 from typing import Any
@@ -17,6 +19,9 @@ import keras
 import tensorflow as tf
 
 from kslim.layers.base import is_symbolic
+from kslim.learning.callbacks.chunk_events import ChunkPlan
+from kslim.learning.chunk_loop import run_steps
+from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 
 __all__ = [
@@ -118,34 +123,6 @@ def add_gradients_summaries(grads_and_vars) -> dict[str, Any]:
     return summaries
 
 
-def _output_name(tensor, fallback: str) -> str:
-    history = getattr(tensor, "_keras_history", None)
-    if history is not None:
-        return history.operation.name.replace(".", "/")
-    return fallback
-
-
-def _find_inputs(tensors) -> list:
-    """The Keras Input tensors the given KerasTensors depend on."""
-    found, seen = [], set()
-    stack = list(tf.nest.flatten(tensors))
-    while stack:
-        t = stack.pop()
-        history = getattr(t, "_keras_history", None)
-        if history is None:
-            continue
-        op = history.operation
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if isinstance(op, keras.layers.InputLayer):
-            found.append(t)
-            continue
-        node = op._inbound_nodes[history.node_index]
-        stack.extend(node.input_tensors)
-    return found
-
-
 class TrainOp(keras.Model):
     """The slim train op as a Keras model (see ``create_train_op``)."""
 
@@ -165,6 +142,7 @@ class TrainOp(keras.Model):
         **kwargs: Any,
     ) -> None:
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+        self._loss_names = [k[len("losses/") :] for k in outputs if k.startswith("losses/")]
         # ``{"<kind>:<tag>": variable}``: summaries of variables, read in the summary step.
         self._variable_summaries = dict(variable_summaries or {})
         self._variables_to_train_ref = lambda: variables_to_train
@@ -177,10 +155,8 @@ class TrainOp(keras.Model):
         # Optional ``fn(grads_and_vars) -> grads_and_vars`` applied after multipliers and
         # clipping (tf_slim.training.create_train_op's hook).
         self.transform_grads_fn = transform_grads_fn
-        self.steps_per_chunk = 1
-        self.want_summaries = False
-        self._chunk_fn = None
-        self._summary_fn = None
+        self._compiled_chunk = None
+        self._plan_fn = None
 
     # ----------------------------------------------------------- variables
     @property
@@ -192,7 +168,7 @@ class TrainOp(keras.Model):
     @property
     def loss_names(self) -> list[str]:
         """Names of the collected losses (summary tags under ``losses/``)."""
-        return [k[len("losses/") :] for k in self._outputs_struct if k.startswith("losses/")]
+        return list(self._loss_names)
 
     @property
     def global_step(self):
@@ -285,18 +261,11 @@ class TrainOp(keras.Model):
                 k: tf.TensorArray(tf.float32, size=0, dynamic_size=True) for k in self._log_keys()
             }
 
-            def cond(i, opt, tas):
-                return tf.logical_and(i < num_steps, opt.has_value())
+            def step(data, i, tas):
+                logs, _ = one(data, False)
+                return {k: tas[k].write(i, tf.cast(logs[k], tf.float32)) for k in tas}
 
-            def body(i, opt, tas):
-                logs, _ = one(opt.get_value(), False)
-                tas = {k: tas[k].write(i, tf.cast(logs[k], tf.float32)) for k in tas}
-                nxt = tf.cond(i + 1 < num_steps, iterator.get_next_as_optional, lambda: opt)
-                return i + 1, nxt, tas
-
-            steps, _, tas = tf.while_loop(
-                cond, body, [tf.constant(0), iterator.get_next_as_optional(), tas]
-            )
+            steps, tas = run_steps(iterator, num_steps, step, tas)
             return steps, {k: ta.stack() for k, ta in tas.items()}
 
         @tf.function
@@ -314,15 +283,15 @@ class TrainOp(keras.Model):
         # (which MultiWorkerMirroredStrategy cannot do eagerly on PerReplica values). A
         # TrainOp is a built functional model without compiled losses or metrics: only
         # the optimizer is left to build, which needs no data.
-        if self._distribute_strategy is None or not all(
-            layer.built for layer in self._flatten_layers()
+        if not keras_graph.has_explicit_strategy(self) or not all(
+            layer.built for layer in keras_graph.all_layers(self)
         ):
             return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
         with self.distribute_strategy.scope():
             if self.optimizer is not None and not self.optimizer.built:
                 self.optimizer.build(self.trainable_variables)
 
-    def _agree_on_plan(self, want_summaries: bool, steps: int) -> tuple[bool, int]:
+    def _agree_on_plan(self, plan: ChunkPlan) -> ChunkPlan:
         """The next call's plan, agreed by every worker of a multi-worker strategy.
 
         Each step all-reduces across workers, so all of them must run the same function
@@ -332,54 +301,82 @@ class TrainOp(keras.Model):
         them, the fewest steps any worker wants. Only called on multi-worker strategies.
         """
         strategy = self.distribute_strategy
-        if getattr(self, "_plan_fn", None) is None:
+        if self._plan_fn is None:
 
             @tf.function
-            def plan(values):
+            def plan_fn(values):
                 local = strategy.run(tf.identity, args=(values,))
                 return strategy.gather(local, axis=0)
 
-            self._plan_fn = plan
-        plans = self._plan_fn(tf.constant([[float(want_summaries), float(steps)]])).numpy()
-        return bool(plans[:, 0].max() > 0), int(plans[:, 1].min())
+            self._plan_fn = plan_fn
+        local = [[float(plan.summaries), float(plan.steps)]]
+        plans = self._plan_fn(tf.constant(local)).numpy()
+        summaries = bool(plans[:, 0].max() > 0)
+        steps = 1 if summaries else max(1, int(plans[:, 1].min()))
+        if (summaries, steps) == (plan.summaries, plan.steps):
+            return plan
+        return dataclasses.replace(plan, summaries=summaries, steps=steps)
+
+    def run_chunk(self, iterator, plan: ChunkPlan) -> dict[str, Any]:
+        """Runs ``plan`` on ``iterator``: the compiled chunk of a TrainOp.
+
+        Args:
+          iterator: the (distributed) dataset iterator of ``fit``.
+          plan: the ``ChunkPlan``: ``plan.steps`` steps, or one step computing the
+            summaries when ``plan.summaries``.
+
+        Returns:
+          Keras logs: ``loss`` and ``losses/<name>`` of the last step, ``step_losses``
+          (every step's total loss), ``steps_run`` and ``summaries/<kind>:<tag>``.
+
+        Raises:
+          StopIteration: the data ran out before the first step.
+        """
+        if self._compiled_chunk is None:
+            self._compiled_chunk = self._build_chunk_fn(), _in_multi_worker(self)
+        (chunk, summary_step), multi_worker = self._compiled_chunk
+        if multi_worker:
+            plan = self._agree_on_plan(plan)
+        if plan.summaries:
+            opt = iterator.get_next_as_optional()
+            if not opt.has_value():
+                raise StopIteration
+            stacked, summaries = summary_step(opt.get_value())
+            steps = 1
+        else:
+            steps, stacked = chunk(iterator, tf.constant(plan.steps))
+            summaries = {}
+        steps = int(steps)
+        if steps == 0:
+            raise StopIteration
+        logs = {k: v[steps - 1] for k, v in stacked.items()}
+        logs["step_losses"] = stacked["loss"]
+        logs["steps_run"] = steps
+        # Keras flattens nested dicts in callback logs, so summaries travel as
+        # top-level "summaries/<kind>:<tag>" entries.
+        for tag, value in summaries.items():
+            logs["summaries/" + tag] = value
+        return logs
 
     def make_train_function(self, force=False):
+        """Keras' train function: one plain step per call (``learning.train`` plans)."""
         if self.train_function is not None and not force:
             return self.train_function
-        chunk, summary_step = self._build_chunk_fn()
-
-        in_multi_worker = getattr(
-            self.distribute_strategy.extended, "_in_multi_worker_mode", lambda: False
-        )()
+        if force:
+            self._compiled_chunk = None
 
         def function(iterator):
-            if in_multi_worker:
-                self.want_summaries, self.steps_per_chunk = self._agree_on_plan(
-                    bool(self.want_summaries), max(1, int(self.steps_per_chunk))
-                )
-            if self.want_summaries:
-                opt = iterator.get_next_as_optional()
-                if not opt.has_value():
-                    raise StopIteration
-                stacked, summaries = summary_step(opt.get_value())
-                steps = 1
-            else:
-                steps, stacked = chunk(iterator, tf.constant(max(1, int(self.steps_per_chunk))))
-                summaries = {}
-            steps = int(steps)
-            if steps == 0:
-                raise StopIteration
-            logs = {k: v[steps - 1] for k, v in stacked.items()}
-            logs["step_losses"] = stacked["loss"]
-            logs["steps_run"] = steps
-            # Keras flattens nested dicts in callback logs, so summaries travel as
-            # top-level "summaries/<kind>:<tag>" entries.
-            for tag, value in summaries.items():
-                logs["summaries/" + tag] = value
-            return logs
+            return self.run_chunk(iterator, ChunkPlan(steps=1))
 
         self.train_function = function
         return function
+
+
+def _in_multi_worker(model: keras.Model) -> bool:
+    """Whether the model trains under a multi-worker ``tf.distribute`` strategy."""
+    return bool(
+        getattr(model.distribute_strategy.extended, "_in_multi_worker_mode", lambda: False)()
+    )
 
 
 def _replicas_in_sync() -> int:
@@ -400,13 +397,7 @@ def _track_unowned_variables(model: TrainOp, graph) -> None:
     unowned = [v for v in get_unowned_variables(graph) if not any(v is w for w in model.weights)]
     if not unowned:
         return
-    locked = model._tracker.locked
-    model._tracker.unlock()
-    try:
-        model.unowned_variables = unowned
-    finally:
-        if locked:
-            model._tracker.lock()
+    keras_graph.set_tracked_attributes(model, unowned_variables=unowned)
 
 
 def create_train_op(
@@ -494,7 +485,7 @@ def create_train_op(
     outputs: dict[str, Any] = {"total_loss": total_loss}
     for i, loss in enumerate(graph.get_collection(GraphKeys.LOSSES)):
         if is_symbolic(loss):
-            outputs["losses/" + _output_name(loss, f"loss_{i}")] = loss
+            outputs["losses/" + keras_graph.output_name(loss, f"loss_{i}")] = loss
     variable_summaries = {}
     for tag, tensor, kind in graph.get_collection("_summary_tensors"):
         if is_symbolic(tensor):
@@ -502,17 +493,9 @@ def create_train_op(
         elif isinstance(tensor, (tf.Variable, keras.Variable)):
             # ``tf.summary.histogram(variable.op.name, variable)``: read when written.
             variable_summaries[f"{kind}:{tag}"] = tensor
-    inputs = _find_inputs(list(outputs.values()))
-    bound = None
-    for structure, dataset in graph.bindings:
-        flat = tf.nest.flatten(structure)
-        if all(any(t is f for f in inputs) for t in flat):
-            inputs = structure
-            bound = dataset
-            break
-    else:
-        if len(inputs) == 1:
-            inputs = inputs[0]
+    inputs, bound = keras_graph.bound_inputs(
+        keras_graph.find_inputs(list(outputs.values())), graph.bindings, allow_unused=False
+    )
     model = TrainOp(
         inputs,
         outputs,

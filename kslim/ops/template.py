@@ -19,6 +19,7 @@ from typing import Any
 
 import keras
 
+from kslim.ops import keras_graph
 from kslim.ops.graph import Graph, GraphKeys, get_default_graph
 from kslim.ops.variable_scope import variable_scope
 
@@ -95,18 +96,14 @@ class Template(keras.layers.Layer):
             # build, so the new sub-layers (and the variables of
             # tf.compat.v1.get_variable / slim.variable) are added with the
             # tracker unlocked.
-            locked = self._tracker.locked
-            self._tracker.unlock()
-            try:
-                if created:
-                    self._template_layers = list(getattr(self, "_template_layers", [])) + created
-                if new_variables:
-                    self._template_variables = (
-                        list(getattr(self, "_template_variables", [])) + new_variables
-                    )
-            finally:
-                if locked:
-                    self._tracker.lock()
+            tracked = {}
+            if created:
+                tracked["_template_layers"] = list(getattr(self, "_template_layers", [])) + created
+            if new_variables:
+                tracked["_template_variables"] = (
+                    list(getattr(self, "_template_variables", [])) + new_variables
+                )
+            keras_graph.set_tracked_attributes(self, **tracked)
         self._created = True
         return outputs
 

@@ -30,6 +30,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from kslim.ops import keras_graph
+
 __all__ = ["TF1DType", "TF1Shape", "install", "slim_op_name"]
 
 _EAGER_HINT = (
@@ -151,10 +153,7 @@ def slim_op_name(layer) -> str:
 
 
 def _history(tensor):
-    history = getattr(tensor, "_keras_history", None)
-    if history is None:
-        return None, 0
-    return history[0], history[2]
+    return keras_graph.producer(tensor), keras_graph.output_index(tensor)
 
 
 def _is_input(operation) -> bool:

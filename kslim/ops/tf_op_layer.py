@@ -295,7 +295,7 @@ class TFOpLayer(keras.layers.Layer):
         return self.function(*args, **kwargs)
 
     def compute_output_spec(self, inputs):
-        from keras.src.backend.tensorflow.core import compute_output_spec
+        from kslim.ops.keras_graph import compute_output_spec
 
         # Keras marks ``x * 2.0`` sparse (a Python number counts as sparse in its
         # rule); such values are dense when the model runs, so trace them dense.

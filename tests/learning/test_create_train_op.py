@@ -12,6 +12,7 @@ import tensorflow as tf
 from _train_utils import BATCH, MLP_VARIABLES, arrays, build_mlp
 
 import kslim as slim
+from kslim.learning.callbacks import ChunkPlan
 
 
 def _weights(train_op) -> dict[str, np.ndarray]:
@@ -212,10 +213,8 @@ def test_summarize_gradients_adds_gradient_summaries_to_the_step():
     with slim.Graph().as_default():
         train_op, _ = build_mlp(_sgd(), summarize_gradients=True)
         assert train_op.summarize_gradients
-        train_op.make_train_function(force=True)
-        train_op.want_summaries = True
         iterator = iter(train_op.bound_dataset)
-        logs = train_op.train_function(iterator)
+        logs = train_op.run_chunk(iterator, ChunkPlan(steps=1, summaries=True))
     tags = {k[len("summaries/") :] for k in logs if k.startswith("summaries/")}
     for var in MLP_VARIABLES:
         assert "histogram:" + var + "_gradient" in tags

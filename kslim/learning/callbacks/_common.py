@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -63,12 +64,40 @@ def build_optimizer(model) -> None:
 
 
 class StatefulCallback:
-    """Mixin: a callback whose state is saved with the checkpoint (``kslim/<key>``)."""
+    """Mixin: a callback whose state is saved with the checkpoint.
 
-    state_key = ""
+    The state is declared once, in ``state_defaults`` (attribute name -> value
+    on a fresh start, ``None`` for "unset"); each attribute is the checkpoint
+    tensor ``kslim/<state_key>/<name>`` (float64). As Keras callbacks do, the
+    state is reset at the start of each ``fit`` (``begin_state`` from
+    ``on_train_begin``) unless a ``CheckpointSaver`` restored it for this
+    ``fit`` (whichever of the two runs first).
+    """
+
+    state_key: ClassVar[str] = ""
+    state_defaults: ClassVar[Mapping[str, int | float | None]] = {}
+
+    def reset_state(self) -> None:
+        """Sets every declared attribute to its default."""
+        for name, value in self.state_defaults.items():
+            setattr(self, name, value)
+        self._state_restored = False
+
+    def begin_state(self) -> None:
+        """Called from ``on_train_begin``: resets the state unless it was just restored."""
+        if not getattr(self, "_state_restored", False):
+            self.reset_state()
+        self._state_restored = False
 
     def get_state(self) -> dict[str, float]:
-        return {}
+        """The declared attributes that are set, as floats."""
+        values = {name: getattr(self, name) for name in self.state_defaults}
+        return {name: float(value) for name, value in values.items() if value is not None}
 
-    def set_state(self, state: dict[str, float]) -> None:
-        del state
+    def set_state(self, state: Mapping[str, float]) -> None:
+        """Restores the declared attributes found in ``state`` (from a checkpoint)."""
+        for name, default in self.state_defaults.items():
+            if name in state:
+                value = state[name]
+                setattr(self, name, int(value) if isinstance(default, int) else float(value))
+        self._state_restored = True

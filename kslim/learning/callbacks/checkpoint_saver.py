@@ -7,16 +7,21 @@ import logging
 import os
 import time
 
-import keras
 import numpy as np
 
 from kslim.checkpoints import CheckpointManager, checkpoint_step, restore_variables
-from kslim.learning.callbacks._common import build_optimizer, checkpoint_variables, global_step
+from kslim.learning.callbacks._common import (
+    StatefulCallback,
+    build_optimizer,
+    checkpoint_variables,
+    global_step,
+)
+from kslim.learning.callbacks.chunk_events import ChunkEventsCallback, Phase
 
 _log = logging.getLogger("kslim")
 
 
-class CheckpointSaver(keras.callbacks.Callback):
+class CheckpointSaver(ChunkEventsCallback):
     """Writes ``logdir/model.ckpt-<global step>`` with slim variable names.
 
     At the start of training it heals ``logdir`` (``CheckpointManager.recover``:
@@ -35,14 +40,19 @@ class CheckpointSaver(keras.callbacks.Callback):
       max_to_keep: recent checkpoints kept, default 5.
       keep_checkpoint_every_n_hours: also keep one per this many hours.
       restore: resume from the latest checkpoint of ``logdir``, default True.
-      stateful_callbacks: callbacks with ``state_key``/``get_state``/
-        ``set_state`` whose state travels in the checkpoint.
+      stateful_callbacks: ``StatefulCallback`` callbacks whose declared state
+        travels in the checkpoint (``kslim/<state_key>/<name>``).
       is_chief: only the chief writes.
+      manager: the ``kslim.checkpoints.CheckpointManager`` to save with
+        (default: one for ``logdir`` with ``max_to_keep`` and
+        ``keep_checkpoint_every_n_hours``, which are then ignored).
 
     Raises:
       ValueError: for a negative interval.
       PermissionError: if ``logdir`` is not writable (at construction).
     """
+
+    phase = Phase.CHECKPOINT
 
     def __init__(
         self,
@@ -51,8 +61,10 @@ class CheckpointSaver(keras.callbacks.Callback):
         max_to_keep: int | None = 5,
         keep_checkpoint_every_n_hours: float = 10000.0,
         restore: bool = True,
-        stateful_callbacks=(),
+        stateful_callbacks: tuple[StatefulCallback, ...] | list[StatefulCallback] = (),
         is_chief: bool = True,
+        *,
+        manager: CheckpointManager | None = None,
     ) -> None:
         super().__init__()
         if save_interval_secs is not None and save_interval_secs < 0:
@@ -63,11 +75,16 @@ class CheckpointSaver(keras.callbacks.Callback):
         self.restore = restore
         self.is_chief = is_chief
         self.stateful_callbacks = list(stateful_callbacks)
-        self.manager = CheckpointManager(logdir, max_to_keep, keep_checkpoint_every_n_hours)
+        self.manager = (
+            manager
+            if manager is not None
+            else CheckpointManager(logdir, max_to_keep, keep_checkpoint_every_n_hours)
+        )
         self._last_save = None
         self.restored_from = None
 
     def seconds_until_event(self, now: float) -> float | None:
+        """Seconds to the next time-based save (None: no interval, or not started)."""
         if not self.save_interval_secs or self._last_save is None:
             return None
         return self._last_save + self.save_interval_secs - now

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import keras
 
 from kslim.checkpoints import CheckpointManager, latest_intact_checkpoint
+from kslim.learning.callbacks.chunk_events import Phase
 
 
 class InitFnOnFreshStart(keras.callbacks.Callback):
@@ -14,8 +15,9 @@ class InitFnOnFreshStart(keras.callbacks.Callback):
 
     Slim calls ``init_fn(session)`` after initialization only when the logdir
     has no checkpoint (kslim: no intact checkpoint); kslim passes the model
-    (e.g. the callback returned by ``slim.assign_from_checkpoint_fn``). Put it
-    before ``CheckpointSaver``.
+    (e.g. the callback returned by ``slim.assign_from_checkpoint_fn``). Its
+    ``phase`` puts it before ``CheckpointSaver`` (which saves the initialized
+    weights) in ``learning.train``; in a plain ``fit`` list it first.
 
     Args:
       init_fn: a callable taking the model.
@@ -26,6 +28,8 @@ class InitFnOnFreshStart(keras.callbacks.Callback):
     Raises:
       TypeError: if ``init_fn`` is not callable.
     """
+
+    phase = Phase.INIT
 
     def __init__(self, init_fn: Callable, logdir: str | None, is_chief: bool = True) -> None:
         super().__init__()

@@ -1,67 +1,88 @@
-"""ChunkPlanner: decides how many steps the next compiled chunk runs."""
+"""ChunkPlanner: makes the ``ChunkPlan`` of each compiled chunk of a kslim TrainOp."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 import keras
 
 from kslim.learning.callbacks._common import global_step
+from kslim.learning.callbacks.chunk_events import ChunkEvents, ChunkPlan, Phase
+
+__all__ = ["ChunkPlanner"]
 
 
 class ChunkPlanner(keras.callbacks.Callback):
-    """Sets ``model.steps_per_chunk`` before each chunk of a kslim TrainOp.
+    """Plans each chunk from one clock reading (``plan``, read by ``TrainOp.run_chunk``).
 
-    A chunk ends exactly at the next step-based event of the other callbacks
-    (``steps_until_event(step)``: stop, trace) and is short enough that the
-    next time-based event (``seconds_until_event(now)``: checkpoint, summary)
-    is late by at most ``max_lateness_secs``, using the measured time per step.
-    A summary that is due makes the next chunk a single summary step.
+    A chunk ends exactly at the next step-based event of the ``ChunkEvents``
+    callbacks (``steps_until_event``: stop, trace, step summaries) and is short
+    enough that the next time-based event (``seconds_until_event``: checkpoint,
+    summary) is late by at most ``max_lateness_secs``, using the measured time
+    per step (the first chunk is one step). A chunk that must compute summaries
+    or be traced is a single step. Every ``ChunkEvents`` callback then receives
+    the plan (``on_chunk_begin``), so what the chunk computes and what the
+    callbacks do after it are one decision.
 
     Args:
-      callbacks: the sibling callbacks to consult.
+      callbacks: the sibling callbacks; those implementing ``ChunkEvents`` are
+        consulted.
       max_steps_per_chunk: upper bound, default 1000.
       max_lateness_secs: default 1.0.
+      clock: the time source, default ``time.time``.
     """
 
+    phase = Phase.PLAN
+
     def __init__(
-        self, callbacks, max_steps_per_chunk: int = 1000, max_lateness_secs: float = 1.0
+        self,
+        callbacks: Sequence[keras.callbacks.Callback],
+        max_steps_per_chunk: int = 1000,
+        max_lateness_secs: float = 1.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
-        self.callbacks = [c for c in callbacks if c is not self]
+        self.events: list[ChunkEvents] = [
+            c for c in callbacks if c is not self and isinstance(c, ChunkEvents)
+        ]
         self.max_steps_per_chunk = int(max_steps_per_chunk)
         self.max_lateness_secs = float(max_lateness_secs)
-        self._sec_per_step = None
-        self._t0 = None
+        self.clock = clock
+        self.sec_per_step: float | None = None
+        self.plan = ChunkPlan()
 
-    def on_train_batch_begin(self, batch, logs=None):
-        step = global_step(self.model)
-        now = time.time()
+    def plan_chunk(self, step: int, now: float) -> ChunkPlan:
+        """The plan of the chunk starting at global step ``step`` at time ``now``."""
         n = self.max_steps_per_chunk
-        for cb in self.callbacks:
-            fn = getattr(cb, "steps_until_event", None)
-            if fn is not None:
-                n = min(n, fn(step))
-        want_summaries = any(
-            getattr(cb, "wants_summary", lambda _t: False)(now) for cb in self.callbacks
-        )
-        if self._sec_per_step is None:
+        for cb in self.events:
+            steps = cb.steps_until_event(step)
+            if steps is not None:
+                n = min(n, max(1, int(steps)))
+        summaries = any(cb.wants_summary(step, now) for cb in self.events)
+        trace = any(cb.wants_trace(step) for cb in self.events)
+        if self.sec_per_step is None or summaries or trace:
             n = 1
         else:
-            for cb in self.callbacks:
-                fn = getattr(cb, "seconds_until_event", None)
-                secs = fn(now) if fn is not None else None
+            for cb in self.events:
+                secs = cb.seconds_until_event(now)
                 if secs is not None:
                     budget = max(secs, 0.0) + self.max_lateness_secs
-                    n = min(n, max(1, int(budget / max(self._sec_per_step, 1e-6))))
-        self.model.want_summaries = bool(want_summaries)
-        self.model.steps_per_chunk = 1 if want_summaries else max(1, n)
-        self._t0 = now
+                    n = min(n, max(1, int(budget / max(self.sec_per_step, 1e-6))))
+        return ChunkPlan(start_step=step, steps=n, summaries=summaries, trace=trace, now=now)
+
+    def chunk_done(self, steps: int, elapsed: float) -> None:
+        """Updates the time per step from a chunk of ``steps`` that took ``elapsed`` s."""
+        per = elapsed / max(steps, 1)
+        self.sec_per_step = (
+            per if self.sec_per_step is None else 0.7 * self.sec_per_step + 0.3 * per
+        )
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.plan = self.plan_chunk(global_step(self.model), self.clock())
+        for cb in self.events:
+            cb.on_chunk_begin(self.plan)
 
     def on_train_batch_end(self, batch, logs=None):
         steps = int((logs or {}).get("steps_run", 1))
-        elapsed = time.time() - self._t0
-        per = elapsed / max(steps, 1)
-        self._sec_per_step = (
-            per if self._sec_per_step is None else (0.7 * self._sec_per_step + 0.3 * per)
-        )
+        self.chunk_done(steps, self.clock() - self.plan.now)

@@ -8,6 +8,7 @@ import time
 import keras
 
 from kslim.learning.callbacks._common import global_step, step_losses
+from kslim.learning.callbacks.chunk_events import Phase
 
 _log = logging.getLogger("kslim")
 
@@ -26,6 +27,8 @@ class StepLogger(keras.callbacks.Callback):
     Raises:
       ValueError: if ``log_every_n_steps`` is not a positive int.
     """
+
+    phase = Phase.LOG
 
     def __init__(self, log_every_n_steps: int = 1) -> None:
         super().__init__()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import keras
-
 from kslim.learning.callbacks._common import global_step
+from kslim.learning.callbacks.chunk_events import ChunkEventsCallback, Phase
 
 
-class StopAtStep(keras.callbacks.Callback):
+class StopAtStep(ChunkEventsCallback):
     """Stops ``fit`` when the global step reaches ``number_of_steps``.
 
     ``number_of_steps`` is absolute (a resumed run continues to it) and at least
@@ -21,6 +20,8 @@ class StopAtStep(keras.callbacks.Callback):
     Raises:
       ValueError: if ``number_of_steps`` is not a positive int.
     """
+
+    phase = Phase.STOP
 
     def __init__(self, number_of_steps: int) -> None:
         super().__init__()

@@ -5,24 +5,26 @@ from __future__ import annotations
 import logging
 import time
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 from kslim.learning.callbacks._common import StatefulCallback, global_step, step_losses
+from kslim.learning.callbacks.chunk_events import ChunkEventsCallback, Phase
 
 _log = logging.getLogger("kslim")
 
 
-class SummarySaver(keras.callbacks.Callback, StatefulCallback):
+class SummarySaver(ChunkEventsCallback, StatefulCallback):
     """Writes ``total_loss``, ``losses/<name>``, ``learning_rate``,
     ``global_step/sec`` and the graph's summaries to ``logdir`` every
     ``save_summaries_secs`` (at the start, then time-based between chunks).
 
-    With a kslim TrainOp the due step runs alone and returns the requested
-    summaries (``kslim.summaries``, gradient summaries), written at the global
-    step the step started from. In a plain ``fit`` the logged scalars are
-    written at the end of the execution.
+    Under ``ChunkPlanner`` the decision is the plan's (``ChunkPlan.summaries``,
+    made from the planner's one clock reading): the due step runs alone and
+    returns the requested summaries (``kslim.summaries``, gradient summaries),
+    written with the scalars at the global step the step started from. In a
+    plain ``fit`` the callback decides at each batch and writes the logged
+    scalars at the end of the execution.
 
     Args:
       logdir: the event-file directory.
@@ -31,7 +33,9 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
       is_chief: only the chief writes.
     """
 
+    phase = Phase.STATE
     state_key = "summary_saver"
+    state_defaults = {"last_time": None}
 
     def __init__(
         self,
@@ -47,20 +51,23 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
         self.save_summaries_secs = save_summaries_secs
         self.is_chief = is_chief
         self.writer = summary_writer
-        self._last_time = None
+        self.reset_state()
         self._last_step = None
         self._rate_written = 0
-        self._restored = False
         self._owns_writer = False
+        self._due_from: int | None = None
 
     def seconds_until_event(self, now: float) -> float | None:
-        if self._last_time is None:
+        """Seconds to the next write (0 before the first; None: never again)."""
+        if self.last_time is None:
             return 0.0
         if not self.save_summaries_secs:
             return None
-        return self._last_time + self.save_summaries_secs - now
+        return self.last_time + self.save_summaries_secs - now
 
-    def wants_summary(self, now: float) -> bool:
+    def wants_summary(self, step: int, now: float) -> bool:
+        """Whether a write is due at ``now`` (chief only)."""
+        del step
         remaining = self.seconds_until_event(now)
         return self.is_chief and remaining is not None and remaining <= 0
 
@@ -68,27 +75,36 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
         if self.writer is None and self.is_chief:
             self.writer = tf.summary.create_file_writer(self.logdir)
             self._owns_writer = True
-        if not self._restored:
-            self._last_time = None
-            self._last_step = None
-        self._restored = False
+        self.begin_state()
+        self._last_step = None
 
     def on_train_batch_begin(self, batch, logs=None):
-        self._start_step = global_step(self.model)
-        self._due = self.wants_summary(time.time())
+        if self.chunk_plan is None:  # a plain fit: this callback decides
+            step = global_step(self.model)
+            self._due_from = step if self.wants_summary(step, time.time()) else None
 
     def on_train_batch_end(self, batch, logs=None):
-        if not getattr(self, "_due", False) or not self.is_chief:
+        plan = self.take_chunk_plan()
+        if plan is not None:
+            due, start = plan.summaries, plan.start_step
+        else:
+            due, start, self._due_from = self._due_from is not None, self._due_from, None
+        if not due or not self.is_chief:
             return
-        logs = logs or {}
+        # Under the planner the due step ran alone: its loss and summaries are those
+        # of the weights at the step it started from (slim's summary thread evaluates
+        # at the current global step). A plain fit writes at the execution's end.
+        self._record(logs or {}, start if plan is not None else global_step(self.model))
+        self._written(start)
+
+    def _written(self, start_step: int) -> None:
+        """Called after a write for the chunk that started at ``start_step``."""
+        del start_step
+
+    def _record(self, logs: dict, write_step: int) -> None:
         losses = step_losses(logs)
         now = time.time()
         end = global_step(self.model)
-        # A kslim TrainOp runs the due step alone (want_summaries): its loss and
-        # summaries are those of the weights at the step it started from (slim's
-        # summary thread evaluates at the current global step).
-        summary_step = bool(getattr(self.model, "want_summaries", False))
-        write_step = self._start_step if summary_step else end
         summaries = {
             k[len("summaries/") :]: v for k, v in logs.items() if k.startswith("summaries/")
         }
@@ -102,8 +118,8 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
             if lr is not None:
                 tf.summary.scalar("learning_rate", lr)
             rate = 0.0
-            if self._last_step is not None and now > self._last_time:
-                rate = (end - self._last_step) / (now - self._last_time)
+            if self._last_step is not None and now > self.last_time:
+                rate = (end - self._last_step) / (now - self.last_time)
             tf.summary.scalar("global_step/sec", rate)
             if self._rate_written < 10:
                 _log.info("global_step/sec: %g", rate)
@@ -112,7 +128,7 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
                 _write(tag, value)
         self.writer.flush()
         _log.info("Recording summary at step %s.", write_step)
-        self._last_time, self._last_step = now, end
+        self.last_time, self._last_step = now, end
 
     def on_train_end(self, logs=None):
         if self.writer is not None:
@@ -124,17 +140,6 @@ class SummarySaver(keras.callbacks.Callback, StatefulCallback):
             self.writer.close()
             self.writer = None
             self._owns_writer = False
-
-    def get_state(self) -> dict[str, float]:
-        return {} if self._last_time is None else {"last_time": self._last_time}
-
-    def set_state(self, state: dict[str, float]) -> None:
-        """Restores the last write time (from a checkpoint), so a restarted run
-        keeps the ``save_summaries_secs`` schedule; the rate restarts at 0."""
-        if "last_time" in state:
-            self._last_time = float(state["last_time"])
-            self._last_step = None
-            self._restored = True
 
 
 def _learning_rate(model) -> float | None:

@@ -7,22 +7,23 @@ import json
 import logging
 import os
 
-import keras
 import tensorflow as tf
 
 from kslim.learning.callbacks._common import StatefulCallback, global_step
+from kslim.learning.callbacks.chunk_events import ChunkEventsCallback, ChunkPlan, Phase
 
 _log = logging.getLogger("kslim")
 
 
-class Tracer(keras.callbacks.Callback, StatefulCallback):
+class Tracer(ChunkEventsCallback, StatefulCallback):
     """Traces the steps whose starting global step is a multiple of n.
 
     For each traced step N it writes ``logdir/tf_trace-N.json`` (Chrome trace
     event format: an object with ``traceEvents``, loadable in Perfetto or
     chrome://tracing) and keeps the profiler's ``plugins/profile/<run>/*.xplane.pb``
-    under ``logdir`` for TensorBoard's profile plugin. With a kslim TrainOp the
-    traced step runs alone.
+    under ``logdir`` for TensorBoard's profile plugin. Under ``ChunkPlanner`` the
+    traced step runs alone (``ChunkPlan.trace``) and the profiler starts when the
+    plan is made; in a plain ``fit`` it starts at the due batch.
 
     Args:
       logdir: the directory.
@@ -33,7 +34,9 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
       ValueError: if ``trace_every_n_steps`` is not a positive int.
     """
 
+    phase = Phase.STATE
     state_key = "tracer"
+    state_defaults = {"last_traced": -1}
 
     def __init__(self, logdir: str, trace_every_n_steps: int, is_chief: bool = True) -> None:
         super().__init__()
@@ -48,20 +51,37 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
         self.logdir = logdir
         self.n = trace_every_n_steps
         self.is_chief = is_chief
-        self.last_traced = -1
+        self.reset_state()
         self._tracing_step = None
+        self._trace = None
+
+    def wants_trace(self, step: int) -> bool:
+        """Whether the step starting at ``step`` is traced (chief only)."""
+        return self.is_chief and step % self.n == 0 and step != self.last_traced
 
     def steps_until_event(self, step: int) -> int:
         """1 when this step must be traced alone, else the steps up to the next one."""
-        if step % self.n == 0 and step != self.last_traced:
+        if self.wants_trace(step):
             return 1
         return (-step) % self.n or self.n
 
+    def on_train_begin(self, logs=None):
+        self.begin_state()
+
+    def on_chunk_begin(self, plan: ChunkPlan) -> None:
+        super().on_chunk_begin(plan)
+        if plan.trace:
+            self._start(plan.start_step)
+
     def on_train_batch_begin(self, batch, logs=None):
-        step = global_step(self.model)
-        if not self.is_chief or step % self.n or step == self.last_traced:
+        if self.chunk_plan is not None:  # planned: started by on_chunk_begin
             return
-        if getattr(self.model, "steps_per_chunk", 1) != 1 and hasattr(self.model, "want_summaries"):
+        step = global_step(self.model)
+        if self.wants_trace(step):
+            self._start(step)
+
+    def _start(self, step: int) -> None:
+        if self._tracing_step is not None:
             return
         try:
             tf.profiler.experimental.start(self.logdir)
@@ -73,6 +93,7 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
         self._trace.__enter__()
 
     def on_train_batch_end(self, batch, logs=None):
+        self.take_chunk_plan()
         if self._tracing_step is None:
             return
         step = self._tracing_step
@@ -105,12 +126,6 @@ class Tracer(keras.callbacks.Callback, StatefulCallback):
         finally:
             self._trace = None
             tf.profiler.experimental.stop()
-
-    def get_state(self) -> dict[str, float]:
-        return {"last_traced": float(self.last_traced)}
-
-    def set_state(self, state: dict[str, float]) -> None:
-        self.last_traced = int(state.get("last_traced", -1))
 
 
 def _xplanes(logdir: str) -> dict[str, int]:
