@@ -79,8 +79,8 @@ SIGNATURE_NAMES = {SIGNATURE_NAMES!r}
 sys.path.insert(0, {str(PEER)!r})
 import tensorflow as tf
 tf.compat.v1.disable_eager_execution()
-from tfslim_runner import _patch_tensorflow
-_patch_tensorflow(tf)
+from harness import patch_tensorflow
+patch_tensorflow(tf)
 import tf_slim
 import inspect
 

@@ -16,7 +16,8 @@ For each ``ModelSpec`` the runner records, with tf_slim:
   names and shapes (what slim's Saver would checkpoint);
 * for specs with ``summaries``: the tags of the module's ``add_summaries(end_points)``.
 
-This module imports only numpy at module level: the runner imports it too.
+This module imports only numpy and ``peer.harness`` at module level: the runner imports
+it too.
 """
 
 from __future__ import annotations
@@ -24,16 +25,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import json
-import os
-import subprocess
-import sys
 import types
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from peer import harness
 
 HERE = Path(__file__).resolve().parent
 MODELS = HERE / "models"
@@ -158,8 +155,7 @@ SPECS = [
 SPECS_BY_ID = {s.id: s for s in SPECS}
 
 
-def _rng(name: str) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(name.encode()))
+_rng = harness.seeded_rng
 
 
 def seeded_value(name: str, shape, dtype: str = "float32") -> np.ndarray:
@@ -184,9 +180,7 @@ def seeded_value(name: str, shape, dtype: str = "float32") -> np.ndarray:
     return (rng.standard_normal(shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
 
 
-def seeded_input(shape) -> np.ndarray:
-    """The deterministic input batch of a spec."""
-    return _rng("inputs").uniform(-1.0, 1.0, tuple(shape)).astype(np.float32)
+seeded_input = harness.seeded_input
 
 
 def seeded_target(spec: ModelSpec, output_shape) -> np.ndarray:
@@ -254,51 +248,23 @@ def run_tfslim_corpus(specs: list[ModelSpec], workdir: Path) -> dict[str, Refere
 
     Skips the caller when tf_slim is not installed.
     """
-    import importlib.util
-
-    import pytest
-
-    if importlib.util.find_spec("tf_slim") is None:
-        pytest.skip("tf_slim 1.1.0 is not installed (pip install -e .[peer])")
-    request = workdir / "corpus_request.json"
-    request.write_text(json.dumps([s.to_json() for s in specs]))
-    out = workdir / "corpus_out.npz"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    env.pop("KERAS_BACKEND", None)
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(request), str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"tfslim_corpus_runner failed (rc={proc.returncode}):\n{proc.stderr[-4000:]}"
-        )
-    data = np.load(out)
+    peer = harness.run_runner(RUNNER, [s.to_json() for s in specs], workdir, name="corpus")
+    peer.raise_errors("corpus model")
     references = {}
-    for meta in json.loads(str(data["__meta__"])):
+    for meta in peer.metas:
         sid = meta["id"]
-        if "runner_error" in meta:
-            raise RuntimeError(f"tf_slim could not run corpus model {sid}:\n{meta['runner_error']}")
-
-        def arrays(prefix, sid=sid):
-            prefix = f"{sid}/{prefix}/"
-            return {k[len(prefix) :]: data[k] for k in data.files if k.startswith(prefix)}
-
         built = Built(
             variables=dict(meta["variables"]),
             trainable=meta["trainable"],
             model_variables=meta["model_variables"],
             end_points=[k for k, _ in meta["end_points"]],
             end_point_shapes={k: s for k, s in meta["end_points"]},
-            net=data[f"{sid}/net"],
-            end_point_values=arrays("end_points"),
+            net=peer.data[f"{sid}/net"],
+            end_point_values=peer.arrays(f"{sid}/end_points/"),
         )
         references[sid] = Reference(
             built=built,
-            values=arrays("values"),
+            values=peer.arrays(f"{sid}/values/"),
             template_variables=dict(meta["template_variables"]),
             template_end_points=meta["template_end_points"],
             train_variables=dict(meta["train_variables"]),
@@ -309,10 +275,7 @@ def run_tfslim_corpus(specs: list[ModelSpec], workdir: Path) -> dict[str, Refere
 
 def close(got, ref, what: str, rtol: float = RTOL, atol: float = ATOL) -> None:
     """``got`` equals ``ref`` to ``rtol`` and ``atol`` times the larger of 1 and max |ref|."""
-    got, ref = np.asarray(got), np.asarray(ref)
-    assert got.shape == ref.shape, f"{what}: shape {got.shape} != {ref.shape}"
-    scale = max(1.0, float(np.abs(ref).max())) if ref.size else 1.0
-    np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol * scale, err_msg=what)
+    harness.assert_close(got, ref, what, rtol, atol)
 
 
 def assert_same_build(ref: Built, got: Built, batch: slice | None = None) -> None:

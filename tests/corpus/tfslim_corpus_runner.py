@@ -2,25 +2,20 @@
 
 Run as a separate process (``python tfslim_corpus_runner.py REQUEST.json RESULT.npz``),
 never imported into the pytest process: tf_slim needs TF1 graph mode and the patched TF
-internals of ``tests/peer/tfslim_runner.py`` (reused here). The request is a JSON list of
-``_corpus_peer.ModelSpec``; what is recorded per spec is listed in ``_corpus_peer``'s
+internals of ``peer.harness`` (which also serves the request). The request's cases are
+``_corpus_peer.ModelSpec`` s; what is recorded per spec is listed in ``_corpus_peer``'s
 docstring. The model files are imported as they are (they ``import tf_slim as slim``).
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
 import sys
-import traceback
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/: the peer harness
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "peer"))
 
 from _corpus_peer import (  # noqa: E402
     MODELS,
@@ -30,7 +25,7 @@ from _corpus_peer import (  # noqa: E402
     seeded_input,
     seeded_value,
 )
-from tfslim_runner import _patch_tensorflow  # noqa: E402
+from peer import harness  # noqa: E402
 
 _MODULES = {}
 
@@ -109,33 +104,15 @@ def _training(spec, tf, slim, meta):
         meta["train_variables"] = _shapes(tf.compat.v1.global_variables())
 
 
-def main(argv):
-    """``tfslim_corpus_runner.py REQUEST.json RESULT.npz``: runs every spec of the request."""
-    specs = [ModelSpec(**s) for s in json.loads(Path(argv[1]).read_text())]
-
-    import numpy as np
-    import tensorflow as tf
-
-    tf.compat.v1.disable_eager_execution()
-    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
-    _patch_tensorflow(tf)
-    import tf_slim as slim
-
-    metas, results = [], {}
-    for spec in specs:
-        meta, arrays = {"id": spec.id}, {}
-        try:
-            _inference(spec, tf, slim, meta, arrays)
-            _template(spec, tf, slim, meta)
-            _training(spec, tf, slim, meta)
-        except Exception:  # noqa: BLE001 - report, keep the other models
-            meta, arrays = {"id": spec.id, "runner_error": traceback.format_exc()}, {}
-        metas.append(meta)
-        results.update(arrays)
-    results["__meta__"] = np.array(json.dumps(metas))
-    np.savez(argv[2], **results)
-    return 0
+def _run_spec(raw, request, tf, slim):
+    """Everything recorded for one spec (``harness.serve`` reports a spec that raises)."""
+    spec = ModelSpec(**raw)
+    meta, arrays = {"id": spec.id}, {}
+    _inference(spec, tf, slim, meta, arrays)
+    _template(spec, tf, slim, meta)
+    _training(spec, tf, slim, meta)
+    return meta, arrays
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.serve(_run_spec, sys.argv))

@@ -1,22 +1,20 @@
 """Decoder parity with tf_slim 1.1.0: the same serialized Examples, the same tensors.
 
-tf_slim runs once, in a subprocess (TF1 graph mode with reference §0's patches), on
-every case of ``data_decoder_cases``; kslim decodes the same bytes eagerly and inside
-a ``tf.data`` map (graph mode), and every item must match exactly.
+tf_slim runs once, in a subprocess (``peer.harness``: TF1 graph mode, reference §0's
+patches), on every case of ``data_decoder_cases``; kslim decodes the same bytes eagerly
+and inside a ``tf.data`` map (graph mode), and every item must match exactly.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
-import subprocess
-import sys
 from pathlib import Path
 
 import data_decoder_cases as cases
 import numpy as np
 import pytest
 import tensorflow as tf
+from peer import harness
 
 from kslim.data import tfexample_decoder
 
@@ -27,20 +25,16 @@ RUNNER = Path(__file__).with_name("tfslim_decode_runner.py")
 
 @pytest.fixture(scope="module")
 def parity(tmp_path_factory):
-    pytest.importorskip("tf_slim")
+    harness.require_tfslim()
     tmp = tmp_path_factory.mktemp("decoder_parity")
     examples = cases.build_examples(tf)
     with open(tmp / "examples.pkl", "wb") as f:
         pickle.dump(examples, f)
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(tmp / "examples.pkl"), str(tmp / "result.pkl")],
-        capture_output=True,
-        text=True,
-        env=env,
+    harness.run_script(
+        [RUNNER, tmp / "examples.pkl", tmp / "result.pkl"],
+        what="tfslim_decode_runner",
         timeout=300,
     )
-    assert proc.returncode == 0, proc.stderr[-4000:]
     with open(tmp / "result.pkl", "rb") as f:
         reference = pickle.load(f)
     return examples, reference, cases.build_decoders(tf, tfexample_decoder)

@@ -1,36 +1,29 @@
 """Decodes the shared cases with tf_slim 1.1.0 in TF1 graph mode (run as a subprocess).
 
-``python tfslim_decode_runner.py EXAMPLES.pkl RESULT.pkl``: EXAMPLES.pkl holds
-``{case: serialized}``; RESULT.pkl gets ``{(decoder, case): [value, ...]}`` (numpy, see
-``data_decoder_cases.to_numpy``) or ``{(decoder, case): ('error', repr)}``.
+``python tfslim_decode_runner.py EXAMPLES.pkl RESULT.pkl`` (``peer.harness.run_script``;
+pickles, not the harness's JSON/npz exchange: the values are sparse tuples and bytes):
+EXAMPLES.pkl holds ``{case: serialized}``; RESULT.pkl gets ``{(decoder, case): [value,
+...]}`` (numpy, see ``data_decoder_cases.to_numpy``) or ``{(decoder, case): ('error',
+repr)}``.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
 import sys
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/: the peer harness
+sys.path.insert(0, str(HERE))
+import data_decoder_cases as cases  # noqa: E402
+from peer import harness  # noqa: E402
 
 
 def main(examples_path: str, result_path: str) -> None:
-    import tensorflow as tf
-
-    tf.compat.v1.disable_eager_execution()
-    # Reference §0: the TF internals tf_slim 1.1.0 uses that TF 2.21 removed.
-    from tensorflow.python.framework import ops
-    from tensorflow.python.ops import array_ops, control_flow_ops
-
-    ops.Tensor = tf.Tensor
-    control_flow_ops.cond = tf.compat.v1.cond
-    control_flow_ops.case = tf.compat.v1.case
-    array_ops.stack = tf.stack
-    array_ops.unstack = tf.unstack
+    """Decodes every case of ``examples_path`` with tf_slim; pickles the results."""
+    tf, _ = harness.start_tf1()
     from tf_slim.data import tfexample_decoder
-
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import data_decoder_cases as cases
 
     with open(examples_path, "rb") as f:
         examples = pickle.load(f)

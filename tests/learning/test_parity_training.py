@@ -79,8 +79,8 @@ _PEER = LENET + textwrap.dedent(
     tf.compat.v1.disable_eager_execution()
     tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
     sys.path.insert(0, sys.argv[1])
-    from tfslim_runner import _patch_tensorflow
-    _patch_tensorflow(tf)
+    from harness import patch_tensorflow
+    patch_tensorflow(tf)
     import tf_slim as slim
     train = tf.compat.v1.train
 

@@ -5,14 +5,12 @@ kslim metric (built on KerasTensors and run as a keras.Model, batch by batch);
 the final values agree to 1e-5 and the state variables have slim's names.
 """
 
-import json
-import os
-import subprocess
-import sys
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from peer import harness
 
 import kslim as slim
 from kslim import metrics
@@ -20,7 +18,7 @@ from kslim import metrics
 pytestmark = pytest.mark.peer
 
 NB, N, C = 3, 16, 5
-PEER = os.path.join(os.path.dirname(__file__), "_slim_peer.py")
+PEER = Path(__file__).with_name("_slim_peer.py")
 
 
 def _data():
@@ -186,28 +184,11 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def peer(tmp_path_factory):
-    pytest.importorskip("tf_slim")
     tmp = tmp_path_factory.mktemp("slim_metrics")
     data = _data()
-    np.savez(tmp / "data.npz", **data)
     cases = [{"id": i, "fn": fn, "tensors": t, "literals": lit} for i, fn, t, lit in CASES]
-    (tmp / "cases.json").write_text(json.dumps(cases))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            PEER,
-            str(tmp / "cases.json"),
-            str(tmp / "data.npz"),
-            str(tmp / "out.json"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-4000:]
-    return data, json.loads((tmp / "out.json").read_text())
+    result = harness.run_runner(PEER, cases, tmp, arrays=data, timeout=300)
+    return data, {meta["id"]: meta for meta in result.metas}
 
 
 @pytest.fixture(scope="module")

@@ -6,21 +6,18 @@ subprocess (TF1 graph mode); ``build_kslim_net`` builds the same spec with kslim
 ``keras.Model``, sets every variable to ``seeded_value(name, shape)`` (the values the
 runner loaded into tf_slim's variables of the same name) and computes the outputs.
 
-This module imports only numpy at module level: the runner imports it too.
+This module imports only numpy and ``peer.harness`` at module level: the runner imports
+it too.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import subprocess
-import sys
-import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from peer import harness
 
 RUNNER = Path(__file__).with_name("tfslim_nets_runner.py")
 
@@ -59,8 +56,7 @@ class NetSpec:
         return dataclasses.asdict(self)
 
 
-def _rng(name: str) -> np.random.Generator:
-    return np.random.default_rng(zlib.crc32(name.encode()))
+_rng = harness.seeded_rng
 
 
 def seeded_value(name: str, shape) -> np.ndarray:
@@ -91,9 +87,7 @@ def seeded_value(name: str, shape) -> np.ndarray:
     return rng.standard_normal(shape, np.float32) * scale
 
 
-def seeded_input(shape) -> np.ndarray:
-    """The deterministic input image batch of a spec."""
-    return _rng("inputs").uniform(-1.0, 1.0, tuple(shape)).astype(np.float32)
+seeded_input = harness.seeded_input
 
 
 @dataclasses.dataclass
@@ -117,37 +111,11 @@ def run_tfslim_nets(specs: list[NetSpec], workdir: Path) -> dict[str, NetResult]
 
     Skips the caller when tf_slim is not installed.
     """
-    import importlib.util
-
-    import pytest
-
-    if importlib.util.find_spec("tf_slim") is None:
-        pytest.skip("tf_slim 1.1.0 is not installed (pip install -e .[peer])")
-    request = workdir / "nets_request.json"
-    request.write_text(json.dumps([s.to_json() for s in specs]))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    env.pop("KERAS_BACKEND", None)
-    out = workdir / "nets_out.npz"
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(request), str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"tfslim_nets_runner failed (rc={proc.returncode}):\n{proc.stderr[-4000:]}"
-        )
-    data = np.load(out)
+    peer = harness.run_runner(RUNNER, [s.to_json() for s in specs], workdir, name="nets")
+    peer.raise_errors("net")
     results = {}
-    for meta in json.loads(str(data["__meta__"])):
+    for meta in peer.metas:
         sid = meta["id"]
-        if "runner_error" in meta:
-            raise RuntimeError(f"tf_slim could not build {sid}:\n{meta['runner_error']}")
-        net = data[f"{sid}/net"] if f"{sid}/net" in data else None
-        prefix = f"{sid}/end_points/"
-        values = {k[len(prefix) :]: data[k] for k in data.files if k.startswith(prefix)}
         results[sid] = NetResult(
             variables=meta["variables"],
             shapes=meta["shapes"],
@@ -157,8 +125,8 @@ def run_tfslim_nets(specs: list[NetSpec], workdir: Path) -> dict[str, NetResult]
             regularization_losses=meta["regularization_losses"],
             end_points=[(k, s) for k, s in meta["end_points"]],
             output_shape=meta["output_shape"],
-            net=net,
-            end_point_values=values,
+            net=peer.get(f"{sid}/net"),
+            end_point_values=peer.arrays(f"{sid}/end_points/"),
         )
     return results
 
@@ -254,12 +222,6 @@ def assert_same_net(ref: NetResult, got: NetResult, rtol: float = 1e-4) -> None:
     assert got.end_points == ref.end_points, "end_points shapes differ"
     assert got.output_shape == ref.output_shape, "output shape differs"
     if ref.net is not None and got.net is not None:
-        _close(got.net, ref.net, rtol, "net output")
+        harness.assert_close(got.net, ref.net, "net output", rtol)
         for key, value in ref.end_point_values.items():
-            _close(got.end_point_values[key], value, rtol, f"end_point {key!r}")
-
-
-def _close(got: np.ndarray, ref: np.ndarray, rtol: float, what: str) -> None:
-    assert got.shape == ref.shape, f"{what}: shape {got.shape} != {ref.shape}"
-    scale = max(1.0, float(np.abs(ref).max()))
-    np.testing.assert_allclose(got, ref, rtol=rtol, atol=rtol * scale, err_msg=what)
+            harness.assert_close(got.end_point_values[key], value, f"end_point {key!r}", rtol)

@@ -18,8 +18,8 @@ load the helper files the same way), and builds it in TF1 graph mode.
   checkpoint of exactly the net's variables.
 - ``run_kslim_zoo(spec)``: the same with kslim on ``keras.Input``s.
 
-This module imports only numpy, the standard library and ``_nets_peer`` at module level:
-the runner imports it too.
+This module imports only numpy, the standard library, ``_nets_peer`` and ``peer.harness``
+at module level: the runner imports it too.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ import importlib.abc
 import importlib.util
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from _nets_peer import seeded_input, seeded_value
+from peer import harness
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -339,46 +339,27 @@ def run_tfslim_zoo(specs: list[ZooSpec], workdir: Path) -> TfSlimZoo:
 
     Skips the caller when tf_slim is not installed.
     """
-    import pytest
-
-    if importlib.util.find_spec("tf_slim") is None:
-        pytest.skip("tf_slim 1.1.0 is not installed (pip install -e .[peer])")
     workdir.mkdir(parents=True, exist_ok=True)
-    request = workdir / "zoo_request.json"
-    request.write_text(json.dumps({"specs": [s.to_json() for s in specs], "dir": str(workdir)}))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    env.pop("KERAS_BACKEND", None)
-    out = workdir / "zoo_out.npz"
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(request), str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
+    peer = harness.run_runner(
+        RUNNER,
+        [s.to_json() for s in specs],
+        workdir,
+        options={"dir": str(workdir)},
         timeout=1800,
+        name="zoo",
     )
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"tfslim_zoo_runner failed (rc={proc.returncode}):\n{proc.stderr[-4000:]}"
-        )
-    data = np.load(out)
-    results: dict[str, dict[str, ZooResult]] = {}
-    errors: dict[str, str] = {}
-    for meta in json.loads(str(data["__meta__"])):
-        sid = meta["id"]
-        if "runner_error" in meta:
-            errors[sid] = meta["runner_error"]
-            continue
-        results[sid] = {
-            mode: _result_from_meta(meta[mode], data, f"{sid}/{mode}/") for mode in MODES
+    errors = peer.errors
+    results = {
+        meta["id"]: {
+            mode: _result_from_meta(meta[mode], peer, f"{meta['id']}/{mode}/") for mode in MODES
         }
+        for meta in peer.metas
+        if meta["id"] not in errors
+    }
     return TfSlimZoo(results, errors)
 
 
-def _result_from_meta(meta: dict, data, prefix: str) -> ZooResult:
-    def arrays(kind: str) -> dict[str, np.ndarray]:
-        p = f"{prefix}{kind}/"
-        return {k[len(p) :]: data[k] for k in data.files if k.startswith(p)}
-
+def _result_from_meta(meta: dict, peer: harness.PeerResult, prefix: str) -> ZooResult:
     return ZooResult(
         variables=meta["variables"],
         shapes=meta["shapes"],
@@ -386,9 +367,9 @@ def _result_from_meta(meta: dict, data, prefix: str) -> ZooResult:
         model_variables=meta["model_variables"],
         end_points=[(k, s) for k, s in meta["end_points"]],
         logits_shape=meta["logits_shape"],
-        logits=data[f"{prefix}logits"],
-        end_point_values=arrays("end_points"),
-        values_after=arrays("values_after"),
+        logits=peer.data[f"{prefix}logits"],
+        end_point_values=peer.arrays(f"{prefix}end_points/"),
+        values_after=peer.arrays(f"{prefix}values_after/"),
         checkpoint=meta.get("checkpoint"),
     )
 
@@ -459,7 +440,4 @@ def run_kslim_zoo(spec: ZooSpec, mode: str) -> ZooResult:
 
 def assert_close(got: np.ndarray, ref: np.ndarray, what: str, tol: float = 1e-5) -> None:
     """``got`` equals ``ref`` to rtol ``tol`` and atol ``tol`` x max(1, max |ref|)."""
-    got, ref = np.asarray(got), np.asarray(ref)
-    assert got.shape == ref.shape, f"{what}: shape {got.shape} != {ref.shape}"
-    scale = max(1.0, float(np.abs(ref).max())) if ref.size else 1.0
-    np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * scale, err_msg=what)
+    harness.assert_close(got, ref, what, rtol=tol)

@@ -2,9 +2,9 @@
 
 Run as a separate process (``python tfslim_nets_runner.py REQUEST.json RESULT.npz``), never
 imported into the pytest process: tf_slim needs TF1 graph mode and the patched TF internals
-of ``tests/peer/tfslim_runner.py`` (reused here), which do not mix with Keras 3.
+of ``peer.harness`` (which also serves the request), which do not mix with Keras 3.
 
-The request is a JSON list of net specs (see ``_nets_peer.NetSpec``). For each net the
+The request's cases are net specs (see ``_nets_peer.NetSpec``). For each net the
 result has a ``__meta__`` JSON entry with the global / trainable / model variable names in
 creation order, their shapes, the ``moving_vars`` collection, the regularization losses,
 the end_points keys and shapes in order, and the output shape; for specs with ``run`` the
@@ -15,20 +15,15 @@ weights of ``_nets_peer.seeded_value`` on the spec's input.
 from __future__ import annotations
 
 import importlib
-import json
-import os
 import sys
-import traceback
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/: the peer harness
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "peer"))
 
 from _nets_peer import NetSpec, call_net, seeded_input, seeded_value  # noqa: E402
-from tfslim_runner import _patch_tensorflow  # noqa: E402
+from peer import harness  # noqa: E402
 
 
 def _build(spec, tf, slim):
@@ -37,7 +32,7 @@ def _build(spec, tf, slim):
     return call_net(NetSpec(**spec), module, x, slim)
 
 
-def _run_spec(spec, tf, np, slim):
+def _run_spec(spec, request, tf, slim):
     meta = {"id": spec["id"]}
     arrays = {}
     graph = tf.Graph()
@@ -70,30 +65,5 @@ def _run_spec(spec, tf, np, slim):
     return meta, arrays
 
 
-def main(argv):
-    """``tfslim_nets_runner.py REQUEST.json RESULT.npz``: builds every net of the request."""
-    specs = json.loads(Path(argv[1]).read_text())
-
-    import numpy as np
-    import tensorflow as tf
-
-    tf.compat.v1.disable_eager_execution()
-    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
-    _patch_tensorflow(tf)
-    import tf_slim as slim
-
-    metas, results = [], {}
-    for spec in specs:
-        try:
-            meta, arrays = _run_spec(spec, tf, np, slim)
-        except Exception:  # noqa: BLE001 - report, keep the other nets
-            meta, arrays = {"id": spec["id"], "runner_error": traceback.format_exc()}, {}
-        metas.append(meta)
-        results.update(arrays)
-    results["__meta__"] = np.array(json.dumps(metas))
-    np.savez(argv[2], **results)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.serve(_run_spec, sys.argv))

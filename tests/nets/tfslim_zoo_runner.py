@@ -2,13 +2,13 @@
 
 Run as a separate process (``python tfslim_zoo_runner.py REQUEST.json RESULT.npz``), never
 imported into the pytest process: tf_slim needs TF1 graph mode and the patched TF internals
-of ``tests/peer/tfslim_runner.py`` (reused here), which do not mix with Keras 3.
+of ``peer.harness`` (which also serves the request), which do not mix with Keras 3.
 
 The net files are kslim's own (``kslim/nets/<module>.py``), imported as
 ``zoo_tfslim.<module>`` with their ``import kslim as slim`` line read as
 ``import tf_slim as slim`` (``_zoo_peer.TfSlimNetsFinder``).
 
-The request is ``{"specs": [ZooSpec as JSON, ...], "dir": WORKDIR}``. For each spec and
+The request's cases are ``ZooSpec`` s as JSON; its option ``"dir"`` is WORKDIR. For each spec and
 mode (``infer``: ``is_training=False``; ``train``: ``is_training=True`` and one run of the
 ``UPDATE_OPS`` with the outputs) a fresh graph is built on the seeded input and every
 variable is set to ``_nets_peer.seeded_value``. The result has a ``__meta__`` JSON entry
@@ -22,17 +22,12 @@ variables) to ``WORKDIR/<id>/model.ckpt``.
 from __future__ import annotations
 
 import importlib
-import json
-import os
 import sys
-import traceback
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests/: the peer harness
 sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "peer"))
 
 from _zoo_peer import (  # noqa: E402
     MODES,
@@ -43,7 +38,7 @@ from _zoo_peer import (  # noqa: E402
     seeded_input,
     seeded_value,
 )
-from tfslim_runner import _patch_tensorflow  # noqa: E402
+from peer import harness  # noqa: E402
 
 
 def _run_mode(spec: ZooSpec, mode: str, workdir: Path, tf, slim):
@@ -87,36 +82,17 @@ def _run_mode(spec: ZooSpec, mode: str, workdir: Path, tf, slim):
     return meta, arrays
 
 
-def main(argv):
-    """``tfslim_zoo_runner.py REQUEST.json RESULT.npz``: builds every spec of the request."""
-    request = json.loads(Path(argv[1]).read_text())
-    workdir = Path(request["dir"])
-
-    import numpy as np
-    import tensorflow as tf
-
-    tf.compat.v1.disable_eager_execution()
-    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
-    _patch_tensorflow(tf)
-    import tf_slim as slim
-
+def _run_spec(raw, request, tf, slim):
+    """Both modes of one spec (``harness.serve`` reports a spec that raises)."""
     install_tfslim_nets_finder()
-    metas, results = [], {}
-    for raw in request["specs"]:
-        spec = ZooSpec(**raw)
-        meta, arrays = {"id": spec.id}, {}
-        try:
-            for mode in MODES:
-                meta[mode], mode_arrays = _run_mode(spec, mode, workdir, tf, slim)
-                arrays.update(mode_arrays)
-        except Exception:  # noqa: BLE001 - report, keep the other nets
-            meta, arrays = {"id": spec.id, "runner_error": traceback.format_exc()}, {}
-        metas.append(meta)
-        results.update(arrays)
-    results["__meta__"] = np.array(json.dumps(metas))
-    np.savez(argv[2], **results)
-    return 0
+    spec = ZooSpec(**raw)
+    workdir = Path(request.options["dir"])
+    meta, arrays = {"id": spec.id}, {}
+    for mode in MODES:
+        meta[mode], mode_arrays = _run_mode(spec, mode, workdir, tf, slim)
+        arrays.update(mode_arrays)
+    return meta, arrays
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.serve(_run_spec, sys.argv))

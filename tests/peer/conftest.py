@@ -1,9 +1,10 @@
 """Parity harness: run the same slim model code with tf_slim 1.1.0 and with kslim.
 
 A test module lists ``Case`` objects. Its module-scoped fixture sends all of them to
-``tfslim_runner.py`` in ONE subprocess (TF1 graph mode, tf_slim), then each test runs
-the same code with ``slim = kslim`` in this process and compares: variable names and
-shapes, outputs, and variable values after the run (batch_norm moving averages).
+``tfslim_runner.py`` in ONE subprocess (TF1 graph mode, tf_slim; ``harness.run_runner``),
+then each test runs the same code with ``slim = kslim`` in this process and compares:
+variable names and shapes, outputs, and variable values after the run (batch_norm moving
+averages).
 
 kslim runs each case in one of two modes:
 
@@ -17,15 +18,13 @@ kslim runs each case in one of two modes:
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+from peer import harness
 
 RUNNER = Path(__file__).with_name("tfslim_runner.py")
 RTOL = 1e-5
@@ -97,12 +96,6 @@ class SlimResult:
     meta: dict
 
 
-def _tfslim_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("tf_slim") is not None
-
-
 def run_tfslim(
     cases: list[Case], workdir: Path, env: dict[str, str] | None = None
 ) -> dict[str, SlimResult]:
@@ -116,46 +109,24 @@ def run_tfslim(
 
     Skips the calling test (module fixture) when tf_slim is not installed.
     """
-    if not _tfslim_available():
-        pytest.skip("tf_slim 1.1.0 is not installed (pip install -e .[peer])")
-    ids = [c.id for c in cases]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"duplicate case ids: {sorted(i for i in ids if ids.count(i) > 1)}")
     arrays = {f"{c.id}/{name}": np.asarray(v) for c in cases for name, v in c.inputs.items()}
-    np.savez(workdir / "inputs.npz", **arrays)
-    request = {
-        "arrays": str(workdir / "inputs.npz"),
-        "cases": [
-            {
-                "id": c.id,
-                "code": c.tf_code or c.code,
-                "inputs": list(c.inputs),
-                "outputs": list(c.outputs),
-                "train": c.train,
-                "collections": list(c.collections),
-            }
-            for c in cases
-        ],
-    }
-    (workdir / "request.json").write_text(json.dumps(request))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", **(env or {}))
-    env.pop("KERAS_BACKEND", None)
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(workdir / "request.json"), str(workdir / "out.npz")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"tfslim_runner failed (rc={proc.returncode}):\n{proc.stderr[-4000:]}")
-    data = np.load(workdir / "out.npz")
-    metas = json.loads(str(data["__meta__"]))
+    requests = [
+        {
+            "id": c.id,
+            "code": c.tf_code or c.code,
+            "inputs": list(c.inputs),
+            "outputs": list(c.outputs),
+            "train": c.train,
+            "collections": list(c.collections),
+        }
+        for c in cases
+    ]
+    peer = harness.run_runner(RUNNER, requests, workdir, arrays=arrays, env=env, timeout=300)
+    peer.raise_errors("case")
+    data = peer.data
     results = {}
-    for meta in metas:
+    for meta in peer.metas:
         cid = meta["id"]
-        if "runner_error" in meta:
-            raise RuntimeError(f"tfslim_runner crashed on case {cid}:\n{meta['runner_error']}")
         outputs = {
             name: [data[f"{cid}/out/{name}/{i}"] for i in range(n)]
             for name, n in meta.get("outputs", {}).items()

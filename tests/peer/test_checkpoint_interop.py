@@ -8,27 +8,17 @@ compute kslim's logits from kslim's checkpoint.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from peer import harness
+from peer.tfslim_ckpt_runner import lenet
+
 pytestmark = pytest.mark.peer
 
 RUNNER = Path(__file__).with_name("tfslim_ckpt_runner.py")
-
-
-def lenet(slim, images):
-    net = slim.conv2d(images, 20, [5, 5], scope="conv1")
-    net = slim.max_pool2d(net, [2, 2], scope="pool1")
-    net = slim.conv2d(net, 50, [5, 5], scope="conv2")
-    net = slim.max_pool2d(net, [2, 2], scope="pool2")
-    net = slim.flatten(net, scope="flatten3")
-    net = slim.fully_connected(net, 500, scope="fc4")
-    return slim.fully_connected(net, 10, activation_fn=None, scope="fc5")
 
 
 def build_lenet():
@@ -47,10 +37,7 @@ def build_lenet():
 @pytest.fixture(scope="module")
 def interop(tmp_path_factory):
     """Writes kslim's checkpoint, runs tf_slim once; returns the paths and results."""
-    import importlib.util
-
-    if importlib.util.find_spec("tf_slim") is None:
-        pytest.skip("tf_slim 1.1.0 is not installed (pip install -e .[peer])")
+    harness.require_tfslim()
     import kslim as slim
 
     workdir = tmp_path_factory.mktemp("ckpt_interop")
@@ -66,17 +53,7 @@ def interop(tmp_path_factory):
         kslim_vars = {v.path: v for v in slim.get_model_variables()}
     slim.checkpoints.save_variables(str(workdir / "kslim" / "model.ckpt"), kslim_vars)
     kslim_logits = np.asarray(model(data["eval_x"]))
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-    env.pop("KERAS_BACKEND", None)
-    proc = subprocess.run(
-        [sys.executable, str(RUNNER), str(workdir)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"tfslim_ckpt_runner failed:\n{proc.stderr[-4000:]}")
+    harness.run_script([RUNNER, workdir], what="tfslim_ckpt_runner", timeout=300)
     out = dict(np.load(workdir / "tfslim_out.npz"))
     return {
         "data": data,

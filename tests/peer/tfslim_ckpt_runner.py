@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the peer harness
+from peer import harness  # noqa: E402
 
 
 def lenet(slim, images):
+    """The tutorial lenet built with ``slim`` (tf_slim here, kslim in the test)."""
     net = slim.conv2d(images, 20, [5, 5], scope="conv1")
     net = slim.max_pool2d(net, [2, 2], scope="pool1")
     net = slim.conv2d(net, 50, [5, 5], scope="conv2")
@@ -33,15 +36,8 @@ def lenet(slim, images):
 
 def main(workdir: str) -> int:
     import numpy as np
-    import tensorflow as tf
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from tfslim_runner import _patch_tensorflow
-
-    tf.compat.v1.disable_eager_execution()
-    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
-    _patch_tensorflow(tf)
-    import tf_slim as slim
+    tf, slim = harness.start_tf1()
 
     data = np.load(os.path.join(workdir, "data.npz"))
     out = {}

@@ -4,8 +4,9 @@ Run as a separate process (``python tfslim_runner.py REQUEST.json RESULT.npz``),
 imported into the pytest process: tf_slim needs TF1 graph mode and patched TF
 internals, which do not mix with Keras 3 in one interpreter.
 
-A request is a JSON list of cases plus an ``.npz`` of input arrays (path given by the
-request's ``"arrays"`` field). Each case is::
+A request (written by ``peer.harness.run_runner``, served by ``harness.serve``) is a JSON
+list of cases plus an ``.npz`` of input arrays (path given by the request's ``"arrays"``
+field). Each case is::
 
     {"id": "conv2d_default",
      "code": "net = slim.conv2d(x, 5, 3)",     # Python run with slim = tf_slim
@@ -28,52 +29,17 @@ NHWC" kernel error, it is run again in the channels-last format on transposed in
 its outputs are transposed back, so the reference still answers for the same model (same
 variables: slim's kernels have the same shape in both formats). The meta entry
 ``"peer_layout"`` records that it did. ``KSLIM_PEER_CHANNELS_LAST=1`` in the environment
-takes that route for every channels-first case (so it is tested on every host).
+takes that route for every channels-first case (so it is tested on every host). The
+format names, the error pattern and the transposes are ``peer.harness``'s.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-import re
 import sys
-import traceback
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-
-def _patch_tensorflow(tf):
-    """Restores the TF internals tf_slim 1.1.0 uses that TF 2.21 removed (reference §0)."""
-    from tensorflow.python.framework import ops
-    from tensorflow.python.ops import array_ops, control_flow_ops, variable_scope
-
-    ops.Tensor = tf.Tensor
-    ops.IndexedSlices = tf.IndexedSlices
-    control_flow_ops.cond = tf.compat.v1.cond
-    control_flow_ops.case = tf.compat.v1.case
-    control_flow_ops.Assert = tf.debugging.Assert
-    control_flow_ops.while_loop = tf.compat.v1.while_loop
-    array_ops.stack = tf.stack
-    array_ops.unstack = tf.unstack
-    variable_scope.variable = tf.Variable
-    # batch_norm's default rank-4 path imports ``tf_keras.legacy_tf_layers``, which
-    # tf-keras 2.21 only ships under ``tf_keras.src``.
-    legacy = importlib.import_module("tf_keras.src.legacy_tf_layers")
-    sys.modules.setdefault("tf_keras.legacy_tf_layers", legacy)
-    for name in (
-        "base",
-        "core",
-        "convolutional",
-        "normalization",
-        "pooling",
-        "variable_scope_shim",
-    ):
-        try:
-            module = importlib.import_module(f"tf_keras.src.legacy_tf_layers.{name}")
-        except ImportError:
-            continue
-        sys.modules.setdefault(f"tf_keras.legacy_tf_layers.{name}", module)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the peer harness
+from peer import harness  # noqa: E402
 
 
 def _flatten(value):
@@ -84,60 +50,29 @@ def _flatten(value):
     return [value]
 
 
-# data_format -> its channels-last twin.
-_CHANNELS_LAST = {"NCW": "NWC", "NCHW": "NHWC", "NCDHW": "NDHWC"}
-# Fragments of TF's errors for a channels-first op the host's CPU kernels cannot run.
-_NHWC_ONLY = re.compile(r"only support(s|ed)( for)?( the)? NHWC")
-
-
-def _channels_first_formats(code):
-    """The channels-first data formats a case's code names (``'NCHW'``...)."""
-    return sorted({m for m in re.findall(r"['\"](NC[DHW]+)['\"]", code) if m in _CHANNELS_LAST})
-
-
-def _needs_channels_last(meta, code):
-    message = (meta.get("error") or {}).get("message", "")
-    return bool(_channels_first_formats(code)) and bool(_NHWC_ONLY.search(message))
-
-
-def _to_channels_last(np, value):
-    return np.moveaxis(value, 1, -1)
-
-
-def _to_channels_first(np, value):
-    return np.moveaxis(value, -1, 1)
-
-
 def _run_channels_last(case, arrays, tf, np, slim):
     """Runs a channels-first case in channels-last form (see the module docstring).
 
     Inputs and outputs whose rank is that of one of the case's formats are transposed.
     """
-    formats = _channels_first_formats(case["code"])
-    ranks = {len(f) for f in formats}
-    code = case["code"]
-    for fmt in formats:
-        code = re.sub(rf"(['\"]){fmt}(['\"])", rf"\g<1>{_CHANNELS_LAST[fmt]}\g<2>", code)
+    ranks = {len(f) for f in harness.channels_first_formats(case["code"])}
     cid = case["id"]
     local = dict(arrays)
     for name in case.get("inputs", []):
         value = arrays[f"{cid}/{name}"]
         if value.ndim in ranks:
-            local[f"{cid}/{name}"] = _to_channels_last(np, value)
+            local[f"{cid}/{name}"] = harness.to_channels_last(value)
+    code = harness.channels_last_code(case["code"])
     meta, out_arrays = _run_case(dict(case, code=code), local, tf, np, slim, fallback=False)
     for key, value in list(out_arrays.items()):
         if key.startswith(f"{cid}/out/") and value.ndim in ranks:
-            out_arrays[key] = _to_channels_first(np, value)
+            out_arrays[key] = harness.to_channels_first(value)
     meta["peer_layout"] = "channels-last on transposed inputs (host has no channels-first kernels)"
     return meta, out_arrays
 
 
 def _run_case(case, arrays, tf, np, slim, fallback=True):
-    if (
-        fallback
-        and os.environ.get("KSLIM_PEER_CHANNELS_LAST") == "1"
-        and _channels_first_formats(case["code"])
-    ):
+    if fallback and harness.channels_last_forced() and harness.channels_first_formats(case["code"]):
         return _run_channels_last(case, arrays, tf, np, slim)
     cid = case["id"]
     meta = {"id": cid}
@@ -189,7 +124,7 @@ def _run_case(case, arrays, tf, np, slim, fallback=True):
                 fetched, _ = sess.run([tensors, updates])
             except Exception as exc:  # noqa: BLE001 - the error is the result
                 meta["error"] = {"type": type(exc).__name__, "message": str(exc)}
-                if fallback and _needs_channels_last(meta, case["code"]):
+                if fallback and harness.needs_channels_last(meta.get("error"), case["code"]):
                     return _run_channels_last(case, arrays, tf, np, slim)
                 return meta, out_arrays
             after = sess.run(variables)
@@ -209,39 +144,11 @@ def _run_case(case, arrays, tf, np, slim, fallback=True):
     return meta, out_arrays
 
 
-def main(argv):
-    """``tfslim_runner.py REQUEST.json RESULT.npz``: runs every case of the request."""
-    request_path, result_path = argv[1], argv[2]
-    with open(request_path) as f:
-        request = json.load(f)
-
+def _serve_case(case, request, tf, slim):
     import numpy as np
-    import tensorflow as tf
 
-    tf.compat.v1.disable_eager_execution()
-    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.ERROR)
-    _patch_tensorflow(tf)
-    import tf_slim as slim
-
-    arrays = dict(np.load(request["arrays"]))
-    metas = []
-    results = {}
-    for case in request["cases"]:
-        try:
-            meta, case_arrays = _run_case(case, arrays, tf, np, slim)
-        except Exception as exc:  # noqa: BLE001 - report, keep the other cases
-            meta = {
-                "id": case["id"],
-                "runner_error": traceback.format_exc(),
-                "error": {"type": type(exc).__name__, "message": str(exc)},
-            }
-            case_arrays = {}
-        metas.append(meta)
-        results.update(case_arrays)
-    results["__meta__"] = np.array(json.dumps(metas))
-    np.savez(result_path, **results)
-    return 0
+    return _run_case(case, request.arrays, tf, np, slim)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.serve(_serve_case, sys.argv))
