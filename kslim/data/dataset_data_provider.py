@@ -18,6 +18,14 @@ is a ``tf.data`` pipeline:
 ``common_queue_capacity`` -> file shuffling and a shuffle buffer, ``num_epochs`` ->
 repeat count (None = forever; afterwards ``get`` raises ``tf.errors.OutOfRangeError``
 as slim did). ``record_key`` is the item holding ``b'<file>:<record index>'``.
+
+Speed (kslim): when the decoded split fits in memory (``cache_decoded``; by default
+when every requested item has a static shape and the split is at most
+``CACHE_BUDGET_BYTES`` decoded), ``items_dataset`` reads and decodes the files once,
+keeps the decoded examples in memory and shuffles, repeats and preprocesses those:
+later epochs cost only ``preprocess_fn``. Records are then shuffled through the
+``common_queue_capacity`` buffer in a fixed file order (slim also shuffled the file
+order each epoch).
 """
 
 from __future__ import annotations
@@ -30,7 +38,10 @@ import tensorflow as tf
 from kslim.data.data_provider import DataProvider
 from kslim.data.parallel_reader import parallel_read
 
-__all__ = ["DatasetDataProvider"]
+__all__ = ["CACHE_BUDGET_BYTES", "DatasetDataProvider"]
+
+#: Largest decoded split (bytes) that ``cache_decoded=None`` keeps in memory.
+CACHE_BUDGET_BYTES = 256 * 1024 * 1024
 
 
 class DatasetDataProvider(DataProvider):
@@ -48,6 +59,7 @@ class DatasetDataProvider(DataProvider):
         record_key: str = "record_key",
         seed: int | None = None,
         scope: str | None = None,
+        cache_decoded: bool | None = None,
     ):
         """Creates a DatasetDataProvider.
 
@@ -64,6 +76,10 @@ class DatasetDataProvider(DataProvider):
           record_key: the item name of the record keys, default ``'record_key'``.
           seed: the shuffle seed, default None.
           scope: accepted for compatibility (tf.data has no name scopes).
+          cache_decoded: (kslim) keep the decoded examples of ``items_dataset`` in
+            memory after the first epoch: True always, False never, None (default)
+            when the items have static shapes, ``num_epochs`` is not 1 and the
+            split is at most ``CACHE_BUDGET_BYTES`` decoded.
 
         Raises:
           ValueError: if ``record_key`` is also a dataset item, no data files are
@@ -83,6 +99,17 @@ class DatasetDataProvider(DataProvider):
                 f"item: {record_key}"
             )
         self._record_key = record_key
+        if cache_decoded not in (None, True, False):
+            raise ValueError(f"cache_decoded must be True, False or None, got {cache_decoded!r}")
+        self._cache_decoded = cache_decoded
+        self._read_args = {
+            "data_sources": dataset.data_sources,
+            "reader_class": dataset.reader,
+            "num_readers": num_readers,
+            "reader_kwargs": reader_kwargs,
+        }
+        self._shuffle, self._num_epochs, self._seed = shuffle, num_epochs, seed
+        self._capacity = common_queue_capacity
         self._records = parallel_read(
             dataset.data_sources,
             reader_class=dataset.reader,
@@ -143,15 +170,62 @@ class DatasetDataProvider(DataProvider):
         if preprocess_fn is not None and not callable(preprocess_fn):
             raise TypeError(f"preprocess_fn must be callable, got {type(preprocess_fn).__name__}")
         decode = self._decode_fn(list(items), as_dict=False)
+        cached = self._cached_examples(decode)
+        if cached is not None:
+            if preprocess_fn is None:
+                return cached
+            return cached.map(
+                lambda *values: _as_element(preprocess_fn(*values)),
+                num_parallel_calls=num_parallel_calls,
+            )
         if preprocess_fn is None:
             map_fn = decode
         else:
 
             def map_fn(key, value):
-                out = preprocess_fn(*decode(key, value))
-                return tuple(out) if isinstance(out, list) else out
+                return _as_element(preprocess_fn(*decode(key, value)))
 
         return self._records.map(map_fn, num_parallel_calls=num_parallel_calls)
+
+    def will_cache(self, items: Any) -> bool:
+        """Whether ``items_dataset(items)`` keeps the decoded examples in memory.
+
+        Args:
+          items: a list or tuple of item names.
+
+        Returns:
+          True when the decoded items are cached after the first pass.
+        """
+        self._validate_items(items)
+        decode = self._decode_fn(list(items), as_dict=False)
+        return self._should_cache(self._records.map(decode).element_spec)
+
+    def _should_cache(self, spec: Any) -> bool:
+        if self._cache_decoded is not None:
+            return self._cache_decoded
+        if self._num_epochs == 1 or not self.num_samples():
+            return False
+        size = 0
+        for leaf in tf.nest.flatten(spec):
+            if not isinstance(leaf, tf.TensorSpec) or not leaf.shape.is_fully_defined():
+                return False
+            itemsize = 64 if leaf.dtype == tf.string else leaf.dtype.size
+            size += max(1, leaf.shape.num_elements()) * itemsize
+        return size * self.num_samples() <= CACHE_BUDGET_BYTES
+
+    def _cached_examples(self, decode) -> tf.data.Dataset | None:
+        """One ordered pass decoded and cached, then shuffled and repeated; or None."""
+        one_pass = parallel_read(
+            **self._read_args, num_epochs=1, shuffle=False, seed=self._seed
+        ).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+        if not self._should_cache(one_pass.element_spec):
+            return None
+        examples = one_pass.cache()
+        if self._shuffle:
+            examples = examples.shuffle(
+                self._capacity, seed=self._seed, reshuffle_each_iteration=True
+            )
+        return examples.repeat(self._num_epochs)
 
     def get(self, items: Any) -> list:
         """Returns the requested items of the next example.
@@ -193,3 +267,8 @@ class DatasetDataProvider(DataProvider):
             return tuple(by_name[item] for item in items)
 
         return decode
+
+
+def _as_element(out: Any) -> Any:
+    """A preprocess result as a tf.data element (a list becomes a tuple)."""
+    return tuple(out) if isinstance(out, list) else out

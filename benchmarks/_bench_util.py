@@ -1,0 +1,101 @@
+"""Shared helpers of the benchmark scripts: a contender in a fresh process, medians, JSON.
+
+``run_json_process`` runs one contender script (``_contenders.py``, ``_zoo_contenders.py``,
+``bench_input_pipeline.py --contender ...``) in its own interpreter and reads the JSON it
+writes; ``stats`` is the median with min/max of one metric over interleaved runs;
+``write_report`` writes a results file with the command, the date and the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def run_json_process(
+    args: list[str], out: Path, log: Path, timeout: float = 900.0, cwd: Path | None = None
+) -> dict:
+    """Runs ``python ARGS...`` (which writes JSON to ``out``) and returns that JSON.
+
+    Args:
+      args: the script and its arguments (``sys.executable`` is prepended).
+      out: the JSON file the process writes.
+      log: where its stdout and stderr go.
+      timeout: seconds before the process is killed.
+      cwd: its working directory (default: this one).
+
+    Returns:
+      The decoded JSON.
+
+    Raises:
+      RuntimeError: the process failed, timed out or wrote nothing (with its log's tail).
+    """
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    with open(log, "w") as log_file:
+        try:
+            rc = subprocess.run(
+                [sys.executable, *args],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=env,
+                timeout=timeout,
+                check=False,
+                cwd=cwd,
+            ).returncode
+        except subprocess.TimeoutExpired:
+            rc = "timeout"
+    if rc != 0 or not out.exists():
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"{' '.join(args[:3])} failed (exit {rc}); log {log}:\n{tail}")
+    return json.loads(out.read_text())
+
+
+def stats(values: list[float | None]) -> dict | None:
+    """``{"median", "min", "max", "n"}`` of the values that are not None (None if none)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return {
+        "median": statistics.median(present),
+        "min": min(present),
+        "max": max(present),
+        "n": len(present),
+    }
+
+
+def ratio(num: dict | None, den: dict | None) -> float | None:
+    """The ratio of two ``stats`` medians (None when one is missing)."""
+    if not num or not den or not den["median"]:
+        return None
+    return num["median"] / den["median"]
+
+
+def fmt(s: dict | None, digits: int = 1) -> str:
+    """``median [min-max]`` of a ``stats`` dict."""
+    if not s:
+        return "n/a"
+    return f"{s['median']:.{digits}f} [{s['min']:.{digits}f}-{s['max']:.{digits}f}]"
+
+
+def write_report(path: Path, script: str, argv: list[str], started: float, body: dict) -> None:
+    """Writes ``body`` as JSON with the command, date, duration and machine."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "command": f"python benchmarks/{script} " + " ".join(argv),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
+        "duration_s": round(time.time() - started, 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "loadavg_after": os.getloadavg(),
+        },
+        **body,
+    }
+    path.write_text(json.dumps(report, indent=2) + "\n")

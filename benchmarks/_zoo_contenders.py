@@ -1,0 +1,289 @@
+"""One zoo-net benchmark contender per process: trains a zoo net and writes its timings as JSON.
+
+Run by ``bench_zoo.py`` (one fresh interpreter per contender)::
+
+    python benchmarks/_zoo_contenders.py CONTENDER NET --steps N --warmup W --out RESULT.json
+        [--image-size S] [--batch-size B]
+
+Nets (slim's file from ``kslim/nets``, NHWC, 10 classes, ``weight_decay=0``, batch norm in
+training mode) and the equivalent ``keras.applications`` model (``weights=None``):
+
+* ``resnet_v1_50``: 96x96, batch 8; Keras ``ResNet50``;
+* ``inception_v3``: 107x107, batch 4 (main logits only in the loss); Keras ``InceptionV3``;
+* ``mobilenet_v1``: 128x128, batch 16; Keras ``MobileNet``.
+
+Contenders (the same data, optimizer, logging and checkpoint settings as ``_contenders.py``:
+in-memory random images, ``repeat``, ``batch``, ``prefetch(2)``; momentum SGD 0.01/0.9):
+
+* ``kslim``: the net built with ``kslim.nets`` and trained by ``kslim.learning.train`` with
+  slim's defaults (``log_every_n_steps=1``, a logdir, 600 s summaries and checkpoints);
+* ``kslim_xla``: the same with ``jit_compile=True``;
+* ``tf_slim``: the same net file run under tf_slim 1.1.0 (``import tf_slim as slim``, TF1
+  graph mode, as ``tests/nets/tfslim_zoo_runner.py``), tf_slim's ``learning.train``;
+* ``keras``: the ``keras.applications`` model, ``compile`` defaults, ``fit(verbose=0)``.
+
+The timings are those of ``_contenders._Clock`` (see ``_contenders.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+_HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(_HERE))
+
+from _contenders import _Clock, _patch_tensorflow  # noqa: E402
+
+CONTENDERS = ("kslim", "kslim_xla", "tf_slim", "keras")
+NUM_CLASSES = 10
+#: net -> (module in kslim/nets, function, arg_scope module, arg_scope, size, batch, Keras app)
+NETS = {
+    "resnet_v1_50": ("resnet_v1", "resnet_v1_50", "resnet_utils", "resnet_arg_scope", 96, 8,
+                     "ResNet50"),
+    "inception_v3": ("inception_v3", "inception_v3", "inception_v3", "inception_v3_arg_scope",
+                     107, 4, "InceptionV3"),
+    "mobilenet_v1": ("mobilenet_v1", "mobilenet_v1", "mobilenet_v1", "mobilenet_v1_arg_scope",
+                     128, 16, "MobileNet"),
+}  # fmt: skip
+
+
+def _dataset(tf, size: int, batch: int):
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    n = 4 * batch
+    x = rng.uniform(-1, 1, (n, size, size, 3)).astype(np.float32)
+    y = np.eye(NUM_CLASSES, dtype=np.float32)[rng.randint(0, NUM_CLASSES, n)]
+    return tf.data.Dataset.from_tensor_slices((x, y)).repeat().batch(batch).prefetch(2)
+
+
+def _slim_net(slim, module, scope_module, net: str, images):
+    module_name, fn_name, _, scope_name, *_ = NETS[net]
+    fn = getattr(module, fn_name)
+    with slim.arg_scope(getattr(scope_module, scope_name)(weight_decay=0.0)):
+        logits, _ = fn(images, num_classes=NUM_CLASSES, is_training=True)
+    if logits.shape.rank == 4:  # resnet's [N, 1, 1, C] logits
+        logits = slim.flatten(logits)
+    return logits
+
+
+def run_kslim(net: str, size: int, batch: int, warmup: int, steps: int, logdir: str, xla: bool):
+    import keras
+    import tensorflow as tf
+
+    import kslim as slim
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    clock = _Clock(warmup, warmup + steps)
+    base = getattr(slim.callbacks, "ChunkEventsCallback", keras.callbacks.Callback)
+
+    class Timer(base):
+        """Ends a chunk at the warm-up step and stamps the step marks."""
+
+        def steps_until_event(self, step: int) -> int:
+            return warmup - step if step < warmup else clock.total
+
+        def on_train_batch_end(self, batch, logs=None):
+            clock.at_step(int(self.model.optimizer.iterations.numpy()))
+
+    module_name, _, scope_module_name, *_ = NETS[net]
+    module = importlib.import_module(f"kslim.nets.{module_name}")
+    scope_module = importlib.import_module(f"kslim.nets.{scope_module_name}")
+    with slim.Graph().as_default():
+        images, labels = slim.data.inputs(_dataset(tf, size, batch))
+        logits = _slim_net(slim, module, scope_module, net, images)
+        slim.losses.softmax_cross_entropy(logits, labels)
+        train_op = slim.learning.create_train_op(
+            slim.losses.get_total_loss(), tf.compat.v1.train.MomentumOptimizer(0.01, 0.9)
+        )
+        kwargs = {"jit_compile": True} if xla else {}
+        final = slim.learning.train(
+            train_op,
+            logdir,
+            number_of_steps=clock.total,
+            log_every_n_steps=1,
+            callbacks=[Timer()],
+            progress_bar=False,
+            **kwargs,
+        )
+        clock.mark("return")
+        steps_done = int(train_op.optimizer.iterations.numpy())
+    return {"clock": clock, "final_loss": float(final), "steps_done": steps_done}
+
+
+def run_tf_slim(net: str, size: int, batch: int, warmup: int, steps: int, logdir: str):
+    import tensorflow as tf
+
+    tf.compat.v1.disable_eager_execution()
+    tf.compat.v1.logging.set_verbosity(tf.compat.v1.logging.INFO)
+    _patch_tensorflow(tf)
+    import tf_slim as slim
+
+    sys.path.insert(0, str(_HERE.parent / "tests" / "nets"))
+    from _zoo_peer import TFSLIM_PACKAGE, install_tfslim_nets_finder
+
+    install_tfslim_nets_finder()
+    module_name, _, scope_module_name, *_ = NETS[net]
+    module = importlib.import_module(f"{TFSLIM_PACKAGE}.{module_name}")
+    scope_module = importlib.import_module(f"{TFSLIM_PACKAGE}.{scope_module_name}")
+    clock = _Clock(warmup, warmup + steps)
+    done = {"steps": 0}
+
+    def train_step_fn(sess, train_op, global_step, train_step_kwargs):
+        loss, should_stop = slim.learning.train_step(sess, train_op, global_step, train_step_kwargs)
+        done["steps"] += 1
+        clock.at_step(done["steps"])
+        return loss, should_stop
+
+    with tf.Graph().as_default():
+        iterator = tf.compat.v1.data.make_one_shot_iterator(_dataset(tf, size, batch))
+        images, labels = iterator.get_next()
+        images.set_shape([batch, size, size, 3])
+        logits = _slim_net(slim, module, scope_module, net, images)
+        slim.losses.softmax_cross_entropy(logits, labels)
+        train_op = slim.learning.create_train_op(
+            slim.losses.get_total_loss(), tf.compat.v1.train.MomentumOptimizer(0.01, 0.9)
+        )
+        final = slim.learning.train(
+            train_op,
+            logdir,
+            train_step_fn=train_step_fn,
+            number_of_steps=clock.total,
+            log_every_n_steps=1,
+        )
+        clock.mark("return")
+    return {"clock": clock, "final_loss": float(final), "steps_done": done["steps"]}
+
+
+def run_keras(net: str, size: int, batch: int, warmup: int, steps: int, logdir: str):
+    del logdir
+    import keras
+    import tensorflow as tf
+
+    clock = _Clock(warmup, warmup + steps)
+
+    class Timer(keras.callbacks.Callback):
+        async_safe = True  # keeps fit's asynchronous callback dispatch, as with no callback
+
+        def on_train_batch_end(self, batch, logs=None):
+            clock.at_step(batch + 1)
+
+    app = getattr(keras.applications, NETS[net][6])
+    model = app(weights=None, input_shape=(size, size, 3), classes=NUM_CLASSES)
+    model.compile(
+        optimizer=keras.optimizers.SGD(0.01, momentum=0.9),
+        # keras.applications end in a softmax.
+        loss=keras.losses.CategoricalCrossentropy(),
+    )
+    history = model.fit(
+        _dataset(tf, size, batch),
+        epochs=1,
+        steps_per_epoch=clock.total,
+        verbose=0,
+        callbacks=[Timer()],
+    )
+    clock.mark("return")
+    return {
+        "clock": clock,
+        "final_loss": float(history.history["loss"][-1]),
+        "steps_done": int(model.optimizer.iterations.numpy()),
+    }
+
+
+def run(
+    contender: str,
+    net: str,
+    warmup: int,
+    steps: int,
+    image_size: int | None = None,
+    batch_size: int | None = None,
+) -> dict:
+    """Trains ``net`` with ``contender`` for ``warmup + steps`` steps in this process.
+
+    Args:
+      contender: one of ``CONTENDERS``.
+      net: one of ``NETS``.
+      warmup: steps excluded from the rate (>= 1).
+      steps: measured steps (>= 1).
+      image_size: input height and width (default: the net's in ``NETS``).
+      batch_size: examples per step (default: the net's in ``NETS``).
+
+    Returns:
+      A JSON-able dict of timings, rates, the final loss and the peak RSS.
+
+    Raises:
+      ValueError: an unknown contender or net, or non-positive counts.
+    """
+    if contender not in CONTENDERS:
+        raise ValueError(f"contender must be one of {CONTENDERS}, got {contender!r}")
+    if net not in NETS:
+        raise ValueError(f"net must be one of {tuple(NETS)}, got {net!r}")
+    size = image_size or NETS[net][4]
+    batch = batch_size or NETS[net][5]
+    for name, value in (("warmup", warmup), ("steps", steps), ("size", size), ("batch", batch)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value!r}")
+    start = time.perf_counter()
+    import tensorflow  # noqa: F401  (import cost reported separately)
+
+    import_s = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix=f"bench_zoo_{contender}_") as logdir:
+        if contender in ("kslim", "kslim_xla"):
+            out = run_kslim(net, size, batch, warmup, steps, logdir, contender == "kslim_xla")
+        elif contender == "tf_slim":
+            out = run_tf_slim(net, size, batch, warmup, steps, logdir)
+        else:
+            out = run_keras(net, size, batch, warmup, steps, logdir)
+    clock = out.pop("clock")
+    marks = clock.marks
+    missing = {"first", "warm", "last", "return"} - set(marks)
+    if missing:
+        raise RuntimeError(f"{contender}/{net}: no timestamp for {sorted(missing)}")
+    window = marks["last"] - marks["warm"]
+    cpu_window = clock.cpu["last"] - clock.cpu["warm"]
+    return {
+        "contender": contender,
+        "workload": net,
+        "image_size": size,
+        "batch_size": batch,
+        "warmup_steps": warmup,
+        "measured_steps": steps,
+        "steps_per_sec": steps / window,
+        "cpu_steps_per_sec": steps / cpu_window if cpu_window > 0 else None,
+        "time_to_first_step_s": marks["first"],
+        "import_s": import_s,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+        **out,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("contender", choices=CONTENDERS)
+    parser.add_argument("net", choices=tuple(NETS))
+    parser.add_argument("--steps", type=int, required=True)
+    parser.add_argument("--warmup", type=int, required=True)
+    parser.add_argument("--image-size", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=None)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    result = run(
+        args.contender, args.net, args.warmup, args.steps, args.image_size, args.batch_size
+    )
+    Path(args.out).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
