@@ -25,12 +25,19 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import sys
 import types
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from peer import harness
+
+# tests/ on sys.path for peer.harness where pytest's pythonpath does not put it (the
+# runner, the benchmarks).
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from peer import harness  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MODELS = HERE / "models"

@@ -13,11 +13,18 @@ it too.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from peer import harness
+
+# tests/ on sys.path for peer.harness where pytest's pythonpath does not put it (the
+# runner, the benchmarks).
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from peer import harness  # noqa: E402
 
 RUNNER = Path(__file__).with_name("tfslim_nets_runner.py")
 

@@ -35,8 +35,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _nets_peer import seeded_input, seeded_value
-from peer import harness
+
+# tests/ on sys.path for peer.harness where pytest's pythonpath does not put it (the
+# runner, the benchmarks).
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _nets_peer import seeded_input, seeded_value  # noqa: E402
+from peer import harness  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
