@@ -18,11 +18,14 @@ tf.data maps over the examples. kslim writes::
     logits = net(images)
 
 Decoding and ``preprocess_fn`` run in one parallel ``map`` (``num_parallel_calls``),
-then ``batch`` (or ``padded_batch`` for ``dynamic_pad``) and ``prefetch``.
+then ``batch`` (or ``padded_batch`` for ``dynamic_pad``) and ``prefetch``. The pipeline
+runs on a private thread pool of half the CPUs (``private_threads``), so that on a small
+machine it leaves the training step's threads their cores.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -40,6 +43,7 @@ def batch(
     allow_smaller_final_batch: bool = False,
     dynamic_pad: bool = False,
     prefetch: int | None = tf.data.AUTOTUNE,
+    private_threads: int | None = None,
 ) -> tf.data.Dataset:
     """Returns a batched ``tf.data.Dataset`` of a provider's items.
 
@@ -57,6 +61,9 @@ def batch(
       dynamic_pad: pad variable-size dimensions per batch (``padded_batch``),
         default False.
       prefetch: batches prefetched, default ``tf.data.AUTOTUNE``; 0 or None: none.
+      private_threads: (kslim) threads of the pipeline's private pool
+        (``tf.data.Options().threading``); None (default): half the CPUs, at least
+        1; 0: TF's shared inter-op pool.
 
     Returns:
       A batched ``tf.data.Dataset`` (a tuple of batched items, or the batched
@@ -71,6 +78,14 @@ def batch(
         raise TypeError(f"provider must be a DatasetDataProvider, got {type(provider).__name__}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if private_threads is not None and (
+        isinstance(private_threads, bool)
+        or not isinstance(private_threads, int)
+        or private_threads < 0
+    ):
+        raise ValueError(
+            f"private_threads must be None or an integer >= 0, got {private_threads!r}"
+        )
     examples = provider.items_dataset(
         items, preprocess_fn=preprocess_fn, num_parallel_calls=num_parallel_calls
     )
@@ -82,6 +97,11 @@ def batch(
         batched = examples.batch(batch_size, drop_remainder=drop_remainder)
     if prefetch:
         batched = batched.prefetch(prefetch)
+    threads = max(1, (os.cpu_count() or 2) // 2) if private_threads is None else private_threads
+    if threads:
+        options = tf.data.Options()
+        options.threading.private_threadpool_size = threads
+        batched = batched.with_options(options)
     return batched
 
 

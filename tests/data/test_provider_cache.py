@@ -89,3 +89,24 @@ def test_cache_decoded_must_be_a_bool_or_none(digits_dir):
     split = digits.get_split("train", digits_dir)
     with pytest.raises(ValueError, match="cache_decoded must be True, False or None, got 'yes'"):
         DatasetDataProvider(split, cache_decoded="yes")
+
+
+def test_batch_runs_on_a_private_thread_pool_of_half_the_cpus(digits_dir):
+    import os
+
+    split = digits.get_split("train", digits_dir)
+    provider = DatasetDataProvider(split, seed=0)
+    data = batch(provider, ["image", "label"], 8)
+    expected = max(1, (os.cpu_count() or 2) // 2)
+    assert data.options().threading.private_threadpool_size == expected
+    assert (
+        batch(provider, ["image", "label"], 8, private_threads=3)
+        .options()
+        .threading.private_threadpool_size
+        == 3
+    )
+    shared = batch(provider, ["image", "label"], 8, private_threads=0)
+    assert not shared.options().threading.private_threadpool_size
+    assert next(iter(data))[0].shape == (8, 8, 8, 1)
+    with pytest.raises(ValueError, match="private_threads must be None or an integer >= 0"):
+        batch(provider, ["image", "label"], 8, private_threads=-1)
