@@ -186,3 +186,97 @@ def test_quick_distributed_benchmark_trains_under_mirrored_and_two_worker_proces
         for r in report["runs"]
         if "error" not in r
     )
+
+
+def _load(name: str):
+    sys.path.insert(0, str(_BENCH.parent))
+    spec = importlib.util.spec_from_file_location(name, _BENCH.with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stats_give_median_min_max_of_the_present_values():
+    util = _load("_bench_util")
+    assert util.stats([3.0, None, 1.0, 2.0]) == {"median": 2.0, "min": 1.0, "max": 3.0, "n": 3}
+    assert util.stats([None]) is None
+    assert util.ratio({"median": 3.0}, {"median": 2.0}) == pytest.approx(1.5)
+    assert util.fmt(util.stats([1.0, 2.0, 4.0]), 1) == "2.0 [1.0-4.0]"
+
+
+def test_zoo_targets_compare_kslim_with_tf_slim_keras_and_xla_per_net():
+    zoo = _load("bench_zoo")
+    util = _load("_bench_util")
+
+    def row(rate, cpu_rate, rss):
+        return {
+            "steps_per_sec": util.stats([rate]),
+            "cpu_steps_per_sec": util.stats([cpu_rate]),
+            "peak_rss_mb": util.stats([rss]),
+        }
+
+    table = {
+        "mobilenet_v1": {
+            "kslim": row(2.0, 4.0, 1000.0),
+            "kslim_xla": row(1.0, 2.0, 1500.0),
+            "tf_slim": row(1.0, 4.0, 1200.0),
+            "keras": row(2.2, 4.0, 800.0),
+        }
+    }
+    checks = {(c["metric"], c["ratio"]): c for c in zoo.check_targets(table)}
+    assert checks[("steps_per_sec", "kslim/tf_slim")]["value"] == pytest.approx(2.0)
+    assert checks[("steps_per_sec", "kslim/tf_slim")]["met"]
+    assert checks[("steps_per_sec", "kslim/tf_slim")]["cpu_time_ratio"] == pytest.approx(1.0)
+    assert not checks[("steps_per_sec", "kslim/keras")]["met"]  # 0.91 < 0.95
+    assert not checks[("peak_rss_mb", "kslim/keras")]["met"]  # 1.25 > 1.1
+    assert checks[("steps_per_sec", "kslim_xla/kslim")]["target"] == "reported"
+    assert "MISSED" in zoo.format_report(table, list(checks.values()))
+
+
+@pytest.mark.slow
+def test_gpu_script_runs_its_cpu_sizes_and_writes_zoo_and_train_results(tmp_path):
+    """benchmarks/gpu.sh --quick: the CPU smoke sizes (several minutes: 6 processes)."""
+    import subprocess
+
+    script = _BENCH.with_name("gpu.sh")
+    proc = subprocess.run(
+        ["bash", str(script), "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    zoo = json.loads((tmp_path / "bench_zoo.json").read_text())
+    rows = zoo["summary"]["mobilenet_v1"]
+    assert set(rows) == {"kslim", "kslim_xla", "tf_slim", "keras"}
+    assert all(r["steps_per_sec"]["median"] > 0 for r in rows.values())
+    assert rows["kslim"]["log_lines"] == rows["kslim"]["expected_log_lines"]
+    assert {c["ratio"] for c in zoo["targets"]} >= {"kslim/tf_slim", "kslim/keras"}
+    train = json.loads((tmp_path / "bench_train.json").read_text())
+    assert set(train["summary"]["mlp"]) == {"kslim", "keras"}
+    assert "steps/s" in proc.stdout
+
+
+@pytest.mark.slow
+def test_input_pipeline_and_scaling_benchmarks_run_quick(tmp_path):
+    pipeline = _load("bench_input_pipeline")
+    results = pipeline.main(["--quick", "--json", str(tmp_path / "input.json")])
+    job = results["main_job"]
+    assert job["tfrecords_over_memory"] > 0
+    assert {r["contender"] for runs in job["runs"].values() for r in runs} == {
+        "memory",
+        "tfrecords",
+    }
+    assert set(results["providers"]["jpeg_64x64"]) == {
+        "parallel_1",
+        "parallel_2",
+        "parallel_4",
+        "cached_4",
+    }
+    scaling = _load("bench_scaling")
+    out = tmp_path / "scaling.json"
+    assert scaling.main(["--quick", "--batch-sizes", "8", "16", "--json", str(out)]) == 0
+    table = json.loads(out.read_text())["ms_per_step"]
+    assert set(table["lenet"]["kslim"]) == {"8", "16"}
+    assert table["mlp"]["keras"]["16"]["ms_per_step"]["median"] > 0
