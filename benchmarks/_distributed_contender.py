@@ -119,14 +119,19 @@ def run_kslim(strategy, workload: str, clock: _Clock) -> dict:
 
     import kslim as slim
 
+    marked_at = {}
+
     class Timer(slim.callbacks.ChunkEventsCallback):
-        """Ends a chunk at the warm-up step and stamps the step marks."""
+        """Ends a chunk at the warm-up step and stamps the step marks (at chunk ends)."""
 
         def steps_until_event(self, step: int) -> int:
             return clock.warmup - step if step < clock.warmup else clock.total
 
         def on_train_batch_end(self, batch, logs=None):
-            clock.at_step(int(self.model.optimizer.iterations.numpy()))
+            step = int(self.model.optimizer.iterations.numpy())
+            clock.at_step(step)
+            for name in clock.marks:
+                marked_at.setdefault(name, step)
 
     with strategy.scope(), slim.Graph().as_default():
         images, labels = slim.data.inputs(_dataset(tf, workload))
@@ -144,7 +149,10 @@ def run_kslim(strategy, workload: str, clock: _Clock) -> dict:
         )
         clock.mark("return")
         steps_done = int(train_op.optimizer.iterations.numpy())
-    return {"final_loss": float(final), "steps_done": steps_done}
+    # The window's steps as counted, not as planned (a chunk ending past the warm-up
+    # step would otherwise inflate the rate).
+    measured = marked_at.get("last", 0) - marked_at.get("warm", 0)
+    return {"final_loss": float(final), "steps_done": steps_done, "window_steps": measured}
 
 
 def run_keras(strategy, workload: str, clock: _Clock) -> dict:
@@ -253,6 +261,9 @@ def run(
         }
     window = marks["last"] - marks["warm"]
     cpu_window = clock.cpu["last"] - clock.cpu["warm"]
+    counted = out.pop("window_steps", steps)
+    if counted != steps:
+        return {**base, "error": f"timed window ran {counted} steps, not {steps}"}
     return {
         **base,
         "steps_per_sec": steps / window,
