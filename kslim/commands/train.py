@@ -262,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
             trace_every_n_steps=args.trace_every_n_steps,
             progress_bar=False,
             strategy=strategy,
+            jit_compile=args.jit_compile,
         )
         step = int(train_op.optimizer.iterations.numpy())
     loss = "n/a" if final_loss is None else f"{float(final_loss):.4f}"

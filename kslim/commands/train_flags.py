@@ -96,6 +96,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write a Chrome trace tf_trace-N.json every n steps (default: never)",
     )
     g.add_argument(
+        "--jit-compile",
+        action="store_true",
+        help="compile each training step with XLA (kslim; default off: slower on CPU)",
+    )
+    g.add_argument(
         "--seed", type=int, default=None, help="random seed of weights and shuffling (kslim)"
     )
     add_strategy_argument(g, "train")
