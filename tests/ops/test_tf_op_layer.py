@@ -181,10 +181,10 @@ def test_fit_trains_weights_behind_tf_ops():
         net = tf.reduce_mean(tf.nn.relu(tf.concat([net, -net], 3)), [1, 2])
         model = keras.Model(x, slim.fully_connected(net, 2, activation_fn=None, scope="fc"))
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-    before = [np.array(w) for w in model.trainable_weights]
+    before = [w.numpy() for w in model.trainable_weights]
     model.fit(X, np.ones((2, 2), np.float32), epochs=2, verbose=0)
     assert all(
-        not np.allclose(b, np.array(w))
+        not np.allclose(b, w.numpy())
         for b, w in zip(before, model.trainable_weights, strict=True)
     )
 
