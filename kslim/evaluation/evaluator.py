@@ -228,7 +228,7 @@ class Evaluator:
             tf.TensorSpec([0] * len(t.shape), tf.as_dtype(t.dtype)) for t in self.batch_tensors
         ]
 
-        @tf.function
+        @tf.function(autograph=False)  # an explicit tf.while_loop, as the train chunk
         def chunk(iterator, num_steps):
             def step(data, i, state):
                 del i

@@ -21,6 +21,11 @@ import tensorflow as tf
 from kslim.layers.base import is_symbolic
 from kslim.learning.callbacks.chunk_events import ChunkPlan
 from kslim.learning.chunk_loop import run_steps
+from kslim.learning.gradients import (
+    add_gradients_summaries,
+    clip_gradient_norms,
+    multiply_gradients,
+)
 from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 
@@ -34,93 +39,6 @@ __all__ = [
 
 _log = logging.getLogger("kslim")
 _USE_GLOBAL_STEP = 0
-
-
-def clip_gradient_norms(gradients_to_variables, max_norm):
-    """Clips each gradient to norm ``max_norm`` (per tensor, slim's rule).
-
-    Args:
-      gradients_to_variables: list of (gradient, variable); None gradients kept.
-      max_norm: the maximum norm.
-
-    Returns:
-      The clipped list.
-    """
-    clipped = []
-    for grad, var in gradients_to_variables:
-        if grad is not None:
-            if isinstance(grad, tf.IndexedSlices):
-                grad = tf.IndexedSlices(
-                    tf.clip_by_norm(grad.values, max_norm), grad.indices, grad.dense_shape
-                )
-            else:
-                grad = tf.clip_by_norm(grad, max_norm)
-        clipped.append((grad, var))
-    return clipped
-
-
-def _var_name(var) -> str:
-    return getattr(var, "path", None) or var.name.split(":")[0]
-
-
-def multiply_gradients(grads_and_vars, gradient_multipliers):
-    """Multiplies gradients by per-variable factors.
-
-    Args:
-      grads_and_vars: list of (gradient, variable).
-      gradient_multipliers: dict keyed by a variable's slim name (``'fc1/weights'``)
-        or by ``variable.ref()`` (TF2 variables are unhashable; for a Keras
-        variable, ``v.value.ref()``).
-
-    Returns:
-      The scaled list.
-
-    Raises:
-      ValueError: slim's messages for a non-list, empty or non-dict argument
-        or a multiplier for a None gradient.
-    """
-    if not isinstance(grads_and_vars, list):
-        raise ValueError("`grads_and_vars` must be a list.")
-    if not gradient_multipliers:
-        raise ValueError("`gradient_multipliers` is empty.")
-    if not isinstance(gradient_multipliers, dict):
-        raise ValueError("`gradient_multipliers` must be a dict.")
-    by_name, by_id = {}, {}
-    for key, value in gradient_multipliers.items():
-        if hasattr(key, "deref"):  # ``variable.ref()``: TF2 variables are unhashable
-            key = key.deref()
-        if isinstance(key, str):
-            by_name[key] = value
-        else:
-            by_id[id(key)] = value
-    out = []
-    for grad, var in grads_and_vars:
-        name = _var_name(var)
-        mult = by_id.get(id(var), by_id.get(id(getattr(var, "value", None)), by_name.get(name)))
-        if mult is not None:
-            if grad is None:
-                raise ValueError("Requested multiple of `None` gradient.")
-            mult = tf.cast(mult, grad.dtype)
-            if isinstance(grad, tf.IndexedSlices):
-                grad = tf.IndexedSlices(grad.values * mult, grad.indices, grad.dense_shape)
-            else:
-                grad = grad * mult
-        out.append((grad, var))
-    return out
-
-
-def add_gradients_summaries(grads_and_vars) -> dict[str, Any]:
-    """Returns slim's gradient summaries: ``<var>_gradient`` (histogram) and
-    ``<var>_gradient_norm`` (scalar), as a dict ``'<kind>:<tag>'`` -> tensor."""
-    summaries = {}
-    for grad, var in grads_and_vars:
-        if grad is None:
-            _log.info("Var %s has no gradient", _var_name(var))
-            continue
-        values = grad.values if isinstance(grad, tf.IndexedSlices) else grad
-        summaries["histogram:" + _var_name(var) + "_gradient"] = values
-        summaries["scalar:" + _var_name(var) + "_gradient_norm"] = tf.linalg.global_norm([values])
-    return summaries
 
 
 class TrainOp(keras.Model):
@@ -255,7 +173,10 @@ class TrainOp(keras.Model):
 
             return tf.nest.map_structure(red, logs), tf.nest.map_structure(red, summaries)
 
-        @tf.function
+        # No autograph: the loop is an explicit tf.while_loop and the step has no
+        # tensor-dependent Python control flow (as Keras' own train function);
+        # converting the model's call graph was most of the first trace's time.
+        @tf.function(autograph=False)
         def chunk(iterator, num_steps):
             tas = {
                 k: tf.TensorArray(tf.float32, size=0, dynamic_size=True) for k in self._log_keys()
@@ -268,7 +189,7 @@ class TrainOp(keras.Model):
             steps, tas = run_steps(iterator, num_steps, step, tas)
             return steps, {k: ta.stack() for k, ta in tas.items()}
 
-        @tf.function
+        @tf.function(autograph=False)
         def summary_step(data):
             logs, summaries = one(data, True)
             return {k: tf.reshape(tf.cast(v, tf.float32), [1]) for k, v in logs.items()}, summaries
