@@ -65,30 +65,24 @@ from kslim.layers.summaries import (
     summarize_variables,
     summarize_weights,
 )
+from kslim.layers.batch_normalization import batch_norm
 from kslim.layers.core import (
     bias_add,
     dropout,
     elu,
     flatten,
     fully_connected,
-    images_to_sequence,
     linear,
-    maxout,
-    one_hot_encoding,
     relu,
     relu6,
-    scale_gradient,
-    sequence_to_images,
-    softmax,
-    spatial_softmax,
-    unit_norm,
 )
 from kslim.layers.initializers import (
     variance_scaling_initializer,
     xavier_initializer,
     xavier_initializer_conv2d,
 )
-from kslim.layers.normalization import batch_norm, group_norm, instance_norm, layer_norm
+from kslim.layers.layer_normalization import layer_norm
+from kslim.layers.normalization import group_norm, instance_norm
 from kslim.layers.pooling import avg_pool2d, avg_pool3d, max_pool2d, max_pool3d, pool
 from kslim.layers.regularizers import (
     apply_regularization,
@@ -97,6 +91,8 @@ from kslim.layers.regularizers import (
     l2_regularizer,
     sum_regularizer,
 )
+from kslim.layers.spatial import images_to_sequence, sequence_to_images, spatial_softmax
+from kslim.layers.transforms import maxout, one_hot_encoding, scale_gradient, softmax, unit_norm
 from kslim.ops.arg_scope import (
     add_arg_scope,
     arg_scope,

@@ -27,8 +27,8 @@ import tensorflow as tf
 
 from kslim import checkpoints
 from kslim.layers.base import SlimOp
+from kslim.layers.batch_normalization import BatchNorm, batch_norm
 from kslim.layers.core import dropout
-from kslim.layers.normalization import BatchNorm, batch_norm
 from kslim.ops.arg_scope import arg_scope
 from kslim.ops.graph import Graph, GraphKeys
 from kslim.variables import get_unowned_variables

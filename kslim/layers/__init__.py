@@ -1,5 +1,6 @@
 """slim.layers: the layer functions (module ``kslim.layers``, as ``slim.layers``)."""
 
+from kslim.layers.batch_normalization import batch_norm
 from kslim.layers.composition import repeat, stack
 from kslim.layers.convolution import (
     conv1d,
@@ -23,24 +24,19 @@ from kslim.layers.core import (
     elu,
     flatten,
     fully_connected,
-    images_to_sequence,
     linear,
-    maxout,
-    one_hot_encoding,
     relu,
     relu6,
-    scale_gradient,
-    sequence_to_images,
-    softmax,
-    spatial_softmax,
-    unit_norm,
 )
 from kslim.layers.gdn import GDN, gdn
-from kslim.layers.normalization import batch_norm, group_norm, instance_norm, layer_norm
+from kslim.layers.layer_normalization import layer_norm
+from kslim.layers.normalization import group_norm, instance_norm
 from kslim.layers.poincare import poincare_normalize
 from kslim.layers.pooling import avg_pool2d, avg_pool3d, max_pool2d, max_pool3d, pool
 from kslim.layers.separable_convolution import separable_conv2d, separable_convolution2d
 from kslim.layers.sparse import dense_to_sparse
+from kslim.layers.spatial import images_to_sequence, sequence_to_images, spatial_softmax
+from kslim.layers.transforms import maxout, one_hot_encoding, scale_gradient, softmax, unit_norm
 
 __all__ = [
     "GDN",

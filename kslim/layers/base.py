@@ -102,30 +102,6 @@ class SlimLayer(keras.layers.Layer):
         self._track_variable(variable)
         return variable
 
-    def add_weights_and_biases(self, weights_shape, biases_shape) -> None:
-        """Creates ``weights`` and, when ``self.use_bias``, ``biases``.
-
-        Uses the layer's ``weights_initializer``/``weights_regularizer`` and
-        ``biases_initializer``/``biases_regularizer`` attributes (the conv and
-        fully-connected families share them); sets ``weights_var``/``biases_var``.
-        """
-        self.weights_var = self.slim_weight(
-            "weights",
-            weights_shape,
-            self.weights_initializer,
-            wrap_regularizer(self.weights_regularizer),
-            self.trainable,
-        )
-        self.biases_var = None
-        if self.use_bias:
-            self.biases_var = self.slim_weight(
-                "biases",
-                biases_shape,
-                self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer),
-                self.trainable,
-            )
-
     def _open_name_scope(self):
         return _slim_op_name_scope(self, super()._open_name_scope())
 
@@ -368,53 +344,6 @@ __all__ = [
     "record_variables",
     "register_op",
 ]
-
-
-def weighted_layer_kwargs(
-    activation_fn,
-    normalizer_fn,
-    weights_initializer,
-    weights_regularizer,
-    biases_initializer,
-    biases_regularizer,
-    trainable,
-) -> dict:
-    """The Keras-layer keywords a conv/fc factory derives from slim's arguments.
-
-    With a ``normalizer_fn`` the layer has no biases and applies no activation
-    (``finish_layer`` applies it after the normalizer); ``biases_initializer=None``
-    also drops the biases.
-    """
-    from kslim.layers.activations import activation_name
-    from kslim.layers.initializers import to_keras_initializer
-
-    return {
-        "activation": None if normalizer_fn is not None else activation_name(activation_fn),
-        "use_bias": normalizer_fn is None and biases_initializer is not None,
-        "weights_initializer": to_keras_initializer(weights_initializer),
-        "biases_initializer": to_keras_initializer(biases_initializer),
-        "weights_regularizer": weights_regularizer,
-        "biases_regularizer": biases_regularizer,
-        "trainable": trainable,
-    }
-
-
-def finish_layer(
-    outputs, sc: VariableScope, normalizer_fn, normalizer_params, activation_fn, outputs_collections
-):
-    """Applies slim's tail of a conv/fc layer: normalizer, activation, collect.
-
-    The normalizer runs inside the layer's variable scope (so ``batch_norm``
-    lands in ``<scope>/BatchNorm``); the activation is applied after it. When
-    there is no normalizer the layer applied its activation itself.
-    """
-    from kslim.utils import collect_named_outputs
-
-    if normalizer_fn is not None:
-        outputs = normalizer_fn(outputs, **(normalizer_params or {}))
-        if activation_fn is not None:
-            outputs = apply_activation(activation_fn, outputs, sc.original_name_scope)
-    return collect_named_outputs(outputs_collections, sc.name, outputs)
 
 
 def apply_activation(activation_fn, outputs, scope_prefix: str):

@@ -8,17 +8,17 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from kslim.layers import _config as cfg
-from kslim.layers.base import (
-    SlimLayer,
-    call_layer,
-    finish_layer,
-    get_or_create_layer,
-    weighted_layer_kwargs,
+from kslim.layers.layout import channels_first
+from kslim.layers.weighted import (
+    XAVIER,
+    WeightedLayer,
+    apply_weighted_layer,
+    check_num_outputs,
+    check_padding,
+    input_channels,
+    shared_arguments,
 )
-from kslim.layers.initializers import xavier_initializer
 from kslim.ops.arg_scope import add_arg_scope
-from kslim.ops.variable_scope import variable_scope
 from kslim.utils import n_positive_integers
 
 __all__ = [
@@ -33,58 +33,10 @@ __all__ = [
 ]
 
 _DATA_FORMATS = (None, "NWC", "NCW", "NHWC", "NCHW", "NDHWC", "NCDHW")
-_XAVIER = xavier_initializer()
-
-
-def channels_first(data_format: str | None) -> bool:
-    """True for NCW/NCHW/NCDHW."""
-    return data_format is not None and data_format.startswith("NC")
-
-
-def to_channels_last(x, rank: int):
-    """NC... -> N...C."""
-    return tf.transpose(x, [0] + list(range(2, rank + 2)) + [1])
-
-
-def to_channels_first(x, rank: int):
-    """N...C -> NC...."""
-    return tf.transpose(x, [0, rank + 1] + list(range(1, rank + 1)))
-
-
-def check_num_outputs(num_outputs: Any, allow_none: bool = False) -> None:
-    """slim accepts only Python ints for ``num_outputs``."""
-    if allow_none and num_outputs is None:
-        return
-    if not isinstance(num_outputs, int) or isinstance(num_outputs, bool):
-        raise ValueError(
-            f"num_outputs type should be one of {(int,)}, got {type(num_outputs)}. "
-            f"(num_outputs={num_outputs!r})"
-        )
-    if num_outputs is not None and num_outputs <= 0:
-        raise ValueError(f"num_outputs must be a positive int, got num_outputs={num_outputs!r}")
-
-
-def input_channels(inputs, data_format: str | None, argname: str = "inputs") -> int:
-    """The static channel count of ``inputs``.
-
-    Raises:
-      ValueError: if the rank or the channel dimension is undefined.
-    """
-    shape = tuple(inputs.shape)
-    if inputs.shape is None or len(shape) == 0:
-        raise ValueError(f"Inputs {inputs!r} has undefined rank.")
-    axis = 1 if channels_first(data_format) else -1
-    channels = shape[axis]
-    if channels is None:
-        raise ValueError(
-            f"Inputs {argname} has undefined channels dimension {axis} (shape {shape}); "
-            "the channel dimension must be known to create the weights."
-        )
-    return int(channels)
 
 
 @keras.saving.register_keras_serializable(package="kslim")
-class Convolution(SlimLayer):
+class Convolution(WeightedLayer):
     """N-D convolution with slim's variables ``weights`` [k..., Cin, Cout] and ``biases``.
 
     Args:
@@ -94,10 +46,8 @@ class Convolution(SlimLayer):
       kernel_size, stride, rate: tuples of ``rank`` ints.
       padding: ``'SAME'`` or ``'VALID'``.
       data_format: ``'N...C'`` or ``'NC...'`` (slim spelling) or None.
-      activation: activation (name or callable) applied inside, or None.
-      use_bias: whether ``biases`` exist.
-      weights_initializer, biases_initializer: initializers.
-      weights_regularizer, biases_regularizer: regularizers or None.
+      **kwargs: ``WeightedLayer``'s (activation, biases, initializers,
+        regularizers) and Keras ``Layer`` arguments.
     """
 
     def __init__(
@@ -110,12 +60,6 @@ class Convolution(SlimLayer):
         padding: str = "SAME",
         data_format: str | None = None,
         rate: Sequence[int] = (1,),
-        activation=None,
-        use_bias: bool = True,
-        weights_initializer="glorot_uniform",
-        biases_initializer="zeros",
-        weights_regularizer=None,
-        biases_regularizer=None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -126,50 +70,29 @@ class Convolution(SlimLayer):
         self.padding = padding.upper()
         self.data_format = data_format
         self.rate = tuple(rate)
-        self.activation = cfg.de_act(activation)
-        self.use_bias = bool(use_bias)
-        self.weights_initializer = cfg.de_init(weights_initializer)
-        self.biases_initializer = cfg.de_init(biases_initializer)
-        self.weights_regularizer = cfg.de_reg(weights_regularizer)
-        self.biases_regularizer = cfg.de_reg(biases_regularizer)
 
-    def build(self, input_shape) -> None:
+    def op_config(self) -> dict:
+        return {
+            "rank": self.rank,
+            "num_outputs": self.num_outputs,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "rate": list(self.rate),
+        }
+
+    def variable_shapes(self, input_shape: tuple) -> tuple[tuple, tuple]:
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
-        self.add_weights_and_biases(self.kernel_size + (cin, self.num_outputs), (self.num_outputs,))
+        return self.kernel_size + (cin, self.num_outputs), (self.num_outputs,)
 
-    def call(self, inputs):
-        x = inputs
-        if channels_first(self.data_format):
-            x = to_channels_last(x, self.rank)
-        y = tf.nn.convolution(
+    def layout_rank(self) -> int | None:
+        return self.rank if channels_first(self.data_format) else None
+
+    def op(self, x):
+        return tf.nn.convolution(
             x, self.weights_var, strides=self.stride, padding=self.padding, dilations=self.rate
         )
-        if self.biases_var is not None:
-            y = tf.nn.bias_add(y, self.biases_var)
-        if self.activation is not None:
-            y = self.activation(y)
-        if channels_first(self.data_format):
-            y = to_channels_first(y, self.rank)
-        return y
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(
-            rank=self.rank,
-            num_outputs=self.num_outputs,
-            kernel_size=list(self.kernel_size),
-            stride=list(self.stride),
-            padding=self.padding,
-            data_format=self.data_format,
-            rate=list(self.rate),
-            activation=cfg.ser_act(self.activation),
-            use_bias=self.use_bias,
-            weights_initializer=cfg.ser_init(self.weights_initializer),
-            biases_initializer=cfg.ser_init(self.biases_initializer),
-            weights_regularizer=cfg.ser_reg(self.weights_regularizer),
-            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
-        )
-        return config
 
 
 @add_arg_scope
@@ -184,7 +107,7 @@ def convolution(
     activation_fn=tf.nn.relu,
     normalizer_fn=None,
     normalizer_params=None,
-    weights_initializer=_XAVIER,
+    weights_initializer=XAVIER,
     weights_regularizer=None,
     biases_initializer=tf.zeros_initializer(),
     biases_regularizer=None,
@@ -249,37 +172,16 @@ def convolution(
     kernel = n_positive_integers(dims, kernel_size, "kernel_size")
     strides = n_positive_integers(dims, stride, "stride")
     rates = n_positive_integers(dims, rate, "rate")
-    if str(padding).upper() not in ("SAME", "VALID"):
-        raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
+    check_padding(padding)
     input_channels(inputs, data_format)
-    with variable_scope(scope, "Conv", reuse=reuse) as sc:
-        layer, created = get_or_create_layer(
-            sc,
-            lambda: Convolution(
-                sc.name,
-                dims,
-                num_outputs,
-                kernel,
-                strides,
-                padding,
-                data_format,
-                rates,
-                **weighted_layer_kwargs(
-                    activation_fn,
-                    normalizer_fn,
-                    weights_initializer,
-                    weights_regularizer,
-                    biases_initializer,
-                    biases_regularizer,
-                    trainable,
-                ),
-            ),
-            "weights",
-        )
-        outputs = call_layer(layer, inputs, created, variables_collections)
-        return finish_layer(
-            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
-        )
+    return apply_weighted_layer(
+        inputs,
+        "Conv",
+        lambda name, **shared: Convolution(
+            name, dims, num_outputs, kernel, strides, padding, data_format, rates, **shared
+        ),
+        **shared_arguments(locals()),
+    )
 
 
 def _fixed_rank(conv_dims: int):
@@ -294,7 +196,7 @@ def _fixed_rank(conv_dims: int):
         activation_fn=tf.nn.relu,
         normalizer_fn=None,
         normalizer_params=None,
-        weights_initializer=_XAVIER,
+        weights_initializer=XAVIER,
         weights_regularizer=None,
         biases_initializer=tf.zeros_initializer(),
         biases_regularizer=None,
@@ -340,18 +242,3 @@ def _fixed_rank(conv_dims: int):
 convolution1d = conv1d = _fixed_rank(1)
 convolution2d = conv2d = _fixed_rank(2)
 convolution3d = conv3d = _fixed_rank(3)
-
-
-def _check_rank(inputs, rank: int, fn: str) -> tuple:
-    shape = getattr(inputs, "shape", None)
-    if shape is None or getattr(shape, "rank", len(shape)) is None:
-        raise ValueError(f"Inputs {inputs!r} has undefined rank.")
-    if len(shape) != rank:
-        raise ValueError(f"{fn}: inputs must have rank {rank}, got shape {tuple(shape)}")
-    return tuple(shape)
-
-
-def _check_padding(padding) -> str:
-    if str(padding).upper() not in ("SAME", "VALID"):
-        raise ValueError(f"padding must be 'SAME' or 'VALID', got {padding!r}")
-    return str(padding).upper()

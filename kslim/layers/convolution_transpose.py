@@ -9,26 +9,17 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from kslim.layers import _config as cfg
-from kslim.layers.base import (
-    SlimLayer,
-    call_layer,
-    finish_layer,
-    get_or_create_layer,
-    weighted_layer_kwargs,
-)
-from kslim.layers.convolution import (
-    _XAVIER,
-    _check_padding,
-    _check_rank,
-    channels_first,
+from kslim.layers.layout import channels_first
+from kslim.layers.weighted import (
+    XAVIER,
+    WeightedLayer,
+    apply_weighted_layer,
     check_num_outputs,
+    check_padding,
+    check_rank,
     input_channels,
-    to_channels_first,
-    to_channels_last,
 )
 from kslim.ops.arg_scope import add_arg_scope
-from kslim.ops.variable_scope import variable_scope
 from kslim.utils import n_positive_integers
 
 __all__ = [
@@ -48,7 +39,7 @@ def _transpose_length(size, kernel: int, stride: int, padding: str):
 
 
 @keras.saving.register_keras_serializable(package="kslim")
-class ConvolutionTranspose(SlimLayer):
+class ConvolutionTranspose(WeightedLayer):
     """2-D/3-D transposed convolution, slim's ``weights`` [k..., Cout, Cin] and ``biases``.
 
     ``SAME`` padding maps a spatial size ``n`` to ``n * stride``; ``VALID`` to
@@ -61,10 +52,8 @@ class ConvolutionTranspose(SlimLayer):
       kernel_size, stride: tuples of ``rank`` ints.
       padding: ``'SAME'`` or ``'VALID'``.
       data_format: ``'NHWC'``/``'NCHW'`` (rank 2) or ``'NDHWC'``/``'NCDHW'`` (rank 3).
-      activation: activation (name or callable) applied inside, or None.
-      use_bias: whether ``biases`` exist.
-      weights_initializer, biases_initializer: initializers.
-      weights_regularizer, biases_regularizer: regularizers or None.
+      **kwargs: ``WeightedLayer``'s (activation, biases, initializers,
+        regularizers) and Keras ``Layer`` arguments.
     """
 
     def __init__(
@@ -76,12 +65,6 @@ class ConvolutionTranspose(SlimLayer):
         stride: Sequence[int],
         padding: str = "SAME",
         data_format: str | None = None,
-        activation=None,
-        use_bias: bool = True,
-        weights_initializer="glorot_uniform",
-        biases_initializer="zeros",
-        weights_regularizer=None,
-        biases_regularizer=None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -91,21 +74,25 @@ class ConvolutionTranspose(SlimLayer):
         self.stride = tuple(stride)
         self.padding = padding.upper()
         self.data_format = data_format
-        self.activation = cfg.de_act(activation)
-        self.use_bias = bool(use_bias)
-        self.weights_initializer = cfg.de_init(weights_initializer)
-        self.biases_initializer = cfg.de_init(biases_initializer)
-        self.weights_regularizer = cfg.de_reg(weights_regularizer)
-        self.biases_regularizer = cfg.de_reg(biases_regularizer)
 
-    def build(self, input_shape) -> None:
+    def op_config(self) -> dict:
+        return {
+            "rank": self.rank,
+            "num_outputs": self.num_outputs,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": self.padding,
+            "data_format": self.data_format,
+        }
+
+    def variable_shapes(self, input_shape: tuple) -> tuple[tuple, tuple]:
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
-        self.add_weights_and_biases(self.kernel_size + (self.num_outputs, cin), (self.num_outputs,))
+        return self.kernel_size + (self.num_outputs, cin), (self.num_outputs,)
 
-    def call(self, inputs):
-        x = inputs
-        if channels_first(self.data_format):
-            x = to_channels_last(x, self.rank)
+    def layout_rank(self) -> int | None:
+        return self.rank if channels_first(self.data_format) else None
+
+    def op(self, x):
         dynamic = tf.shape(x)
         static = x.shape
         spatial = []
@@ -121,31 +108,7 @@ class ConvolutionTranspose(SlimLayer):
         y.set_shape(
             [static[0]] + [s if isinstance(s, int) else None for s in spatial] + [self.num_outputs]
         )
-        if self.biases_var is not None:
-            y = tf.nn.bias_add(y, self.biases_var)
-        if self.activation is not None:
-            y = self.activation(y)
-        if channels_first(self.data_format):
-            y = to_channels_first(y, self.rank)
         return y
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(
-            rank=self.rank,
-            num_outputs=self.num_outputs,
-            kernel_size=list(self.kernel_size),
-            stride=list(self.stride),
-            padding=self.padding,
-            data_format=self.data_format,
-            activation=cfg.ser_act(self.activation),
-            use_bias=self.use_bias,
-            weights_initializer=cfg.ser_init(self.weights_initializer),
-            biases_initializer=cfg.ser_init(self.biases_initializer),
-            weights_regularizer=cfg.ser_reg(self.weights_regularizer),
-            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
-        )
-        return config
 
 
 def _convolution_transpose(
@@ -158,19 +121,9 @@ def _convolution_transpose(
     stride,
     padding,
     data_format,
-    activation_fn,
-    normalizer_fn,
-    normalizer_params,
-    weights_initializer,
-    weights_regularizer,
-    biases_initializer,
-    biases_regularizer,
-    reuse,
-    variables_collections,
-    outputs_collections,
-    trainable,
-    scope,
+    **shared_args,
 ):
+    """conv2d/3d_transpose's body; ``shared_args``: the ``SHARED_ARGUMENTS``."""
     if data_format not in formats:
         raise ValueError(
             f"data_format has to be either {formats[0]} or {formats[1]}. "
@@ -178,38 +131,19 @@ def _convolution_transpose(
         )
     check_num_outputs(num_outputs)
     fn = f"conv{dims}d_transpose"
-    _check_rank(inputs, dims + 2, fn)
+    check_rank(inputs, dims + 2, fn)
     kernel = n_positive_integers(dims, kernel_size, "kernel_size")
     strides = n_positive_integers(dims, stride, "stride")
-    padding = _check_padding(padding)
+    padding = check_padding(padding)
     input_channels(inputs, data_format)
-    with variable_scope(scope, default_scope, reuse=reuse) as sc:
-        layer, created = get_or_create_layer(
-            sc,
-            lambda: ConvolutionTranspose(
-                sc.name,
-                dims,
-                num_outputs,
-                kernel,
-                strides,
-                padding,
-                data_format,
-                **weighted_layer_kwargs(
-                    activation_fn,
-                    normalizer_fn,
-                    weights_initializer,
-                    weights_regularizer,
-                    biases_initializer,
-                    biases_regularizer,
-                    trainable,
-                ),
-            ),
-            "weights",
-        )
-        outputs = call_layer(layer, inputs, created, variables_collections)
-        return finish_layer(
-            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
-        )
+    return apply_weighted_layer(
+        inputs,
+        default_scope,
+        lambda name, **shared: ConvolutionTranspose(
+            name, dims, num_outputs, kernel, strides, padding, data_format, **shared
+        ),
+        **shared_args,
+    )
 
 
 @add_arg_scope
@@ -223,7 +157,7 @@ def convolution2d_transpose(
     activation_fn=tf.nn.relu,
     normalizer_fn=None,
     normalizer_params=None,
-    weights_initializer=_XAVIER,
+    weights_initializer=XAVIER,
     weights_regularizer=None,
     biases_initializer=tf.zeros_initializer(),
     biases_regularizer=None,
@@ -268,29 +202,7 @@ def convolution2d_transpose(
         ``num_outputs``, inputs not of rank 4, a bad ``kernel_size``/``stride``/
         ``padding`` or an undefined channel dimension.
     """
-    return _convolution_transpose(
-        2,
-        "Conv2d_transpose",
-        ("NCHW", "NHWC"),
-        inputs,
-        num_outputs,
-        kernel_size,
-        stride,
-        padding,
-        data_format,
-        activation_fn,
-        normalizer_fn,
-        normalizer_params,
-        weights_initializer,
-        weights_regularizer,
-        biases_initializer,
-        biases_regularizer,
-        reuse,
-        variables_collections,
-        outputs_collections,
-        trainable,
-        scope,
-    )
+    return _convolution_transpose(2, "Conv2d_transpose", ("NCHW", "NHWC"), **locals())
 
 
 @add_arg_scope
@@ -304,7 +216,7 @@ def convolution3d_transpose(
     activation_fn=tf.nn.relu,
     normalizer_fn=None,
     normalizer_params=None,
-    weights_initializer=_XAVIER,
+    weights_initializer=XAVIER,
     weights_regularizer=None,
     biases_initializer=tf.zeros_initializer(),
     biases_regularizer=None,
@@ -326,29 +238,7 @@ def convolution3d_transpose(
     Raises:
       ValueError: as ``convolution2d_transpose`` (data_format NCDHW/NDHWC).
     """
-    return _convolution_transpose(
-        3,
-        "Conv3d_transpose",
-        ("NCDHW", "NDHWC"),
-        inputs,
-        num_outputs,
-        kernel_size,
-        stride,
-        padding,
-        data_format,
-        activation_fn,
-        normalizer_fn,
-        normalizer_params,
-        weights_initializer,
-        weights_regularizer,
-        biases_initializer,
-        biases_regularizer,
-        reuse,
-        variables_collections,
-        outputs_collections,
-        trainable,
-        scope,
-    )
+    return _convolution_transpose(3, "Conv3d_transpose", ("NCDHW", "NDHWC"), **locals())
 
 
 conv2d_transpose = convolution2d_transpose

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from kslim.layers.base import apply_named_op, register_op
-from kslim.layers.convolution import channels_first, to_channels_first, to_channels_last
+from kslim.layers.layout import channels_first, to_channels_first, to_channels_last
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.utils import collect_named_outputs, n_positive_integers
 
@@ -33,15 +33,15 @@ def _pool_op(x, pooling_type, window, strides, padding, data_format, dilations=N
 def _pool(
     kind,
     dims,
+    valid_formats,
+    default_name,
     inputs,
     kernel_size,
     stride,
     padding,
     data_format,
-    valid_formats,
     outputs_collections,
     scope,
-    default_name,
     dilation_rate=1,
 ):
     if data_format not in valid_formats:
@@ -99,19 +99,7 @@ def max_pool2d(
     Raises:
       ValueError: for another ``data_format`` or a bad kernel/stride.
     """
-    return _pool(
-        "MAX",
-        2,
-        inputs,
-        kernel_size,
-        stride,
-        padding,
-        data_format,
-        ("NCHW", "NHWC"),
-        outputs_collections,
-        scope,
-        "MaxPool2D",
-    )
+    return _pool("MAX", 2, ("NCHW", "NHWC"), "MaxPool2D", **locals())
 
 
 @add_arg_scope
@@ -125,19 +113,7 @@ def avg_pool2d(
     scope=None,
 ):
     """2-D average pooling (name scope ``AvgPool2D``); arguments as ``max_pool2d``."""
-    return _pool(
-        "AVG",
-        2,
-        inputs,
-        kernel_size,
-        stride,
-        padding,
-        data_format,
-        ("NCHW", "NHWC"),
-        outputs_collections,
-        scope,
-        "AvgPool2D",
-    )
+    return _pool("AVG", 2, ("NCHW", "NHWC"), "AvgPool2D", **locals())
 
 
 @add_arg_scope
@@ -151,19 +127,7 @@ def max_pool3d(
     scope=None,
 ):
     """3-D max pooling (name scope ``MaxPool3D``); ``data_format`` NDHWC or NCDHW."""
-    return _pool(
-        "MAX",
-        3,
-        inputs,
-        kernel_size,
-        stride,
-        padding,
-        data_format,
-        ("NCDHW", "NDHWC"),
-        outputs_collections,
-        scope,
-        "MaxPool3D",
-    )
+    return _pool("MAX", 3, ("NCDHW", "NDHWC"), "MaxPool3D", **locals())
 
 
 @add_arg_scope
@@ -177,19 +141,7 @@ def avg_pool3d(
     scope=None,
 ):
     """3-D average pooling (name scope ``AvgPool3D``); arguments as ``max_pool3d``."""
-    return _pool(
-        "AVG",
-        3,
-        inputs,
-        kernel_size,
-        stride,
-        padding,
-        data_format,
-        ("NCDHW", "NDHWC"),
-        outputs_collections,
-        scope,
-        "AvgPool3D",
-    )
+    return _pool("AVG", 3, ("NCDHW", "NDHWC"), "AvgPool3D", **locals())
 
 
 @add_arg_scope
@@ -230,14 +182,14 @@ def pool(
     return _pool(
         str(pooling_type).upper(),
         dims,
+        formats,
+        "%s_pool" % str(pooling_type).lower(),
         inputs,
         kernel_size,
         stride,
         padding,
         data_format,
-        formats,
         outputs_collections,
         scope,
-        "%s_pool" % str(pooling_type).lower(),
         dilation_rate,
     )

@@ -12,27 +12,20 @@ import keras
 import tensorflow as tf
 
 from kslim.layers import _config as cfg
-from kslim.layers.base import (
-    SlimLayer,
-    call_layer,
-    finish_layer,
-    get_or_create_layer,
-    weighted_layer_kwargs,
-    wrap_regularizer,
-)
-from kslim.layers.convolution import (
-    _XAVIER,
-    _check_padding,
-    _check_rank,
-    channels_first,
-    check_num_outputs,
-    input_channels,
-    to_channels_first,
-    to_channels_last,
-)
+from kslim.layers.base import wrap_regularizer
 from kslim.layers.initializers import to_keras_initializer
+from kslim.layers.layout import channels_first
+from kslim.layers.weighted import (
+    XAVIER,
+    WeightedLayer,
+    apply_weighted_layer,
+    check_num_outputs,
+    check_padding,
+    check_rank,
+    input_channels,
+    shared_arguments,
+)
 from kslim.ops.arg_scope import add_arg_scope
-from kslim.ops.variable_scope import variable_scope
 from kslim.utils import n_positive_integers
 
 __all__ = [
@@ -43,7 +36,7 @@ __all__ = [
 
 
 @keras.saving.register_keras_serializable(package="kslim")
-class SeparableConvolution2D(SlimLayer):
+class SeparableConvolution2D(WeightedLayer):
     """Depthwise-separable 2-D convolution with slim's variable names.
 
     Variables: ``depthwise_weights`` [kh, kw, Cin, depth_multiplier]; when
@@ -57,12 +50,10 @@ class SeparableConvolution2D(SlimLayer):
       depth_multiplier: depthwise channels per input channel.
       padding: ``'SAME'`` or ``'VALID'``.
       data_format: ``'NHWC'`` or ``'NCHW'``.
-      activation: applied inside when set.
-      use_bias: whether ``biases`` exist.
-      weights_initializer: depthwise initializer.
-      pointwise_initializer: pointwise initializer.
-      weights_regularizer: regularizer of both weights.
-      biases_initializer, biases_regularizer: of the biases.
+      pointwise_initializer: pointwise initializer (``weights_initializer``
+        initializes the depthwise weights, ``weights_regularizer`` regularizes both).
+      **kwargs: ``WeightedLayer``'s (activation, biases, initializers,
+        regularizers) and Keras ``Layer`` arguments.
     """
 
     def __init__(
@@ -75,13 +66,7 @@ class SeparableConvolution2D(SlimLayer):
         padding: str = "SAME",
         data_format: str = "NHWC",
         rate: Sequence[int] = (1, 1),
-        activation=None,
-        use_bias: bool = True,
-        weights_initializer="glorot_uniform",
         pointwise_initializer="glorot_uniform",
-        weights_regularizer=None,
-        biases_initializer="zeros",
-        biases_regularizer=None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -92,13 +77,19 @@ class SeparableConvolution2D(SlimLayer):
         self.padding = padding.upper()
         self.data_format = data_format
         self.rate = tuple(rate)
-        self.activation = cfg.de_act(activation)
-        self.use_bias = bool(use_bias)
-        self.weights_initializer = cfg.de_init(weights_initializer)
         self.pointwise_initializer = cfg.de_init(pointwise_initializer)
-        self.weights_regularizer = cfg.de_reg(weights_regularizer)
-        self.biases_initializer = cfg.de_init(biases_initializer)
-        self.biases_regularizer = cfg.de_reg(biases_regularizer)
+
+    def op_config(self) -> dict:
+        return {
+            "num_outputs": self.num_outputs,
+            "kernel_size": list(self.kernel_size),
+            "depth_multiplier": self.depth_multiplier,
+            "stride": list(self.stride),
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "rate": list(self.rate),
+            "pointwise_initializer": cfg.ser_init(self.pointwise_initializer),
+        }
 
     def build(self, input_shape) -> None:
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
@@ -120,62 +111,20 @@ class SeparableConvolution2D(SlimLayer):
                 regularizer,
                 self.trainable,
             )
-        self.biases_var = None
-        if self.use_bias:
-            units = self.num_outputs if self.num_outputs is not None else mid
-            self.biases_var = self.slim_weight(
-                "biases",
-                (units,),
-                self.biases_initializer,
-                wrap_regularizer(self.biases_regularizer),
-                self.trainable,
-            )
+        self.add_biases((self.num_outputs if self.num_outputs is not None else mid,))
 
-    def call(self, inputs):
-        x = inputs
-        if channels_first(self.data_format):
-            x = to_channels_last(x, 2)
+    def layout_rank(self) -> int | None:
+        return 2 if channels_first(self.data_format) else None
+
+    def op(self, x):
         strides = (1,) + self.stride + (1,)
-        if self.pointwise_var is not None:
-            y = tf.nn.separable_conv2d(
-                x,
-                self.depthwise_var,
-                self.pointwise_var,
-                strides,
-                self.padding,
-                dilations=self.rate,
-            )
-        else:
-            y = tf.nn.depthwise_conv2d(
+        if self.pointwise_var is None:
+            return tf.nn.depthwise_conv2d(
                 x, self.depthwise_var, strides, self.padding, dilations=self.rate
             )
-        if self.biases_var is not None:
-            y = tf.nn.bias_add(y, self.biases_var)
-        if self.activation is not None:
-            y = self.activation(y)
-        if channels_first(self.data_format):
-            y = to_channels_first(y, 2)
-        return y
-
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(
-            num_outputs=self.num_outputs,
-            kernel_size=list(self.kernel_size),
-            depth_multiplier=self.depth_multiplier,
-            stride=list(self.stride),
-            padding=self.padding,
-            data_format=self.data_format,
-            rate=list(self.rate),
-            activation=cfg.ser_act(self.activation),
-            use_bias=self.use_bias,
-            weights_initializer=cfg.ser_init(self.weights_initializer),
-            pointwise_initializer=cfg.ser_init(self.pointwise_initializer),
-            weights_regularizer=cfg.ser_reg(self.weights_regularizer),
-            biases_initializer=cfg.ser_init(self.biases_initializer),
-            biases_regularizer=cfg.ser_reg(self.biases_regularizer),
+        return tf.nn.separable_conv2d(
+            x, self.depthwise_var, self.pointwise_var, strides, self.padding, dilations=self.rate
         )
-        return config
 
 
 def _separable_collections(variables_collections):
@@ -203,7 +152,7 @@ def separable_convolution2d(
     activation_fn=tf.nn.relu,
     normalizer_fn=None,
     normalizer_params=None,
-    weights_initializer=_XAVIER,
+    weights_initializer=XAVIER,
     pointwise_initializer=None,
     weights_regularizer=None,
     biases_initializer=tf.zeros_initializer(),
@@ -257,44 +206,34 @@ def separable_convolution2d(
             f"data_format has to be either NCHW or NHWC. (data_format={data_format!r})"
         )
     check_num_outputs(num_outputs, allow_none=True)
-    _check_rank(inputs, 4, "separable_conv2d")
+    check_rank(inputs, 4, "separable_conv2d")
     kernel = n_positive_integers(2, kernel_size, "kernel_size")
     strides = n_positive_integers(2, stride, "stride")
     rates = n_positive_integers(2, rate, "rate")
     (multiplier,) = n_positive_integers(1, depth_multiplier, "depth_multiplier")
-    padding = _check_padding(padding)
+    padding = check_padding(padding)
     input_channels(inputs, data_format)
     if pointwise_initializer is None:
         pointwise_initializer = weights_initializer
-    with variable_scope(scope, "SeparableConv2d", reuse=reuse) as sc:
-        layer, created = get_or_create_layer(
-            sc,
-            lambda: SeparableConvolution2D(
-                sc.name,
-                num_outputs,
-                kernel,
-                multiplier,
-                strides,
-                padding,
-                data_format,
-                rates,
-                pointwise_initializer=to_keras_initializer(pointwise_initializer),
-                **weighted_layer_kwargs(
-                    activation_fn,
-                    normalizer_fn,
-                    weights_initializer,
-                    weights_regularizer,
-                    biases_initializer,
-                    biases_regularizer,
-                    trainable,
-                ),
-            ),
-            "depthwise_weights",
-        )
-        outputs = call_layer(layer, inputs, created, _separable_collections(variables_collections))
-        return finish_layer(
-            outputs, sc, normalizer_fn, normalizer_params, activation_fn, outputs_collections
-        )
+    variables_collections = _separable_collections(variables_collections)
+    return apply_weighted_layer(
+        inputs,
+        "SeparableConv2d",
+        lambda name, **shared: SeparableConvolution2D(
+            name,
+            num_outputs,
+            kernel,
+            multiplier,
+            strides,
+            padding,
+            data_format,
+            rates,
+            to_keras_initializer(pointwise_initializer),
+            **shared,
+        ),
+        first_variable="depthwise_weights",
+        **shared_arguments(locals()),
+    )
 
 
 separable_conv2d = separable_convolution2d

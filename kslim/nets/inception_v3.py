@@ -9,7 +9,7 @@ import keras
 import tensorflow as tf
 
 import kslim
-from kslim.layers.core import softmax
+from kslim.layers.transforms import softmax
 from kslim.ops.arg_scope import arg_scope
 from kslim.ops.graph import GraphKeys
 

@@ -14,9 +14,10 @@ from typing import Any
 import tensorflow as tf
 
 from kslim.layers.convolution import conv2d
-from kslim.layers.core import dropout, flatten, fully_connected, softmax
+from kslim.layers.core import dropout, flatten, fully_connected
 from kslim.layers.pooling import max_pool2d
 from kslim.layers.regularizers import l2_regularizer
+from kslim.layers.transforms import softmax
 from kslim.ops.arg_scope import arg_scope
 from kslim.ops.variable_scope import variable_scope
 
