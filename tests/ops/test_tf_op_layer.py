@@ -184,8 +184,7 @@ def test_fit_trains_weights_behind_tf_ops():
     before = [w.numpy() for w in model.trainable_weights]
     model.fit(X, np.ones((2, 2), np.float32), epochs=2, verbose=0)
     assert all(
-        not np.allclose(b, w.numpy())
-        for b, w in zip(before, model.trainable_weights, strict=True)
+        not np.allclose(b, w.numpy()) for b, w in zip(before, model.trainable_weights, strict=True)
     )
 
 
