@@ -53,8 +53,9 @@ def _resolve_checkpoint(checkpoint: str) -> str:
 
 
 def checkpoint_version(checkpoint: str) -> int:
-    """The global step of a checkpoint: its ``global_step`` tensor, else the
-    ``model.ckpt-N`` suffix, else 1.
+    """The global step of a checkpoint.
+
+    Its ``global_step`` tensor, else the ``model.ckpt-N`` suffix, else 1.
 
     Args:
       checkpoint: a checkpoint prefix or a directory (its latest checkpoint).

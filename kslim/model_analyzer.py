@@ -105,14 +105,14 @@ def _layer_outputs(layer: Any) -> list:
 
 
 def analyze_ops(graph, print_info: bool = False) -> int:
-    """Returns the total size of the outputs of the layers registered in ``graph``.
+    r"""Returns the total size of the outputs of the layers registered in ``graph``.
 
     slim walked the TF1 graph's operations. A kslim ``Graph`` records the
     layers with variables created by the layer functions (by scope); each
     counts the elements of every output it produced (unknown dimensions, such
     as the batch size of a Keras input, make an output count 0, as slim's
     ``num_elements() or 0``). Printed as slim: header, then
-    ``name \\t-> (dtype shape), ... [size]`` per layer.
+    ``name \t-> (dtype shape), ... [size]`` per layer.
 
     Args:
       graph: a ``kslim.Graph`` (e.g. ``slim.get_default_graph()``), or any

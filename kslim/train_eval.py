@@ -113,12 +113,18 @@ def evaluate_once(
 
     Args:
       checkpoint_path: the checkpoint prefix.
-      master, scaffold, feed_dict, final_ops_feed_dict, config: TF1 only; warn.
+      master: TF1 only; warn.
+      scaffold: TF1 only; warn.
+      feed_dict: TF1 only; warn.
+      final_ops_feed_dict: TF1 only; warn.
+      config: TF1 only; warn.
       eval_ops: KerasTensor(s) run every batch (metric update ops).
       final_ops: tensor, list or dict read at the end.
       hooks: ``StopAfterNEvalsHook`` (batches), ``SummaryAtEndHook``
         (summaries); others warn and are ignored.
-      dataset, batch_size, graph: as ``kslim.evaluation.evaluate_once``.
+      dataset: as ``kslim.evaluation.evaluate_once``.
+      batch_size: as ``kslim.evaluation.evaluate_once``.
+      graph: as ``kslim.evaluation.evaluate_once``.
 
     Returns:
       ``final_ops``' value with its structure, or None.
@@ -166,12 +172,21 @@ def evaluate_repeatedly(
 
     Args:
       checkpoint_dir: the directory watched.
-      master, scaffold, feed_dict, final_ops_feed_dict, config: TF1 only; warn.
-      eval_ops, final_ops, hooks: as ``evaluate_once``.
+      master: TF1 only; warn.
+      scaffold: TF1 only; warn.
+      feed_dict: TF1 only; warn.
+      final_ops_feed_dict: TF1 only; warn.
+      config: TF1 only; warn.
+      eval_ops: as ``evaluate_once``.
+      final_ops: as ``evaluate_once``.
+      hooks: as ``evaluate_once``.
       eval_interval_secs: minimum seconds between evaluation starts.
       max_number_of_evaluations: stop after this many (None: until timeout).
-      timeout, timeout_fn: as ``checkpoints_iterator``.
-      dataset, batch_size, graph: as ``kslim.evaluation.evaluation_loop``.
+      timeout: as ``checkpoints_iterator``.
+      timeout_fn: as ``checkpoints_iterator``.
+      dataset: as ``kslim.evaluation.evaluation_loop``.
+      batch_size: as ``kslim.evaluation.evaluation_loop``.
+      graph: as ``kslim.evaluation.evaluation_loop``.
 
     Returns:
       ``final_ops``' value of the last evaluation, or None.

@@ -82,8 +82,10 @@ def create_train_op(
         the gradients before the update (e.g. ``clip_gradient_norms_fn(1.0)``).
       summarize_gradients: add ``<var>_gradient`` / ``<var>_gradient_norm``
         summaries (of the transformed gradients, as slim).
-      gate_gradients, aggregation_method, colocate_gradients_with_ops: TF1
+      gate_gradients: TF1
         graph options; warn when not default.
+      aggregation_method: see ``gate_gradients``.
+      colocate_gradients_with_ops: see ``gate_gradients``.
       check_numerics: stop with an error when the loss is inf or NaN.
 
     Returns:
@@ -138,6 +140,7 @@ class StopAtStepHook(StopAtStep):
         self.last_step = last_step
 
     def on_train_begin(self, logs=None):
+        """Turns ``num_steps`` into the absolute step to stop at."""
         if self.num_steps is not None:
             self.number_of_steps = max(1, global_step(self.model) + self.num_steps)
 
@@ -190,8 +193,12 @@ def train(
     Args:
       train_op: the ``TrainOp`` from ``create_train_op``.
       logdir: checkpoint and summary directory (None: nothing written).
-      master, scaffold, config, max_wait_secs, run_metadata: TF1 session
+      master: TF1 session
         options; warn when set.
+      scaffold: see ``master``.
+      config: see ``master``.
+      max_wait_secs: see ``master``.
+      run_metadata: see ``master``.
       is_chief: only the chief writes and runs ``chief_only_hooks``.
       hooks: Keras callbacks (e.g. ``StopAtStepHook``); a TF1
         ``StopAtStepHook`` is converted; other TF1 hooks warn and are ignored.
@@ -199,7 +206,9 @@ def train(
       save_checkpoint_secs: seconds between checkpoints (also saved at the
         start and the end); None/0: only at the start and the end.
       save_summaries_steps: global steps between summaries (None/0: none).
-      dataset, batch_size, progress_bar: as ``kslim.learning.train``.
+      dataset: as ``kslim.learning.train``.
+      batch_size: as ``kslim.learning.train``.
+      progress_bar: as ``kslim.learning.train``.
 
     Returns:
       The last step's loss (numpy float32), or None if no step ran.

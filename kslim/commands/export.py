@@ -1,10 +1,10 @@
-"""Exports a model function and a checkpoint to a versioned SavedModel.
+r"""Exports a model function and a checkpoint to a versioned SavedModel.
 
 Example:
-  kslim export --checkpoint logdir --export-dir serving/lenet \\
+  kslim export --checkpoint logdir --export-dir serving/lenet \
       --model-fn mypackage.nets:lenet --input-shape 28,28,1
 
-  kslim export --checkpoint train_dir --export-dir serving/mobilenet \\
+  kslim export --checkpoint train_dir --export-dir serving/mobilenet \
       --model-name mobilenet_v1_025 --num-classes 5 --image-size 128
 
 The model function is called on one input per --input-shape (the batch

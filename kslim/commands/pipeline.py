@@ -9,6 +9,7 @@ from typing import Any
 
 
 def positive_int(value: Any, flag: str) -> int:
+    """``value`` itself when it is a positive integer; ValueError naming ``flag`` otherwise."""
     if value is None or value <= 0:
         raise ValueError(f"{flag} must be a positive integer, got {value!r}")
     return value
@@ -117,6 +118,7 @@ class StderrHandler(logging.StreamHandler):
 
     @property
     def stream(self):
+        """The current ``sys.stderr`` (looked up at every write)."""
         return sys.stderr
 
     @stream.setter

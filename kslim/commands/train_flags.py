@@ -227,8 +227,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 # ---- tf.distribute (kslim.learning.distribute) ----
 def add_strategy_argument(group, command: str) -> None:
-    """Adds ``--strategy default|mirrored|multi_worker`` (slim's --master/--task/
-    --worker_replicas/--sync_replicas)."""
+    """Adds ``--strategy default|mirrored|multi_worker``.
+
+    It stands for slim's --master/--task/--worker_replicas/--sync_replicas.
+    """
     what = (
         "trains on the global --batch-size split across the replicas; only the chief "
         "(worker 0) writes into --train-dir"

@@ -107,13 +107,17 @@ def evaluate_once(
       logdir: where summaries are written (TensorBoard event files).
       num_evals: batches of ``eval_op`` to run, default 1; None runs until the
         data ends. A finite dataset that runs out first ends the evaluation.
-      initial_op, initial_op_feed_dict: never run by slim (the checkpoint is
+      initial_op: never run by slim (the checkpoint is
         always restored); warn when set.
+      initial_op_feed_dict: see ``initial_op``.
       eval_op: a KerasTensor, or a list or dict of them, run every batch
         (typically the update ops of ``aggregate_metric_map``); None runs no
         batch (final_op and summaries are still read).
-      eval_op_feed_dict, final_op_feed_dict, summary_op_feed_dict,
-        session_config, hooks: TF1 only; warn when set.
+      eval_op_feed_dict: TF1 only; warns when set.
+      final_op_feed_dict: TF1 only; warns when set.
+      summary_op_feed_dict: TF1 only; warns when set.
+      session_config: TF1 only; warns when set.
+      hooks: TF1 only; warns when set.
       final_op: a tensor, list or dict of tensors read after the batches (a
         metric's value reads its state; other KerasTensors take their value on
         the last batch).
@@ -218,12 +222,23 @@ def evaluation_loop(
       checkpoint_dir: the directory watched (training's ``logdir``).
       logdir: where summaries are written, at each checkpoint's global step.
       num_evals: batches per evaluation, default 1 (None: until the data ends).
-      initial_op, initial_op_feed_dict, init_fn: never run by slim (every
+      initial_op: never run by slim (every
         evaluation restores a checkpoint); warn when set.
-      eval_op, final_op, summary_op, variables_to_restore, dataset,
-        batch_size, graph, strategy: as ``evaluate_once``.
-      eval_op_feed_dict, final_op_feed_dict, summary_op_feed_dict,
-        session_config, hooks: TF1 only; warn when set.
+      initial_op_feed_dict: see ``initial_op``.
+      init_fn: see ``initial_op``.
+      eval_op: as in ``evaluate_once``.
+      final_op: as in ``evaluate_once``.
+      summary_op: as in ``evaluate_once``.
+      variables_to_restore: as in ``evaluate_once``.
+      dataset: as in ``evaluate_once``.
+      batch_size: as in ``evaluate_once``.
+      graph: as in ``evaluate_once``.
+      strategy: as in ``evaluate_once``.
+      eval_op_feed_dict: TF1 only; warns when set.
+      final_op_feed_dict: TF1 only; warns when set.
+      summary_op_feed_dict: TF1 only; warns when set.
+      session_config: TF1 only; warns when set.
+      hooks: TF1 only; warns when set.
       eval_interval_secs: minimum seconds between evaluation starts, default 60.
       max_number_of_evaluations: stop after this many evaluations; None
         (default) runs until the timeout.

@@ -350,8 +350,11 @@ def _write_summaries(summaries, values, logdir: str, step: int, writer_cache: di
 
 
 def close_writers(writer_cache: dict) -> None:
-    """Closes the summary writers an evaluation opened (they hold file handles and a
-    background flush; nothing of an evaluation outlives its call)."""
+    """Closes the summary writers an evaluation opened.
+
+    They hold file handles and a background flush; nothing of an evaluation outlives
+    its call.
+    """
     for writer in writer_cache.values():
         writer.close()
     writer_cache.clear()

@@ -67,6 +67,7 @@ class AffineNorm(SlimLayer):
         self.param_initializers = {k: cfg.de_init(v) for k, v in (param_initializers or {}).items()}
 
     def build_params(self, shape) -> None:
+        """Creates ``beta`` and ``gamma`` (those ``center``/``scale`` ask for) of ``shape``."""
         init = self.param_initializers
         self.beta = self.gamma = None
         if self.center:
@@ -79,11 +80,13 @@ class AffineNorm(SlimLayer):
             )
 
     def finish(self, y):
+        """The normalized, scaled and shifted ``y`` through the activation (if any)."""
         if self.activation is not None:
             y = self.activation(y)
         return y
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(
             center=self.center,
@@ -114,7 +117,8 @@ def apply_norm(
       sc: the entered variable scope.
       factory: ``(**Keras layer keywords) -> AffineNorm`` for the scope.
       inputs: the tensor or KerasTensor to normalize.
-      center, scale: whether the layer has ``beta`` / ``gamma``.
+      center: whether the layer has ``beta`` / ``gamma``.
+      scale: whether the layer has ``beta`` / ``gamma``.
       variables_collections: extra collections for the variables.
       outputs_collections: collections receiving the output.
 

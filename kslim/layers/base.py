@@ -106,6 +106,7 @@ class SlimLayer(keras.layers.Layer):
         return _slim_op_name_scope(self, super()._open_name_scope())
 
     def get_config(self) -> dict:
+        """The constructor arguments (with the slim ``scope``), for Keras serialization."""
         config = super().get_config()
         config["scope"] = self.scope
         return config
@@ -158,6 +159,7 @@ class SlimOp(keras.layers.Layer):
         self.op_kwargs = dict(op_kwargs or {})
 
     def call(self, inputs, training=None):
+        """Runs ``_OPS[op]`` on ``inputs`` with the op's keyword arguments."""
         kwargs = dict(self.op_kwargs)
         if kwargs.pop("_training", False):
             kwargs["training"] = bool(training) if training is not None else False
@@ -166,9 +168,11 @@ class SlimOp(keras.layers.Layer):
         return _OPS[self.op](inputs, **kwargs)
 
     def compute_output_spec(self, inputs, training=None):
+        """The output spec of ``call`` on ``inputs``, traced symbolically."""
         return keras.src.backend.compute_output_spec(self.call, inputs)
 
     def get_config(self) -> dict:
+        """The op name and its keyword arguments, for Keras serialization."""
         config = super().get_config()
         config.update(op=self.op, op_kwargs=self.op_kwargs)
         return config
@@ -298,8 +302,11 @@ def _follow_input_dtype(layer, inputs) -> None:
 
 
 def _apply_scope_regularizer(layer) -> None:
-    """TF1: a ``variable_scope(regularizer=...)`` regularizes every variable created in
-    it without a regularizer of its own (slim layers' weights, biases, batch_norm's)."""
+    """Applies the enclosing ``variable_scope(regularizer=...)`` to ``layer``'s variables.
+
+    TF1: such a scope regularizes every variable created in it without a regularizer
+    of its own (slim layers' weights, biases, batch_norm's).
+    """
     from kslim.ops.variable_scope import get_variable_scope
 
     regularizer = get_variable_scope().regularizer

@@ -57,12 +57,16 @@ class BatchNorm(SlimLayer):
 
     Args:
       scope: variable scope path (``.../BatchNorm``).
-      decay, center, scale, epsilon: as ``batch_norm``.
+      decay: as ``batch_norm``.
+      center: as ``batch_norm``.
+      scale: as ``batch_norm``.
+      epsilon: as ``batch_norm``.
       is_training: True/False fixed, or None to follow Keras' ``training``.
       channels_axis: the channel axis (1 for NCHW, -1 otherwise).
       bessel: unbiased variance in the moving average.
-      param_initializers, param_regularizers: dicts keyed beta/gamma/
+      param_initializers: dicts keyed beta/gamma/
         moving_mean/moving_variance.
+      param_regularizers: see ``param_initializers``.
       zero_debias: debias the moving mean as ``assign_moving_average(...,
         zero_debias=True)``: ``<scope>/<scope>/moving_mean/biased`` (slim's
         name: the scope appears twice) keeps the zero-started average,
@@ -99,6 +103,7 @@ class BatchNorm(SlimLayer):
         self.param_regularizers = {k: cfg.de_reg(v) for k, v in (param_regularizers or {}).items()}
 
     def build(self, input_shape) -> None:
+        """Creates ``beta``, ``gamma``, ``moving_mean`` and ``moving_variance`` for the channels."""
         channels = input_shape[self.channels_axis]
         if channels is None:
             raise ValueError(
@@ -257,6 +262,7 @@ class BatchNorm(SlimLayer):
         return y
 
     def call(self, inputs, training=None):
+        """Normalizes by the batch moments (training, updating the averages), else the averages."""
         x = tf.convert_to_tensor(inputs)
         rank = x.shape.rank
         axis = self.channels_axis % rank
@@ -297,6 +303,7 @@ class BatchNorm(SlimLayer):
         return y
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(
             decay=self.decay,
@@ -359,8 +366,12 @@ def batch_norm(
       updates_collections: accepted; updates are always applied in the call.
       is_training: True (default) uses batch statistics and updates the
         averages; False uses the averages; None follows Keras' ``training``.
-      reuse, variables_collections, outputs_collections, trainable, scope: as
+      reuse: as
         usual (default scope ``BatchNorm``).
+      variables_collections: see ``reuse``.
+      outputs_collections: see ``reuse``.
+      trainable: see ``reuse``.
+      scope: see ``reuse``.
       batch_weights: not supported (raises if given).
       fused: None/True: moving variance from the unbiased batch variance (slim's
         fused path, rank 2 and 4); False: biased.
@@ -371,8 +382,11 @@ def batch_norm(
         ``S/S/moving_mean/local_step`` for the scope ``S`` (``BatchNorm``,
         ``conv1/BatchNorm``: TF1 repeats it); GLOBAL_VARIABLES only, not
         created when ``is_training=False``.
-      renorm, renorm_clipping, renorm_decay, adjustment: not supported (raise
+      renorm: not supported (raise
         if set).
+      renorm_clipping: see ``renorm``.
+      renorm_decay: see ``renorm``.
+      adjustment: see ``renorm``.
 
     Returns:
       The normalized tensor.

@@ -72,6 +72,7 @@ class Convolution(WeightedLayer):
         self.rate = tuple(rate)
 
     def op_config(self) -> dict:
+        """The convolution's own constructor arguments (part of ``get_config``)."""
         return {
             "rank": self.rank,
             "num_outputs": self.num_outputs,
@@ -83,13 +84,16 @@ class Convolution(WeightedLayer):
         }
 
     def variable_shapes(self, input_shape: tuple) -> tuple[tuple, tuple]:
+        """The shapes of ``weights`` [k..., Cin, Cout] and ``biases`` [Cout] for ``input_shape``."""
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
         return self.kernel_size + (cin, self.num_outputs), (self.num_outputs,)
 
     def layout_rank(self) -> int | None:
+        """The spatial rank run in channels-last layout (channels-first input), else None."""
         return self.rank if channels_first(self.data_format) else None
 
     def op(self, x):
+        """The convolution of the channels-last ``x`` with ``weights``."""
         return tf.nn.convolution(
             x, self.weights_var, strides=self.stride, padding=self.padding, dilations=self.rate
         )

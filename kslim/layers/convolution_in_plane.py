@@ -36,7 +36,8 @@ class ConvolutionInPlane(WeightedLayer):
 
     Args:
       scope: the variable scope path.
-      kernel_size, stride: pairs of ints.
+      kernel_size: pairs of ints.
+      stride: pairs of ints.
       padding: ``'SAME'`` or ``'VALID'``.
       **kwargs: ``WeightedLayer``'s (activation, biases, initializers,
         regularizers; ``biases`` are [Cin]) and Keras ``Layer`` arguments.
@@ -56,6 +57,7 @@ class ConvolutionInPlane(WeightedLayer):
         self.padding = padding.upper()
 
     def op_config(self) -> dict:
+        """The in-plane convolution's own constructor arguments (part of ``get_config``)."""
         return {
             "kernel_size": list(self.kernel_size),
             "stride": list(self.stride),
@@ -63,10 +65,12 @@ class ConvolutionInPlane(WeightedLayer):
         }
 
     def variable_shapes(self, input_shape: tuple) -> tuple[tuple, tuple]:
+        """The shapes of ``weights`` [kh, kw, 1, 1] and ``biases`` [C] for ``input_shape``."""
         cin = input_channels(keras.KerasTensor(input_shape), None)
         return self.kernel_size + (1, 1), (cin,)
 
     def op(self, x):
+        """The one kernel applied to every channel of ``x`` (a tiled depthwise convolution)."""
         depthwise = tf.tile(self.weights_var, [1, 1, x.shape[-1], 1])
         return tf.nn.depthwise_conv2d(x, depthwise, (1,) + self.stride + (1,), self.padding)
 
@@ -102,11 +106,18 @@ def convolution2d_in_plane(
       stride: int or [sh, sw], default 1.
       padding: ``'SAME'`` (default) or ``'VALID'``.
       activation_fn: default ``tf.nn.relu``; None for linear.
-      normalizer_fn, normalizer_params: optional normalizer (drops the biases).
+      normalizer_fn: optional normalizer (drops the biases).
+      normalizer_params: optional normalizer (drops the biases).
       weights_initializer: default Xavier.
-      weights_regularizer, biases_initializer, biases_regularizer: as for conv.
-      reuse, variables_collections, outputs_collections, trainable, scope: as
+      weights_regularizer: as for conv.
+      biases_initializer: as for conv.
+      biases_regularizer: as for conv.
+      reuse: as
         for ``convolution``.
+      variables_collections: see ``reuse``.
+      outputs_collections: see ``reuse``.
+      trainable: see ``reuse``.
+      scope: see ``reuse``.
 
     Returns:
       The output tensor.

@@ -1,5 +1,7 @@
-"""slim's transposed convolutions: conv2d_transpose / conv3d_transpose (scopes ``Conv2d_transpose``,
-``Conv3d_transpose``, weights [k..., Cout, Cin])."""
+"""slim's transposed convolutions: conv2d_transpose and conv3d_transpose.
+
+Scopes ``Conv2d_transpose``, ``Conv3d_transpose``; weights [k..., Cout, Cin].
+"""
 
 from __future__ import annotations
 
@@ -49,7 +51,8 @@ class ConvolutionTranspose(WeightedLayer):
       scope: the variable scope path.
       rank: 2 or 3 spatial dimensions.
       num_outputs: output channels.
-      kernel_size, stride: tuples of ``rank`` ints.
+      kernel_size: tuples of ``rank`` ints.
+      stride: tuples of ``rank`` ints.
       padding: ``'SAME'`` or ``'VALID'``.
       data_format: ``'NHWC'``/``'NCHW'`` (rank 2) or ``'NDHWC'``/``'NCDHW'`` (rank 3).
       **kwargs: ``WeightedLayer``'s (activation, biases, initializers,
@@ -76,6 +79,7 @@ class ConvolutionTranspose(WeightedLayer):
         self.data_format = data_format
 
     def op_config(self) -> dict:
+        """The transposed convolution's own constructor arguments (part of ``get_config``)."""
         return {
             "rank": self.rank,
             "num_outputs": self.num_outputs,
@@ -86,13 +90,16 @@ class ConvolutionTranspose(WeightedLayer):
         }
 
     def variable_shapes(self, input_shape: tuple) -> tuple[tuple, tuple]:
+        """The shapes of ``weights`` [k..., Cout, Cin] and ``biases`` [Cout] for ``input_shape``."""
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
         return self.kernel_size + (self.num_outputs, cin), (self.num_outputs,)
 
     def layout_rank(self) -> int | None:
+        """The spatial rank run in channels-last layout (channels-first input), else None."""
         return self.rank if channels_first(self.data_format) else None
 
     def op(self, x):
+        """The transposed convolution of the channels-last ``x`` with ``weights``."""
         dynamic = tf.shape(x)
         static = x.shape
         spatial = []
@@ -182,7 +189,8 @@ def convolution2d_transpose(
       padding: ``'SAME'`` (default) or ``'VALID'``.
       data_format: ``'NHWC'`` (default) or ``'NCHW'``.
       activation_fn: default ``tf.nn.relu``; None for linear.
-      normalizer_fn, normalizer_params: optional normalizer (drops the biases).
+      normalizer_fn: optional normalizer (drops the biases).
+      normalizer_params: optional normalizer (drops the biases).
       weights_initializer: default Xavier.
       weights_regularizer: optional regularizer of the weights.
       biases_initializer: default zeros; None for no biases.

@@ -61,9 +61,11 @@ class FullyConnected(WeightedLayer):
         self.num_outputs = int(num_outputs)
 
     def op_config(self) -> dict:
+        """The layer's own constructor arguments (part of ``get_config``)."""
         return {"num_outputs": self.num_outputs}
 
     def variable_shapes(self, input_shape: tuple) -> tuple[tuple, tuple]:
+        """The shapes of ``weights`` [Cin, num_outputs] and ``biases`` for ``input_shape``."""
         cin = input_shape[-1]
         if cin is None:
             raise ValueError(
@@ -73,6 +75,7 @@ class FullyConnected(WeightedLayer):
         return (int(cin), self.num_outputs), (self.num_outputs,)
 
     def op(self, x):
+        """``x @ weights`` over the last axis of ``x``."""
         if x.shape.rank == 2:
             return tf.matmul(x, self.weights_var)
         return tf.tensordot(x, self.weights_var, [[x.shape.rank - 1], [0]])
@@ -103,11 +106,18 @@ def fully_connected(
       inputs: a tensor or KerasTensor of rank >= 2 with a known last dimension.
       num_outputs: a Python int.
       activation_fn: default ``tf.nn.relu``; None for linear.
-      normalizer_fn, normalizer_params: optional normalizer (drops the biases).
+      normalizer_fn: optional normalizer (drops the biases).
+      normalizer_params: optional normalizer (drops the biases).
       weights_initializer: default Xavier.
-      weights_regularizer, biases_initializer, biases_regularizer: as for conv.
-      reuse, variables_collections, outputs_collections, trainable, scope: as
+      weights_regularizer: as for conv.
+      biases_initializer: as for conv.
+      biases_regularizer: as for conv.
+      reuse: as
         for ``convolution``; default scope ``fully_connected``.
+      variables_collections: see ``reuse``.
+      outputs_collections: see ``reuse``.
+      trainable: see ``reuse``.
+      scope: see ``reuse``.
 
     Returns:
       The output tensor.
@@ -222,7 +232,8 @@ class BiasAdd(SlimLayer):
       scope: the variable scope path.
       data_format: ``'NHWC'`` (channels last) or ``'NCHW'`` (channels at axis 1).
       activation: applied after the bias, or None.
-      initializer, regularizer: of ``biases``.
+      initializer: of ``biases``.
+      regularizer: of ``biases``.
     """
 
     def __init__(
@@ -241,6 +252,7 @@ class BiasAdd(SlimLayer):
         self.regularizer = cfg.de_reg(regularizer)
 
     def build(self, input_shape) -> None:
+        """Creates ``biases`` [C] for the channel axis of ``input_shape``."""
         axis = 1 if self.data_format == "NCHW" else -1
         self.biases_var = self.slim_weight(
             "biases",
@@ -251,12 +263,14 @@ class BiasAdd(SlimLayer):
         )
 
     def call(self, inputs):
+        """``inputs`` plus ``biases`` on the channel axis, then the activation (if any)."""
         y = tf.nn.bias_add(inputs, self.biases_var, data_format=self.data_format)
         if self.activation is not None:
             y = self.activation(y)
         return y
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(
             data_format=self.data_format,

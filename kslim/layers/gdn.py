@@ -79,6 +79,7 @@ class GDN(SlimLayer):
         self.slim_activity_regularizer = activity_regularizer
 
     def build(self, input_shape) -> None:
+        """Creates the reparameterized ``beta`` and ``gamma`` for the input's channels."""
         rank = len(input_shape)
         if not 3 <= rank <= 5:
             raise ValueError(f"GDN: inputs must be of rank 3 to 5, got shape {tuple(input_shape)}")
@@ -112,6 +113,7 @@ class GDN(SlimLayer):
         return beta - pedestal, gamma - pedestal
 
     def call(self, inputs):
+        """``inputs`` divided (inverse: multiplied) by the generalized divisive norm."""
         x = tf.convert_to_tensor(inputs)
         rank = x.shape.rank
         beta, gamma = self._beta_gamma(x.dtype)
@@ -126,6 +128,7 @@ class GDN(SlimLayer):
         return x * norm if self.inverse else x / norm
 
     def compute_output_shape(self, input_shape):
+        """The input's shape: GDN keeps it."""
         return input_shape
 
     def apply(self, inputs, *args, **kwargs):
@@ -133,6 +136,7 @@ class GDN(SlimLayer):
         return self(inputs, *args, **kwargs)
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization (not with an activity regularizer)."""
         if self.slim_activity_regularizer is not None:
             raise NotImplementedError(
                 "GDN with an activity_regularizer cannot be serialized; rebuild it from code"

@@ -47,6 +47,7 @@ class VarianceScaling(keras.initializers.Initializer):
         self.seed = seed
 
     def __call__(self, shape, dtype=None):
+        """An initial value of ``shape`` and ``dtype``, scaled by slim's fan rule."""
         dtype = tf.as_dtype(dtype or "float32")
         if not dtype.is_floating:
             raise TypeError("Cannot create initializer for non-floating point type.")
@@ -71,6 +72,7 @@ class VarianceScaling(keras.initializers.Initializer):
         return tf.random.truncated_normal(shape, 0.0, stddev, dtype)
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         return {
             "factor": self.factor,
             "mode": self.mode,

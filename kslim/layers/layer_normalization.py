@@ -45,9 +45,11 @@ class LayerNorm(AffineNorm):
         self.begin_params_axis = int(begin_params_axis)
 
     def build(self, input_shape) -> None:
+        """Creates ``beta``/``gamma`` over ``input_shape[begin_params_axis:]``."""
         self.build_params(tuple(int(d) for d in tuple(input_shape)[self.begin_params_axis :]))
 
     def call(self, inputs):
+        """``inputs`` normalized over ``[begin_norm_axis, rank)``, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
         mean, variance = tf.nn.moments(x, list(range(self.begin_norm_axis, rank)), keepdims=True)
@@ -59,6 +61,7 @@ class LayerNorm(AffineNorm):
         return self.finish(y)
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.pop("param_initializers")
         config.update(

@@ -36,7 +36,10 @@ class GroupNorm(AffineNorm):
       groups: number of groups.
       channels_axis: the (non-negative) channel axis.
       reduction_axes: the (non-negative) axes reduced with each group.
-      center, scale, activation, param_initializers: as ``AffineNorm``.
+      center: as ``AffineNorm``.
+      scale: as ``AffineNorm``.
+      activation: as ``AffineNorm``.
+      param_initializers: as ``AffineNorm``.
       epsilon: variance epsilon.
       mean_close_to_zero: variance from sufficient statistics (slim's option).
     """
@@ -63,9 +66,11 @@ class GroupNorm(AffineNorm):
         self.mean_close_to_zero = bool(mean_close_to_zero)
 
     def build(self, input_shape) -> None:
+        """Creates ``beta``/``gamma`` for the channels of ``input_shape``."""
         self.build_params((int(input_shape[self.channels_axis]),))
 
     def call(self, inputs):
+        """``inputs`` normalized per group of channels, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
         axis = self.channels_axis
@@ -96,6 +101,7 @@ class GroupNorm(AffineNorm):
         return self.finish(y)
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(
             groups=self.groups,
@@ -141,8 +147,12 @@ def group_norm(
       epsilon: variance epsilon, default 1e-6.
       activation_fn: optional activation, default None.
       param_initializers: optional dict of initializers keyed beta/gamma.
-      reuse, variables_collections, outputs_collections, trainable, scope: as
+      reuse: as
         usual (default scope ``GroupNorm``).
+      variables_collections: see ``reuse``.
+      outputs_collections: see ``reuse``.
+      trainable: see ``reuse``.
+      scope: see ``reuse``.
       mean_close_to_zero: compute the variance from sufficient statistics.
 
     Returns:
@@ -211,7 +221,10 @@ class InstanceNorm(AffineNorm):
 
     Args:
       scope: variable scope path.
-      center, scale, activation, param_initializers: as ``AffineNorm``.
+      center: as ``AffineNorm``.
+      scale: as ``AffineNorm``.
+      activation: as ``AffineNorm``.
+      param_initializers: as ``AffineNorm``.
       epsilon: variance epsilon.
       data_format: ``'NHWC'`` (channels last) or ``'NCHW'`` (channels at axis 1).
     """
@@ -235,9 +248,11 @@ class InstanceNorm(AffineNorm):
         return 1 if self.data_format == "NCHW" else rank - 1
 
     def build(self, input_shape) -> None:
+        """Creates ``beta``/``gamma`` for the channels of ``input_shape``."""
         self.build_params((int(input_shape[self._channel_axis(len(input_shape))]),))
 
     def call(self, inputs):
+        """``inputs`` normalized per example and channel, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
         axis = self._channel_axis(rank)
@@ -252,6 +267,7 @@ class InstanceNorm(AffineNorm):
         return self.finish(y)
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(epsilon=self.epsilon, data_format=self.data_format)
         return config
@@ -284,7 +300,10 @@ def instance_norm(
       epsilon: variance epsilon, default 1e-6.
       activation_fn: optional activation, default None.
       param_initializers: optional dict of initializers keyed beta/gamma.
-      reuse, variables_collections, outputs_collections, trainable: as usual.
+      reuse: as usual.
+      variables_collections: as usual.
+      outputs_collections: as usual.
+      trainable: as usual.
       data_format: ``'NHWC'`` (default, channels last) or ``'NCHW'`` (axis 1).
       scope: variable scope, default ``InstanceNorm`` made unique.
 

@@ -84,9 +84,11 @@ def optimize_loss(
         ``fn(grads_and_vars)``.
       learning_rate_decay_fn: ``fn(lr, global_step) -> lr``, applied as a
         Keras schedule of the optimizer's step.
-      update_ops, variables: as ``create_train_op``'s ``update_ops`` /
+      update_ops: as ``create_train_op``'s ``update_ops`` /
         ``variables_to_train``.
-      name, colocate_gradients_with_ops: accepted (no TF1 graph scope).
+      variables: see ``update_ops``.
+      name: accepted (no TF1 graph scope).
+      colocate_gradients_with_ops: accepted (no TF1 graph scope).
       summaries: subset of ``OPTIMIZER_SUMMARIES``; ``gradients`` /
         ``gradient_norm`` turn on the TrainOp's gradient summaries (kslim
         writes ``total_loss`` and ``learning_rate`` always).

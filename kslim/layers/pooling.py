@@ -166,7 +166,8 @@ def pool(
       data_format: None/``'N...C'`` or ``'NC...'``.
       dilation_rate: int or list, default 1.
       stride: int or list, default 1.
-      outputs_collections, scope: as usual.
+      outputs_collections: as usual.
+      scope: as usual.
 
     Raises:
       ValueError: for rank < 3 or an unknown ``pooling_type``.

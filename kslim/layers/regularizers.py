@@ -45,10 +45,12 @@ class L1(keras.regularizers.Regularizer):
         self.scale = float(scale)
 
     def __call__(self, weights):
+        """The penalty ``scale * sum(|weights|)``."""
         w = tf.convert_to_tensor(weights)
         return tf.cast(self.scale, w.dtype) * tf.reduce_sum(tf.abs(w))
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         return {"scale": self.scale}
 
 
@@ -60,10 +62,12 @@ class L2(keras.regularizers.Regularizer):
         self.scale = float(scale)
 
     def __call__(self, weights):
+        """The penalty ``scale * sum(weights**2) / 2``."""
         w = tf.convert_to_tensor(weights)
         return tf.cast(self.scale, w.dtype) * tf.nn.l2_loss(w)
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         return {"scale": self.scale}
 
 
@@ -77,12 +81,14 @@ class SumRegularizer(keras.regularizers.Regularizer):
         ]
 
     def __call__(self, weights):
+        """The sum of the regularizers' penalties of ``weights`` (None if none has one)."""
         penalties = [p for p in (r(weights) for r in self.regularizers) if p is not None]
         if not penalties:
             return None
         return tf.add_n(penalties)
 
     def get_config(self) -> dict:
+        """The serialized regularizers, for Keras serialization."""
         return {"regularizers": [keras.regularizers.serialize(r) for r in self.regularizers]}
 
 

@@ -46,7 +46,9 @@ class SeparableConvolution2D(WeightedLayer):
     Args:
       scope: the variable scope path.
       num_outputs: pointwise output channels, or None for depthwise only.
-      kernel_size, stride, rate: pairs of ints.
+      kernel_size: pairs of ints.
+      stride: pairs of ints.
+      rate: pairs of ints.
       depth_multiplier: depthwise channels per input channel.
       padding: ``'SAME'`` or ``'VALID'``.
       data_format: ``'NHWC'`` or ``'NCHW'``.
@@ -80,6 +82,7 @@ class SeparableConvolution2D(WeightedLayer):
         self.pointwise_initializer = cfg.de_init(pointwise_initializer)
 
     def op_config(self) -> dict:
+        """The layer's own constructor arguments (part of ``get_config``)."""
         return {
             "num_outputs": self.num_outputs,
             "kernel_size": list(self.kernel_size),
@@ -92,6 +95,7 @@ class SeparableConvolution2D(WeightedLayer):
         }
 
     def build(self, input_shape) -> None:
+        """Creates ``depthwise_weights``, ``pointwise_weights`` (if any) and ``biases``."""
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
         mid = cin * self.depth_multiplier
         regularizer = wrap_regularizer(self.weights_regularizer)
@@ -114,9 +118,11 @@ class SeparableConvolution2D(WeightedLayer):
         self.add_biases((self.num_outputs if self.num_outputs is not None else mid,))
 
     def layout_rank(self) -> int | None:
+        """2 for a channels-first input (run channels-last), else None."""
         return 2 if channels_first(self.data_format) else None
 
     def op(self, x):
+        """The depthwise (then pointwise, if any) convolution of the channels-last ``x``."""
         strides = (1,) + self.stride + (1,)
         if self.pointwise_var is None:
             return tf.nn.depthwise_conv2d(
@@ -182,16 +188,21 @@ def separable_convolution2d(
       data_format: ``'NHWC'`` (default) or ``'NCHW'``.
       rate: dilation rate, int or [rh, rw], default 1.
       activation_fn: default ``tf.nn.relu``; None for linear.
-      normalizer_fn, normalizer_params: optional normalizer (drops the biases).
+      normalizer_fn: optional normalizer (drops the biases).
+      normalizer_params: optional normalizer (drops the biases).
       weights_initializer: depthwise initializer, default Xavier.
       pointwise_initializer: pointwise initializer; None (default) uses
         ``weights_initializer``.
       weights_regularizer: regularizer of both weight variables.
       biases_initializer: default zeros; None for no biases.
       biases_regularizer: regularizer of the biases.
-      reuse, variables_collections, outputs_collections, trainable, scope: as
+      reuse: as
         for ``convolution`` (a ``variables_collections`` dict is keyed
         ``weights``/``biases`` as in slim).
+      variables_collections: see ``reuse``.
+      outputs_collections: see ``reuse``.
+      trainable: see ``reuse``.
+      scope: see ``reuse``.
 
     Returns:
       The output tensor.

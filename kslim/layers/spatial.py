@@ -1,5 +1,7 @@
-"""slim's layers over an image's spatial grid: spatial_softmax, images_to_sequence,
-sequence_to_images."""
+"""slim's layers over an image's spatial grid.
+
+spatial_softmax, images_to_sequence and sequence_to_images.
+"""
 
 from __future__ import annotations
 
@@ -51,12 +53,14 @@ class SpatialSoftmax(SlimLayer):
         self.data_format = data_format
 
     def build(self, input_shape) -> None:
+        """Creates the scalar ``temperature`` variable."""
         init = "ones" if self.temperature is None else keras.initializers.Constant(self.temperature)
         self.temperature_var = self.slim_weight(
             "temperature", (), init, trainable=self.trainable, dtype="float32"
         )
 
     def call(self, features):
+        """The expected (x, y) position of each channel's softmax, ``[N, 2 * C]``."""
         shape = tf.shape(features)
         if self.data_format == "NHWC":
             height, width, num_channels = shape[1], shape[2], features.shape[3]
@@ -79,6 +83,7 @@ class SpatialSoftmax(SlimLayer):
         return keypoints
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(temperature=self.temperature, data_format=self.data_format)
         return config

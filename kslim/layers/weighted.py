@@ -210,6 +210,7 @@ class WeightedLayer(SlimLayer):
         return None
 
     def build(self, input_shape) -> None:
+        """Creates ``weights`` and ``biases`` of ``variable_shapes(input_shape)``."""
         self.add_weights_and_biases(*self.variable_shapes(tuple(input_shape)))
 
     def add_weights_and_biases(self, weights_shape, biases_shape) -> None:
@@ -245,6 +246,7 @@ class WeightedLayer(SlimLayer):
             )
 
     def call(self, inputs):
+        """``op`` on ``inputs`` (channels-last), plus ``biases``, then the activation."""
         rank = self.layout_rank()
         x = inputs if rank is None else to_channels_last(inputs, rank)
         y = self.op(x)
@@ -255,6 +257,7 @@ class WeightedLayer(SlimLayer):
         return y if rank is None else to_channels_first(y, rank)
 
     def get_config(self) -> dict:
+        """The constructor arguments (``op_config`` and the shared ones), for Keras."""
         config = super().get_config()
         config.update(self.op_config())
         config.update(
@@ -312,10 +315,18 @@ def apply_weighted_layer(
       inputs: the layer's input tensor or KerasTensor.
       default_scope: slim's default scope name (``'Conv'``).
       make_layer: ``(scope path, **shared layer keywords) -> WeightedLayer``.
-      activation_fn, normalizer_fn, normalizer_params, weights_initializer,
-      weights_regularizer, biases_initializer, biases_regularizer, reuse,
-      variables_collections, outputs_collections, trainable, scope: the slim
-        function's arguments of those names.
+      activation_fn: the slim function's argument of that name.
+      normalizer_fn: the slim function's argument of that name.
+      normalizer_params: the slim function's argument of that name.
+      weights_initializer: the slim function's argument of that name.
+      weights_regularizer: the slim function's argument of that name.
+      biases_initializer: the slim function's argument of that name.
+      biases_regularizer: the slim function's argument of that name.
+      reuse: the slim function's argument of that name.
+      variables_collections: the slim function's argument of that name.
+      outputs_collections: the slim function's argument of that name.
+      trainable: the slim function's argument of that name.
+      scope: the slim function's argument of that name.
       first_variable: the layer's first variable, named in reuse errors.
 
     Returns:

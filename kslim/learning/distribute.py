@@ -350,8 +350,10 @@ def remove_worker_temp_dir(path: str | None) -> None:
 
 # ------------------------------------------------------ agreeing with chief
 def _gather_from_chief(strategy, values: list) -> list:
-    """Every worker gets the chief's ``values`` (as float64 tensors of their shapes), with
-    one all-gather of all of them packed in one vector."""
+    """The chief's ``values`` on every worker, as float64 tensors of their shapes.
+
+    One all-gather of all of them, packed in one vector.
+    """
     chief = 1.0 if is_chief(strategy) else 0.0
     shapes = [tf.shape(v) for v in values]
     sizes = [int(tf.size(v)) for v in values]
@@ -373,8 +375,11 @@ def _gather_from_chief(strategy, values: list) -> list:
 
 
 def agree_with_chief(strategy, value: bool) -> bool:
-    """The chief's ``value`` on every worker of a multi-worker strategy (``value`` alone
-    on one machine). Every worker must call it at the same point (a collective)."""
+    """The chief's ``value`` on every worker of a multi-worker strategy.
+
+    ``value`` itself on one machine. Every worker must call it at the same point (a
+    collective).
+    """
     if not in_multi_worker(strategy):
         return bool(value)
     (chief_value,) = _gather_from_chief(strategy, [tf.constant(float(bool(value)))])
@@ -399,6 +404,7 @@ class ChiefSync(keras.callbacks.Callback):
         self.strategy = strategy
 
     def on_train_begin(self, logs=None):
+        """Sets every worker's variables to the chief's (multi-worker strategies only)."""
         if not in_multi_worker(self.strategy):
             return
         from kslim.learning.callbacks._common import build_optimizer, checkpoint_variables

@@ -86,8 +86,10 @@ def multiply_gradients(grads_and_vars, gradient_multipliers):
 
 
 def add_gradients_summaries(grads_and_vars) -> dict[str, Any]:
-    """Returns slim's gradient summaries: ``<var>_gradient`` (histogram) and
-    ``<var>_gradient_norm`` (scalar), as a dict ``'<kind>:<tag>'`` -> tensor."""
+    """Returns slim's gradient summaries as a dict ``'<kind>:<tag>'`` -> tensor.
+
+    ``<var>_gradient`` (histogram) and ``<var>_gradient_norm`` (scalar).
+    """
     summaries = {}
     for grad, var in grads_and_vars:
         if grad is None:

@@ -41,9 +41,11 @@ class VariableLearningRate(keras.optimizers.schedules.LearningRateSchedule):
             self.variable = tf.Variable(to_float(value, "value"), trainable=False)
 
     def __call__(self, step: Any) -> tf.Tensor:
+        """The variable's current value (``step`` is not used)."""
         return tf.convert_to_tensor(self.variable)
 
     def get_config(self) -> dict:
+        """The variable's current value, for Keras serialization."""
         return {"value": float(np.asarray(self.variable.numpy()))}
 
 

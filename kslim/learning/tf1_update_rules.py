@@ -107,6 +107,7 @@ class TF1RMSProp(TF1Optimizer):
         var.scatter_sub(tf.IndexedSlices(mom_rows, indices))
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(
             decay=self.decay, momentum=self.momentum, epsilon=self.epsilon, centered=self.centered
@@ -163,6 +164,7 @@ class TF1Momentum(TF1Optimizer):
         var.scatter_sub(tf.IndexedSlices(step, indices))
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(momentum=self.momentum, use_nesterov=self.use_nesterov)
         return config
@@ -269,6 +271,7 @@ class TF1Adam(TF1Optimizer):
             )
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(beta1=self.beta1, beta2=self.beta2, epsilon=self.epsilon)
         return config
@@ -321,6 +324,7 @@ class TF1Adagrad(TF1Optimizer):
         var.scatter_sub(tf.IndexedSlices(lr * grad * tf.math.rsqrt(accum_rows), indices))
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(initial_accumulator_value=self.initial_accumulator_value)
         return config

@@ -143,6 +143,7 @@ class TrainOp(keras.Model):
         return logs, summaries
 
     def train_step(self, data):
+        """One training step on ``data`` (Keras' ``fit`` calls it); returns the logs."""
         logs, _ = self._step(data, False)
         return logs
 
@@ -311,8 +312,10 @@ def _warn_ignored(name: str, value: Any, why: str) -> None:
 
 
 def _track_unowned_variables(model: TrainOp, graph) -> None:
-    """Makes the model own variables created by ``slim.variable`` & co., so they
-    are trained (if trainable) and checkpointed like layer variables."""
+    """Makes the model own variables created by ``slim.variable`` & co.
+
+    So they are trained (if trainable) and checkpointed like layer variables.
+    """
     from kslim.variables import get_unowned_variables
 
     unowned = [v for v in get_unowned_variables(graph) if not any(v is w for w in model.weights)]
@@ -352,8 +355,10 @@ def create_train_op(
         the multipliers.
       summarize_gradients: add ``<var>_gradient`` histograms and
         ``<var>_gradient_norm`` scalars to the summaries.
-      gate_gradients, aggregation_method, colocate_gradients_with_ops: TF1
+      gate_gradients: TF1
         graph options; accepted, warn when not default.
+      aggregation_method: see ``gate_gradients``.
+      colocate_gradients_with_ops: see ``gate_gradients``.
       gradient_multipliers: dict variable-or-name -> factor.
       check_numerics: stop with an error when the loss is inf or NaN, before
         the weights are updated.

@@ -63,6 +63,7 @@ class RegularizationPenalty(keras.layers.Layer):
         self.variable_path = variable.path if variable is not None else variable_path
 
     def call(self, anchor):
+        """``regularizer(variable)`` (``anchor`` only places the layer in the graph)."""
         del anchor
         variable = self._variable_ref()
         if variable is None:
@@ -75,9 +76,11 @@ class RegularizationPenalty(keras.layers.Layer):
         return tf.convert_to_tensor(penalty, tf.float32)
 
     def compute_output_spec(self, anchor):
+        """A float32 scalar."""
         return keras.KerasTensor((), "float32")
 
     def get_config(self) -> dict:
+        """The constructor arguments (the variable's path), for Keras serialization."""
         config = super().get_config()
         config["variable_path"] = self.variable_path
         return config

@@ -1,5 +1,7 @@
-"""Means, counts and concatenation: streaming_mean, streaming_mean_tensor, count,
-streaming_concat, aggregate_metrics, aggregate_metric_map.
+"""Means, counts and concatenation.
+
+streaming_mean, streaming_mean_tensor, count, streaming_concat, aggregate_metrics and
+aggregate_metric_map.
 
 Many slim metrics are a weighted mean of a per-element quantity (accuracy,
 mean absolute error, percentage_less ...). They share the ``mean`` kind: a
@@ -184,7 +186,8 @@ def streaming_mean_tensor(
     Args:
       values: tensor (batch dimension included).
       weights: optional tensor broadcastable to ``values``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``mean``.
 
     Returns:
@@ -235,7 +238,8 @@ def count(values, weights=None, metrics_collections=None, updates_collections=No
     Args:
       values: tensor of any shape and dtype.
       weights: optional tensor broadcastable to ``values``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``count``.
 
     Returns:
@@ -328,7 +332,8 @@ def streaming_concat(
       values: tensor of static rank; every dimension but ``axis`` static.
       axis: the concatenation axis, default 0.
       max_size: optional maximum number of slices kept (later ones dropped).
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``streaming_concat``.
 
     Returns:

@@ -1,5 +1,7 @@
-"""Classification metrics: accuracy, confusion counts and their ratios,
-mean IoU, Cohen's kappa, and the non-streaming ``accuracy``.
+"""Classification metrics.
+
+Accuracy, confusion counts and their ratios, mean IoU, Cohen's kappa, and the
+non-streaming ``accuracy``.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def streaming_accuracy(
       predictions: tensor of any shape (cast to the dtype of ``labels``).
       labels: tensor of the shape of ``predictions``.
       weights: optional tensor broadcastable to ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``accuracy``.
 
     Returns:
@@ -197,7 +200,8 @@ def _count_fn(key):
       predictions: tensor of any shape, cast to bool.
       labels: tensor of the shape of ``predictions``, cast to bool.
       weights: optional tensor of rank 0 or the rank of ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``{default}``.
 
     Returns:
@@ -224,7 +228,8 @@ def streaming_precision(
       predictions: tensor of any shape, cast to bool.
       labels: tensor of the shape of ``predictions``, cast to bool.
       weights: optional tensor of rank 0 or the rank of ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``precision``.
 
     Returns:
@@ -252,9 +257,11 @@ def streaming_recall(
     (default scope ``recall``).
 
     Args:
-      predictions, labels: tensors of the same shape, cast to bool.
+      predictions: tensors of the same shape, cast to bool.
+      labels: tensors of the same shape, cast to bool.
       weights: optional tensor of rank 0 or the rank of ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``recall``.
 
     Returns:
@@ -282,9 +289,11 @@ def streaming_false_positive_rate(
     (default scope ``false_positive_rate``).
 
     Args:
-      predictions, labels: tensors of the same shape, cast to bool.
+      predictions: tensors of the same shape, cast to bool.
+      labels: tensors of the same shape, cast to bool.
       weights: optional tensor of rank 0 or the rank of ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``false_positive_rate``.
 
     Returns:
@@ -312,9 +321,11 @@ def streaming_false_negative_rate(
     (default scope ``false_negative_rate``).
 
     Args:
-      predictions, labels: tensors of the same shape, cast to bool.
+      predictions: tensors of the same shape, cast to bool.
+      labels: tensors of the same shape, cast to bool.
       weights: optional tensor of rank 0 or the rank of ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``false_negative_rate``.
 
     Returns:
@@ -386,7 +397,8 @@ def streaming_mean_iou(
       labels: int labels of the same shape.
       num_classes: the number of classes C.
       weights: optional tensor of the shape of ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``mean_iou``.
 
     Returns:
@@ -465,7 +477,8 @@ def cohen_kappa(
       predictions_idx: int predicted classes of the shape of ``labels``.
       num_classes: number of classes, >= 2.
       weights: optional tensor of the shape of ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name, default ``cohen_kappa``.
 
     Returns:

@@ -1,5 +1,7 @@
-"""Curve metrics over thresholded confusion counts: AUC, curve points,
-sensitivity/specificity, F1, precision-at-recall and recall-at-precision.
+"""Curve metrics over thresholded confusion counts.
+
+AUC, curve points, sensitivity/specificity, F1, precision-at-recall and
+recall-at-precision.
 
 Their counts are ``kslim.metrics.thresholds``'; their formulas are registered there.
 """
@@ -121,7 +123,8 @@ def streaming_auc(
       labels: tensor of the shape of ``predictions``, cast to bool.
       weights: optional tensor broadcastable to ``predictions``.
       num_thresholds: number of thresholds, default 200.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       curve: ``'ROC'`` (default) or ``'PR'``.
       name: scope name, default ``auc``.
 
@@ -166,7 +169,8 @@ def streaming_curve_points(
       predictions: float tensor of values in [0, 1].
       weights: optional tensor broadcastable to ``predictions``.
       num_thresholds: default 200.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       curve: ``'ROC'`` (points (fpr, recall)) or ``'PR'`` ((recall, precision)).
       name: scope name, default ``curve_points``.
 
@@ -214,7 +218,8 @@ def streaming_specificity_at_sensitivity(
       sensitivity: target in [0, 1].
       weights: optional tensor broadcastable to ``predictions``.
       num_thresholds: default 200.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -262,7 +267,8 @@ def streaming_sensitivity_at_specificity(
       specificity: target in [0, 1].
       weights: optional tensor broadcastable to ``predictions``.
       num_thresholds: default 200.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -310,7 +316,8 @@ def f1_score(
       predictions: float tensor in [0, 1].
       weights: optional tensor broadcastable to ``predictions``.
       num_thresholds: default 200.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -351,7 +358,8 @@ def precision_at_recall(
       target_recall: in [0, 1].
       weights: optional tensor broadcastable to ``predictions``.
       num_thresholds: default 200.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -400,7 +408,8 @@ def recall_at_precision(
       precision: target in [0, 1].
       weights: optional tensor broadcastable to ``predictions``.
       num_thresholds: default 200.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
       strict_mode: see above, default False.
 

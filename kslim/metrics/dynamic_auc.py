@@ -1,5 +1,6 @@
-"""The exact (dynamic) streaming AUC: every label and prediction kept, every
-distinct prediction a threshold.
+"""The exact (dynamic) streaming AUC.
+
+Every label and prediction is kept; every distinct prediction is a threshold.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def streaming_dynamic_auc(
       labels: 0/1 labels of the shape of ``predictions``.
       predictions: predictions castable to float64 (flattened).
       curve: ``'ROC'`` (default) or ``'PR'``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
       weights: optional non-negative weights (flattened).
 

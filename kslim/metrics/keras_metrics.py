@@ -150,6 +150,7 @@ class SlimMetric(keras.metrics.Metric):
         reset_variables(self._state.values())
 
     def get_config(self) -> dict:
+        """The metric function's name and arguments, for Keras serialization."""
         return {
             "fn": self.fn_name,
             "fn_kwargs": self.fn_kwargs,
@@ -302,6 +303,7 @@ class StreamingMeanTensor(keras.metrics.Metric):
         reset_variables(self._state.values())
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         return {"shape": list(self.shape), "name": self.name, "dtype": self.dtype}
 
 
@@ -364,6 +366,7 @@ class StreamingConcat(keras.metrics.Metric):
         reset_variables(self._state.values())
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         return {
             "shape": list(self.shape),
             "max_size": self.max_size,

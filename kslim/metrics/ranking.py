@@ -54,7 +54,8 @@ def streaming_recall_at_k(
       labels: int class ids [batch].
       k: number of top predictions considered.
       weights: optional tensor [batch].
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -209,7 +210,8 @@ def streaming_sparse_recall_at_k(
       k: number of top predictions.
       class_id: restrict to this class.
       weights: optional tensor [batch] (or broadcastable).
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -253,7 +255,8 @@ def streaming_sparse_precision_at_k(
       k: number of top predictions.
       class_id: restrict to this class.
       weights: optional tensor [batch].
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -292,8 +295,12 @@ def streaming_sparse_precision_at_top_k(
     Args:
       top_k_predictions: int class ids [batch, k].
       labels: int64 class ids [batch] or [batch, num_labels].
-      class_id, weights, metrics_collections, updates_collections, name: as
+      class_id: as
         ``streaming_sparse_precision_at_k``.
+      weights: see ``class_id``.
+      metrics_collections: see ``class_id``.
+      updates_collections: see ``class_id``.
+      name: see ``class_id``.
 
     Returns:
       ``(precision, update_op)``, float64.
@@ -328,8 +335,12 @@ def sparse_recall_at_top_k(
     Args:
       labels: int64 class ids [batch] or [batch, num_labels].
       top_k_predictions: int class ids [batch, k].
-      class_id, weights, metrics_collections, updates_collections, name: as
+      class_id: as
         ``streaming_sparse_recall_at_k``.
+      weights: see ``class_id``.
+      metrics_collections: see ``class_id``.
+      updates_collections: see ``class_id``.
+      name: see ``class_id``.
 
     Returns:
       ``(recall, update_op)``, float64.
@@ -433,7 +444,8 @@ def streaming_sparse_average_precision_at_k(
       labels: int64 class ids [batch] or [batch, num_labels] (-1 pads).
       k: number of top predictions, >= 1.
       weights: optional tensor [batch].
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:

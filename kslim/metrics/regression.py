@@ -1,5 +1,7 @@
-"""Regression metrics: mean absolute/squared/relative errors, RMSE, cosine
-distance, percentage below a threshold, covariance and Pearson correlation.
+"""Regression metrics.
+
+Mean absolute/squared/relative errors, RMSE, cosine distance, percentage below a
+threshold, covariance and Pearson correlation.
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ def streaming_mean_absolute_error(
       predictions: float tensor.
       labels: tensor of the shape of ``predictions``.
       weights: optional tensor broadcastable to ``predictions``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -107,7 +110,8 @@ def streaming_mean_squared_error(
       predictions: float tensor.
       labels: tensor of the shape of ``predictions``.
       weights: optional tensor broadcastable to ``predictions``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -134,7 +138,8 @@ def streaming_root_mean_squared_error(
       predictions: float tensor.
       labels: tensor of the shape of ``predictions``.
       weights: optional tensor broadcastable to ``predictions``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -169,7 +174,8 @@ def streaming_mean_relative_error(
       labels: tensor of the shape of ``predictions``.
       normalizer: tensor of the shape of ``predictions``.
       weights: optional tensor broadcastable to ``predictions``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -203,7 +209,8 @@ def streaming_mean_cosine_distance(
       labels: tensor of the shape of ``predictions``, unit-normalized.
       dim: the dimension along which the cosine is computed.
       weights: optional tensor broadcastable to the reduced shape.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -238,7 +245,8 @@ def streaming_percentage_less(
       values: numeric tensor.
       threshold: a float.
       weights: optional tensor broadcastable to ``values``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -354,7 +362,8 @@ def streaming_covariance(
       predictions: float tensor.
       labels: tensor of the shape of ``predictions``.
       weights: optional tensor broadcastable to ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -383,7 +392,8 @@ def streaming_pearson_correlation(
       predictions: float tensor.
       labels: tensor of the shape of ``predictions``.
       weights: optional tensor broadcastable to ``labels``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:

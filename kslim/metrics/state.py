@@ -166,6 +166,7 @@ class StreamingMetric(keras.layers.Layer):
 
     # -------------------------------------------------------------- state
     def build(self, input_shape) -> None:
+        """Creates the metric's local variables for the inputs' shapes."""
         shapes = {}
         if self.input_names:
             if len(self.input_names) == 1 and not _is_shape_list(input_shape):
@@ -201,6 +202,7 @@ class StreamingMetric(keras.layers.Layer):
 
     # --------------------------------------------------------------- call
     def call(self, inputs, mode: str = "update"):
+        """``mode='update'``: updates the state with ``inputs``; ``'value'``: the metric's value."""
         if mode == "value":
             return self.result()
         if mode != "update":
@@ -215,6 +217,7 @@ class StreamingMetric(keras.layers.Layer):
         return self.spec.update(self.config, self.state, tensors)
 
     def get_config(self) -> dict:
+        """The constructor arguments, for Keras serialization."""
         config = super().get_config()
         config.update(
             kind=self.kind,

@@ -150,10 +150,14 @@ def thresholds_metric(
 
     Args:
       formula: a registered formula name (``register_formula``).
-      predictions, labels, weights: the metric's inputs.
+      predictions: the metric's inputs.
+      labels: the metric's inputs.
+      weights: the metric's inputs.
       thresholds: the float thresholds.
-      name, default_name: the metric's variable scope name (or default).
-      metrics_collections, updates_collections: collections for value/update.
+      name: the metric's variable scope name (or default).
+      default_name: the metric's variable scope name (or default).
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       includes: the counts kept (``'tp'``, ``'fn'``, ``'tn'``, ``'fp'``).
       bare: the variables are named by the scope alone (no count name).
       **extra: more config read by the formula (``curve``, ``target`` ...).
@@ -216,7 +220,8 @@ def streaming_precision_at_thresholds(
       labels: tensor of the shape of ``predictions``, cast to bool.
       thresholds: list of float thresholds.
       weights: optional tensor broadcastable to ``predictions``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -256,7 +261,8 @@ def streaming_recall_at_thresholds(
       labels: tensor of the shape of ``predictions``, cast to bool.
       thresholds: list of float thresholds.
       weights: optional tensor broadcastable to ``predictions``.
-      metrics_collections, updates_collections: collections for value/update.
+      metrics_collections: collections to add the metric's value to.
+      updates_collections: collections to add the update op to.
       name: scope name.
 
     Returns:
@@ -286,8 +292,9 @@ def streaming_false_positive_rate_at_thresholds(
     updates_collections=None,
     name=None,
 ):
-    """Streaming fp/(fp+tn+1e-7) at each of ``thresholds`` (scope
-    ``false_positive_rate_at_thresholds``).
+    """Streaming fp/(fp+tn+1e-7) at each of ``thresholds``.
+
+    Scope ``false_positive_rate_at_thresholds``.
 
     Returns:
       ``(false_positive_rate [len(thresholds)], update_op)``.
@@ -316,8 +323,9 @@ def streaming_false_negative_rate_at_thresholds(
     updates_collections=None,
     name=None,
 ):
-    """Streaming fn/(fn+tp+1e-7) at each of ``thresholds`` (scope
-    ``false_negative_rate_at_thresholds``).
+    """Streaming fn/(fn+tp+1e-7) at each of ``thresholds``.
+
+    Scope ``false_negative_rate_at_thresholds``.
 
     Returns:
       ``(false_negative_rate [len(thresholds)], update_op)``.

@@ -36,6 +36,7 @@ def trunc_normal(stddev):
 
 
 def alexnet_v2_arg_scope(weight_decay=0.0005):
+    """Slim's alexnet_v2 arg_scope: ReLU, L2 ``weight_decay``, biases 0.1, SAME convolutions."""
     with arg_scope(
         [kslim.conv2d, kslim.fully_connected],
         activation_fn=tf.nn.relu,

@@ -52,7 +52,6 @@ def inception_v2_base(
       ValueError: if final_endpoint is not set to one of the predefined values,
                   or depth_multiplier <= 0
     """
-
     # end_points will collect relevant activations for external use, for example
     # summaries or losses.
     end_points = {}

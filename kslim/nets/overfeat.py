@@ -32,6 +32,7 @@ def trunc_normal(stddev):
 
 
 def overfeat_arg_scope(weight_decay=0.0005):
+    """Slim's overfeat arg_scope: ReLU, L2 ``weight_decay``, zero biases, SAME convolutions."""
     with arg_scope(
         [kslim.conv2d, kslim.fully_connected],
         activation_fn=tf.nn.relu,

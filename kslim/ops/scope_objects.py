@@ -65,6 +65,7 @@ class VariableScope:
 
     @property
     def reuse(self):
+        """The scope's reuse flag (True, ``tf.compat.v1.AUTO_REUSE`` or False)."""
         return self._reuse
 
     @reuse.setter
@@ -81,24 +82,31 @@ class VariableScope:
         self._reuse = True
 
     def set_initializer(self, initializer) -> None:
+        """Sets the scope's default initializer."""
         self.initializer = initializer
 
     def set_regularizer(self, regularizer) -> None:
+        """Sets the scope's default regularizer."""
         self.regularizer = regularizer
 
     def set_dtype(self, dtype) -> None:
+        """Sets the scope's default dtype."""
         self.dtype = dtype
 
     def set_custom_getter(self, custom_getter) -> None:
+        """Sets the scope's custom getter."""
         self.custom_getter = custom_getter
 
     def set_caching_device(self, caching_device) -> None:
+        """Sets the scope's caching device (kept for TF1 code; unused in TF2)."""
         self.caching_device = caching_device
 
     def set_partitioner(self, partitioner) -> None:
+        """Sets the scope's partitioner (kept for TF1 code)."""
         self.partitioner = partitioner
 
     def set_use_resource(self, use_resource) -> None:
+        """Sets the scope's use_resource flag (kept for TF1 code)."""
         self.use_resource = use_resource
 
     def get_collection(self, name: str) -> list:
@@ -108,16 +116,19 @@ class VariableScope:
         return get_default_graph().get_collection(name, self.name + "/" if self.name else None)
 
     def global_variables(self) -> list:
+        """The global variables created under this scope."""
         from kslim.ops.graph import GraphKeys
 
         return self.get_collection(GraphKeys.GLOBAL_VARIABLES)
 
     def trainable_variables(self) -> list:
+        """The trainable variables created under this scope."""
         from kslim.ops.graph import GraphKeys
 
         return self.get_collection(GraphKeys.TRAINABLE_VARIABLES)
 
     def local_variables(self) -> list:
+        """The local variables created under this scope."""
         from kslim.ops.graph import GraphKeys
 
         return self.get_collection(GraphKeys.LOCAL_VARIABLES)

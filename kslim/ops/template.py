@@ -72,6 +72,7 @@ class Template(keras.layers.Layer):
         return self.scope_name
 
     def call(self, *args, **kwargs):
+        """Calls the function with the template's variables (made on the first call)."""
         kwargs = {**self.bound_kwargs, **kwargs}
         created: list = []
         graph = self._slim_graph
@@ -108,6 +109,7 @@ class Template(keras.layers.Layer):
         return outputs
 
     def get_config(self) -> dict:
+        """Raises ``NotImplementedError``: a Python function has no config."""
         raise NotImplementedError(
             f"Template {self.name!r} wraps the Python function {self.func!r} and cannot be "
             "serialized to a config; save its weights (model.save_weights) or export it "

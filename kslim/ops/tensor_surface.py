@@ -237,9 +237,12 @@ def _is_sparse(value) -> bool:
 
 
 def _dense_product(method):
-    """``x * 2.0`` stays dense: Keras 3 marks a product sparse when either factor has no
-    ``sparse`` attribute (a Python number, a numpy array), and a layer fed that tensor
-    then fails converting it. Residual slim code (``net += scale * up``) does exactly this."""
+    """``x * 2.0`` stays dense.
+
+    Keras 3 marks a product sparse when either factor has no ``sparse`` attribute (a
+    Python number, a numpy array), and a layer fed that tensor then fails converting
+    it. Residual slim code (``net += scale * up``) does exactly this.
+    """
 
     def product(self, other):
         result = method(self, other)

@@ -289,12 +289,14 @@ class TFOpLayer(keras.layers.Layer):
         self._op_variables = _captured_variables([self._call_args, self._call_kwargs])
 
     def call(self, inputs):
+        """Calls the TF function with the layer's inputs in their argument positions."""
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         args = _fill(self._call_args, tensors)
         kwargs = _fill(self._call_kwargs, tensors)
         return self.function(*args, **kwargs)
 
     def compute_output_spec(self, inputs):
+        """The output spec of the TF function on ``inputs``, traced symbolically."""
         from kslim.ops.keras_graph import compute_output_spec
 
         # Keras marks ``x * 2.0`` sparse (a Python number counts as sparse in its
@@ -306,6 +308,7 @@ class TFOpLayer(keras.layers.Layer):
             raise _unrecordable(_display_name(self.symbol, self.function), exc) from exc
 
     def get_config(self) -> dict:
+        """The TF function's name and arguments, for Keras serialization."""
         if self.symbol is None:
             raise NotImplementedError(
                 f"TFOpLayer {self.name!r} calls {self.function!r}, which has no TensorFlow "

@@ -201,9 +201,14 @@ def variable_scope_context(
         A list or tuple here is taken as ``values`` (TF1's third positional
         argument: ``variable_scope(scope, 'Conv', [inputs], reuse=reuse)``).
       values: accepted for slim compatibility (the input tensors); unused.
-      initializer, regularizer, dtype, constraint, custom_getter: defaults
+      initializer: defaults
         for ``tf.compat.v1.get_variable`` / ``slim.variable`` in this scope.
-      caching_device, use_resource: accepted; unused (Keras variables).
+      regularizer: see ``initializer``.
+      dtype: see ``initializer``.
+      constraint: see ``initializer``.
+      custom_getter: see ``initializer``.
+      caching_device: accepted; unused (Keras variables).
+      use_resource: accepted; unused (Keras variables).
       partitioner: must be None.
       auxiliary_name_scope: False opens no name scope (the current one stays).
 

@@ -244,8 +244,9 @@ def variable(
       custom_getter: optional replacement of the getter, called as
         ``custom_getter(name, shape=..., ..., reuse=<scope's reuse>)``.
       use_resource: accepted; unused.
-      synchronization, aggregation: ``tf.VariableSynchronization`` /
+      synchronization: ``tf.VariableSynchronization`` /
         ``tf.VariableAggregation`` values or Keras strings; default AUTO / NONE.
+      aggregation: see ``synchronization``.
 
     Returns:
       The created or re-used variable.
@@ -378,8 +379,10 @@ def add_model_variable(var) -> None:
 
 
 def get_unowned_variables(graph: Graph | None = None) -> list:
-    """Variables created by ``variable``/``model_variable``/``global_variable``/
-    ``local_variable`` in ``graph`` (default graph): no Keras layer owns them.
+    """The variables of ``graph`` (default graph) that no Keras layer owns.
+
+    Those created by ``variable``/``model_variable``/``global_variable``/
+    ``local_variable``.
 
     ``create_train_op`` adds them to its model so trainable ones are trained
     and global ones are checkpointed. The global step is not among them.
@@ -418,6 +421,7 @@ class VariableDeviceChooser:
         self._next_task_id = 0
 
     def __call__(self, op) -> str:
+        """The device of the variable op ``op``: the next ps task, round-robin."""
         spec = tf.compat.v1.DeviceSpec(
             replica=self._replica, device_type=self._device_type, device_index=self._device_index
         )

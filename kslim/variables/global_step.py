@@ -78,8 +78,11 @@ def assert_global_step(global_step_tensor) -> None:
 
 
 def get_global_step(graph: Graph | None = None):
-    """The global step of ``graph``: the GLOBAL_STEP collection's single item,
-    else a global variable named ``global_step``, else None."""
+    """The global step of ``graph``.
+
+    The GLOBAL_STEP collection's single item, else a global variable named
+    ``global_step``, else None.
+    """
     graph = graph or get_default_graph()
     items = graph.get_collection(GraphKeys.GLOBAL_STEP)
     if len(items) > 1:

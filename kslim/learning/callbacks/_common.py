@@ -25,9 +25,12 @@ def step_losses(logs: dict | None) -> np.ndarray | None:
 
 
 def checkpoint_variables(model) -> dict[str, Any]:
-    """Checkpoint key -> variable: slim names for model weights (a plain Keras
-    model's paths without the model name), ``global_step`` for the optimizer's
-    iterations, ``optimizer/<path>`` (or TF1 slot names) for the optimizer state."""
+    """Checkpoint key -> variable, for every variable a checkpoint of ``model`` holds.
+
+    Slim names for model weights (a plain Keras model's paths without the model
+    name), ``global_step`` for the optimizer's iterations, ``optimizer/<path>`` (or
+    TF1 slot names) for the optimizer state.
+    """
     # Keras paths start with the model's (and the optimizer's) auto-numbered name
     # (``sequential_3/fc1/kernel``, ``adam_3/sequential_3_fc1_kernel_momentum``), which
     # changes with every model built in a process: keys drop it so a restarted model

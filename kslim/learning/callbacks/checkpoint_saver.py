@@ -97,6 +97,7 @@ class CheckpointSaver(ChunkEventsCallback):
         return variables
 
     def on_train_begin(self, logs=None):
+        """Restores the newest intact checkpoint (``restore``); saves this step if it has none."""
         build_optimizer(self.model)
         recover = getattr(self.manager, "recover", None)
         latest = recover() if self.is_chief and callable(recover) else self.manager.latest
@@ -135,11 +136,13 @@ class CheckpointSaver(ChunkEventsCallback):
         return self.manager.save(self._variables(), step)
 
     def on_train_batch_end(self, batch, logs=None):
+        """Saves when ``save_interval_secs`` have passed since the last save."""
         remaining = self.seconds_until_event(time.time())
         if remaining is not None and remaining <= 0:
             self.save()
 
     def on_train_end(self, logs=None):
+        """Saves the final step unless it is already the newest checkpoint."""
         if self.manager.latest != os.path.join(
             self.logdir, f"model.ckpt-{global_step(self.model)}"
         ):

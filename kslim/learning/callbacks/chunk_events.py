@@ -1,5 +1,7 @@
-"""The chunk contract: ``ChunkPlan`` (what the next compiled chunk runs) and
-``ChunkEvents`` (what a callback tells the planner).
+"""The chunk contract: ``ChunkPlan`` and ``ChunkEvents``.
+
+``ChunkPlan`` is what the next compiled chunk runs; ``ChunkEvents`` is what a callback
+tells the planner.
 
 ``ChunkPlanner`` reads the clock once per chunk, asks every ``ChunkEvents``
 callback when it next needs the host, and makes one frozen ``ChunkPlan``; the
@@ -55,8 +57,10 @@ class ChunkEvents(Protocol):
     """
 
     def steps_until_event(self, step: int) -> int | None:
-        """Steps the next chunk may run from ``step`` before this callback needs
-        the host (None: no step-based event)."""
+        """Steps the next chunk may run from ``step`` before this callback needs the host.
+
+        None: no step-based event.
+        """
         ...
 
     def seconds_until_event(self, now: float) -> float | None:

@@ -44,6 +44,7 @@ class InitFnOnFreshStart(keras.callbacks.Callback):
         # The logdir is healed first (CheckpointManager.recover, as CheckpointSaver
         # does): a damaged newest checkpoint or state file is no fresh start
         # while an intact older checkpoint remains.
+        """Calls ``init_fn(model)`` when the logdir has no intact checkpoint to resume from."""
         if self.logdir is None:
             resume = None
         elif self.is_chief:

@@ -11,8 +11,11 @@ __all__ = ["LastLoss"]
 
 
 class LastLoss(keras.callbacks.Callback):
-    """Records the total loss of the last step run (``value``, numpy float32; None
-    until a step ran): a TrainOp chunk's last ``step_losses`` entry, else ``loss``."""
+    """Records the total loss of the last step run.
+
+    ``value``, a numpy float32 (None until a step ran): a TrainOp chunk's last
+    ``step_losses`` entry, else ``loss``.
+    """
 
     phase = Phase.RESULT
 
@@ -21,9 +24,11 @@ class LastLoss(keras.callbacks.Callback):
         self.value: np.float32 | None = None
 
     def on_train_begin(self, logs=None):
+        """Forgets the previous run's loss."""
         self.value = None
 
     def on_train_batch_end(self, batch, logs=None):
+        """Records the last step's total loss of the chunk."""
         if logs and "step_losses" in logs and len(np.asarray(logs["step_losses"])):
             self.value = np.float32(np.asarray(logs["step_losses"]).reshape(-1)[-1])
         elif logs and "loss" in logs:

@@ -42,9 +42,11 @@ class StepLogger(keras.callbacks.Callback):
         self._t0 = None
 
     def on_train_batch_begin(self, batch, logs=None):
+        """Notes the chunk's start time."""
         self._t0 = time.time()
 
     def on_train_batch_end(self, batch, logs=None):
+        """Logs the chunk's steps that are multiples of ``log_every_n_steps``."""
         losses = step_losses(logs)
         if losses is None or not len(losses):
             return

@@ -41,5 +41,6 @@ class StopAtStep(ChunkEventsCallback):
         return max(1, self.number_of_steps - step)
 
     def on_train_batch_end(self, batch, logs=None):
+        """Stops ``fit`` once the global step reaches ``number_of_steps``."""
         if global_step(self.model) >= self.number_of_steps:
             self.model.stop_training = True

@@ -15,9 +15,10 @@ _log = logging.getLogger("kslim")
 
 
 class SummarySaver(ChunkEventsCallback, StatefulCallback):
-    """Writes ``total_loss``, ``losses/<name>``, ``learning_rate``,
-    ``global_step/sec`` and the graph's summaries to ``logdir`` every
-    ``save_summaries_secs`` (at the start, then time-based between chunks).
+    """Writes the training summaries to ``logdir`` every ``save_summaries_secs``.
+
+    ``total_loss``, ``losses/<name>``, ``learning_rate``, ``global_step/sec`` and the
+    graph's summaries, at the start, then time-based between chunks.
 
     Under ``ChunkPlanner`` the decision is the plan's (``ChunkPlan.summaries``,
     made from the planner's one clock reading): the due step runs alone and
@@ -72,6 +73,7 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
         return self.is_chief and remaining is not None and remaining <= 0
 
     def on_train_begin(self, logs=None):
+        """Opens the summary writer (chief only) and resets the callback's state."""
         if self.writer is None and self.is_chief:
             self.writer = tf.summary.create_file_writer(self.logdir)
             self._owns_writer = True
@@ -79,11 +81,13 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
         self._last_step = None
 
     def on_train_batch_begin(self, batch, logs=None):
+        """In a plain ``fit`` (no planner): decides whether this step's summaries are due."""
         if self.chunk_plan is None:  # a plain fit: this callback decides
             step = global_step(self.model)
             self._due_from = step if self.wants_summary(step, time.time()) else None
 
     def on_train_batch_end(self, batch, logs=None):
+        """Writes the summaries of a chunk that computed them (chief only)."""
         plan = self.take_chunk_plan()
         if plan is not None:
             due, start = plan.summaries, plan.start_step
@@ -131,6 +135,7 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
         self.last_time, self._last_step = now, end
 
     def on_train_end(self, logs=None):
+        """Flushes the summary writer."""
         if self.writer is not None:
             self.writer.flush()
 

@@ -66,14 +66,17 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
         return (-step) % self.n or self.n
 
     def on_train_begin(self, logs=None):
+        """Resets the callback's state."""
         self.begin_state()
 
     def on_chunk_begin(self, plan: ChunkPlan) -> None:
+        """Starts the trace of a planned chunk that asks for one."""
         super().on_chunk_begin(plan)
         if plan.trace:
             self._start(plan.start_step)
 
     def on_train_batch_begin(self, batch, logs=None):
+        """In a plain ``fit`` (no planner): starts the trace of a due step."""
         if self.chunk_plan is not None:  # planned: started by on_chunk_begin
             return
         step = global_step(self.model)
@@ -93,6 +96,7 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
         self._trace.__enter__()
 
     def on_train_batch_end(self, batch, logs=None):
+        """Stops a running trace and writes it to the logdir."""
         self.take_chunk_plan()
         if self._tracing_step is None:
             return
@@ -114,6 +118,7 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
         write_chrome_trace(new[-1], path)
 
     def on_train_end(self, logs=None):
+        """Stops a trace still running."""
         self.close()
 
     def close(self) -> None:
