@@ -39,16 +39,7 @@ def _piece(id: str, fn: str, image_size: int, arg_scope_kwargs=None, **kwargs) -
 # On 3-channel inputs: the residual blocks keep any depth.
 PIECES = [
     _piece("stem_and_mixed_5b", "inception_resnet_v2_base", 75, final_endpoint="Mixed_5b"),
-    _piece(
-        "stem_with_aligned_feature_maps",
-        "inception_resnet_v2_base",
-        33,
-        final_endpoint="Mixed_5b",
-        align_feature_maps=True,
-    ),
     _piece("block35", "block35", 5, scale=0.17),
-    _piece("block17", "block17", 5, scale=0.10),
-    _piece("block8_without_activation", "block8", 3, activation_fn=None),
     _piece(
         "block8_with_arg_scope_options",
         "block8",
@@ -62,8 +53,18 @@ PIECES = [
         scale=0.2,
     ),
 ]
-# Most of the net (10 block35, 20 atrous block17): slow.
+# Variants of what PIECES check (the aligned stem, block17, block8 without activation) and
+# most of the net (10 block35, 20 atrous block17): slow.
 SLOW_PIECES = [
+    _piece(
+        "stem_with_aligned_feature_maps",
+        "inception_resnet_v2_base",
+        33,
+        final_endpoint="Mixed_5b",
+        align_feature_maps=True,
+    ),
+    _piece("block17", "block17", 5, scale=0.10),
+    _piece("block8_without_activation", "block8", 3, activation_fn=None),
     _piece(
         "output_stride_8_to_pre_aux_logits",
         "inception_resnet_v2_base",
@@ -133,8 +134,10 @@ def _built() -> list[list]:
     ("block", "depth", "kwargs", "scope"),
     [
         ("block35", 320, {"scale": 0.17}, "Repeat/block35_1"),
-        ("block17", 1088, {"scale": 0.10}, "Repeat_1/block17_1"),
-        ("block8", 2080, {"scale": 0.20}, "Repeat_2/block8_1"),
+        pytest.param(
+            "block17", 1088, {"scale": 0.10}, "Repeat_1/block17_1", marks=pytest.mark.slow
+        ),
+        pytest.param("block8", 2080, {"scale": 0.20}, "Repeat_2/block8_1", marks=pytest.mark.slow),
         ("block8", 2080, {"activation_fn": None}, "Block8"),
     ],
 )

@@ -61,13 +61,34 @@ PIECES = [
         final_endpoint="Conv2d_2b_3x3",
     ),
 ]
-IDS = [p.id for p in PIECES]
+# The slow suite's pieces: the default suite checks the stem, block A, block B and the
+# batch-norm options.
+SLOW_PIECES = {
+    "block_reduction_a",
+    "block_reduction_b",
+    "block_inception_c",
+    "stem_without_batch_norm",
+}
+PARAMS = [
+    pytest.param(p, id=p.id, marks=[pytest.mark.slow] if p.id in SLOW_PIECES else [])
+    for p in PIECES
+]
+_PEER_TESTS = (
+    "test_piece_matches_tf_slim_in_inference_mode",
+    "test_piece_matches_tf_slim_after_one_training_batch_norm_update",
+)
 
 
 @pytest.fixture(scope="module")
-def tfslim_pieces(tmp_path_factory):
-    """tf_slim's results for every piece (one subprocess)."""
-    return run_tfslim_zoo(PIECES, tmp_path_factory.mktemp("tfslim_inception_v4"))
+def tfslim_pieces(request, tmp_path_factory):
+    """tf_slim's results for the pieces this session's peer tests check (one subprocess)."""
+    selected = []
+    for item in request.session.items:
+        if item.module is request.module and item.originalname in _PEER_TESTS:
+            piece = item.callspec.params["piece"]
+            if piece not in selected:
+                selected.append(piece)
+    return run_tfslim_zoo(selected, tmp_path_factory.mktemp("tfslim_inception_v4"))
 
 
 def _assert_matches(got, ref, what: str) -> None:
@@ -84,13 +105,13 @@ def _assert_matches(got, ref, what: str) -> None:
 
 
 @pytest.mark.peer
-@pytest.mark.parametrize("piece", PIECES, ids=IDS)
+@pytest.mark.parametrize("piece", PARAMS)
 def test_piece_matches_tf_slim_in_inference_mode(piece, tfslim_pieces):
     _assert_matches(run_kslim_zoo(piece, "infer"), tfslim_pieces.get(piece.id)["infer"], "infer")
 
 
 @pytest.mark.peer
-@pytest.mark.parametrize("piece", PIECES, ids=IDS)
+@pytest.mark.parametrize("piece", PARAMS)
 def test_piece_matches_tf_slim_after_one_training_batch_norm_update(piece, tfslim_pieces):
     _assert_matches(run_kslim_zoo(piece, "train"), tfslim_pieces.get(piece.id)["train"], "train")
 
@@ -107,10 +128,10 @@ def _built() -> list[list]:
     ("block", "scope", "depth"),
     [
         ("block_inception_a", "Mixed_5e", 384),
-        ("block_reduction_a", "Mixed_6a", 384),
+        pytest.param("block_reduction_a", "Mixed_6a", 384, marks=pytest.mark.slow),
         ("block_inception_b", "Mixed_6h", 1024),
-        ("block_reduction_b", "Mixed_7a", 1024),
-        ("block_inception_c", "Mixed_7d", 1536),
+        pytest.param("block_reduction_b", "Mixed_7a", 1024, marks=pytest.mark.slow),
+        pytest.param("block_inception_c", "Mixed_7d", 1536, marks=pytest.mark.slow),
     ],
 )
 def test_block_builds_the_published_variables_of_its_scope(block, scope, depth):

@@ -110,19 +110,34 @@ SPECS = [
 ]
 
 
+# Variants of a family the default suite checks with another spec: the slow suite's.
+SLOW = {
+    "vgg_16_fully_convolutional",
+    "vgg_19",
+    "inception_v1_base_mixed_4c",
+    "resnet_v1_50_dense_features",
+}
+
+
 @pytest.fixture(scope="module")
-def tfslim_nets(tmp_path_factory):
-    """tf_slim's results for ``SPECS`` (one subprocess for the module)."""
-    return run_tfslim_nets(SPECS, tmp_path_factory.mktemp("nets_parity"))
+def tfslim_nets(request, tmp_path_factory):
+    """tf_slim's results for the ``SPECS`` this session tests (one subprocess for the module)."""
+    selected = [
+        item.callspec.params["spec"]
+        for item in request.session.items
+        if getattr(item, "originalname", None) == "test_net_matches_tf_slim"
+        and item.module is request.module
+    ]
+    return run_tfslim_nets(selected, tmp_path_factory.mktemp("nets_parity"))
 
 
-# At 75x75 the Logits pool is [1, 1] with slim's default stride 2; kslim.avg_pool2d runs
-# tf.nn.pool, which rejects a stride larger than the window (tf_slim's pools accept it).
+# spec id -> a known kslim mismatch (strict xfail); none at present (inception_v3 at 75x75,
+# a [1, 1] pool with stride 2, builds as in tf_slim since the pools accept such strides).
 KNOWN_KSLIM_BUGS = {}
 
 
 def _param(spec):
-    marks = []
+    marks = [pytest.mark.slow] if spec.id in SLOW else []
     if spec.id in KNOWN_KSLIM_BUGS:
         marks.append(pytest.mark.xfail(strict=True, reason=KNOWN_KSLIM_BUGS[spec.id]))
     return pytest.param(spec, id=spec.id, marks=marks)
