@@ -10,7 +10,6 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -19,6 +18,7 @@ from kslim.learning.callbacks import (
     CheckpointSaver,
     ChunkPlan,
     ChunkPlanner,
+    GraphWriter,
     InitFnOnFreshStart,
     LastLoss,
     Phase,
@@ -136,36 +136,6 @@ def release_training_resources(callbacks=()) -> None:
     gc.collect()
 
 
-def _write_graph(train_op: TrainOp, logdir: str) -> None:
-    """Writes the model's structure as ``logdir/graph.json`` (TF2 has no ``.meta``).
-
-    It is the TrainOp's Keras functional config: every layer with its slim
-    arguments and the connections, as slim's ``graph.pbtxt``/``.meta`` recorded
-    the graph. A model with unserializable parts (plain Python callables) is
-    skipped with a log line.
-    """
-    import os
-
-    try:
-        # A plain functional view of the same graph: its config lists every layer.
-        view = keras.Model(train_op.inputs, train_op.outputs, name="train_op")
-        text = view.to_json(indent=1)
-    except Exception as e:  # noqa: BLE001 - any object Keras cannot serialize
-        _log.info("Model structure not written to %s/graph.json: %s", logdir, e)
-        return
-    path = os.path.join(logdir, "graph.json")
-    try:
-        with open(path + ".tmp", "w") as f:
-            f.write(text)
-        os.replace(path + ".tmp", path)
-    except OSError as e:  # a full disk: the checkpoints matter, this file does not
-        _log.warning("Model structure not written to %s: %s", path, e)
-        try:
-            os.remove(path + ".tmp")
-        except OSError:
-            pass
-
-
 class _ClusterInitFn(InitFnOnFreshStart):
     """``init_fn`` on every worker when the chief finds a fresh start (a collective)."""
 
@@ -243,9 +213,16 @@ def train(
       log_every_n_steps: log every n-th global step; 0 never logs (slim logs only
         ``if log_every_n_steps > 0``).
       graph: the kslim Graph the train op was built in (its bound dataset).
-      master, session_config, session_wrapper, init_op, init_feed_dict,
-        local_init_op, ready_op, ignore_live_threads, sync_optimizer,
-        startup_delay_steps: TF1 session options; warn when set.
+      master: a TF1 session option; warns when set.
+      session_config: a TF1 session option; warns when set.
+      session_wrapper: a TF1 session option; warns when set.
+      init_op: a TF1 session option; warns when set.
+      init_feed_dict: a TF1 session option; warns when set.
+      local_init_op: a TF1 session option; warns when set.
+      ready_op: a TF1 session option; warns when set.
+      ignore_live_threads: a TF1 session option; warns when set.
+      sync_optimizer: a TF1 session option; warns when set.
+      startup_delay_steps: a TF1 session option; warns when set.
       is_chief: only the chief writes checkpoints, summaries and traces; on a
         multi-worker strategy the chief comes from the cluster (task 0 of
         ``chief``/``worker``) and False makes no task write.
@@ -265,7 +242,8 @@ def train(
       dataset: overrides the dataset bound with ``kslim.data.inputs`` (a
         tf.data.Dataset or numpy arrays).
       batch_size: batch size for numpy ``dataset``.
-      max_to_keep, keep_checkpoint_every_n_hours: checkpoint retention.
+      max_to_keep: checkpoint retention.
+      keep_checkpoint_every_n_hours: checkpoint retention.
       callbacks: extra Keras callbacks.
       progress_bar: Keras progress bar; default on for a TTY.
       max_steps_per_chunk: upper bound of steps per compiled call.
@@ -490,6 +468,7 @@ def train(
         StepLogger(log_every_n_steps=log_every_n_steps)
         if log_every_n_steps and not custom_step
         else None,
+        GraphWriter(logdir=logdir) if writes else None,
         last,
     ]
     cbs = in_phase_order([c for c in kslim_callbacks if c is not None])
@@ -530,8 +509,6 @@ def train(
             return train_op.run_chunk(iterator, planner.plan)
 
         train_op.train_function = planned
-    if writes:
-        _write_graph(train_op, logdir)
     if progress_bar is None:
         progress_bar = sys.stdout.isatty()
     data = distribute_dataset(strategy, data)

@@ -13,6 +13,7 @@ from kslim.learning.callbacks.chunk_events import (
     Phase,
     in_phase_order,
 )
+from kslim.learning.callbacks.graph_writer import GraphWriter
 from kslim.learning.callbacks.init_fn import InitFnOnFreshStart
 from kslim.learning.callbacks.last_loss import LastLoss
 from kslim.learning.callbacks.planner import ChunkPlanner
@@ -28,6 +29,7 @@ __all__ = [
     "ChunkEventsCallback",
     "ChunkPlan",
     "ChunkPlanner",
+    "GraphWriter",
     "InitFnOnFreshStart",
     "LastLoss",
     "Phase",
