@@ -32,10 +32,8 @@ from typing import Any
 
 import numpy as np
 
-# tests/ on sys.path for peer.harness where pytest's pythonpath does not put it (the
-# runner, the benchmarks).
-if str(Path(__file__).resolve().parents[1]) not in sys.path:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# tests/ on sys.path for peer.harness outside pytest (the runner, the benchmarks).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from peer import harness  # noqa: E402
 
