@@ -76,7 +76,7 @@ def _split_hooks(hooks, fn: str) -> tuple[Any, str | None, Any, list]:
             num_evals = hook.num_evals
         elif isinstance(hook, SummaryAtEndHook):
             logdir = hook.log_dir
-            summary_op = _evaluation._USE_DEFAULT if hook.summary_op is None else hook.summary_op
+            summary_op = _evaluation.USE_DEFAULT if hook.summary_op is None else hook.summary_op
         else:
             others.append(hook)
     if logdir is None:

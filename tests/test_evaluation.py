@@ -404,13 +404,13 @@ def test_evaluation_loop_rounds_start_eval_interval_secs_apart(tmp_path):
     thread = threading.Thread(target=writer)
     with slim.Graph().as_default():
         m = _Model()
-        original = evaluation._Evaluator.run
+        original = evaluation.Evaluator.run
 
         def timed_run(self, *args, **kwargs):
             starts.append(time.time())
             return original(self, *args, **kwargs)
 
-        evaluation._Evaluator.run = timed_run
+        evaluation.Evaluator.run = timed_run
         try:
             thread.start()
             evaluation.evaluation_loop(
@@ -424,7 +424,7 @@ def test_evaluation_loop_rounds_start_eval_interval_secs_apart(tmp_path):
                 timeout=5,
             )
         finally:
-            evaluation._Evaluator.run = original
+            evaluation.Evaluator.run = original
             thread.join()
     assert len(starts) == 2 and starts[1] - starts[0] >= 1.5
 

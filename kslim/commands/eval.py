@@ -142,12 +142,12 @@ def tf_checkpoint_exists(prefix: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     """Evaluates and prints ``eval/<metric>: <value>`` lines."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from kslim.commands.train import _positive_int, get_split, setup_logging
+    from kslim.commands.pipeline import get_split, positive_int, setup_logging
     from kslim.nets import nets_factory
 
-    _positive_int(args.batch_size, "--batch-size")
+    positive_int(args.batch_size, "--batch-size")
     if args.max_num_batches is not None:
-        _positive_int(args.max_num_batches, "--max-num-batches")
+        positive_int(args.max_num_batches, "--max-num-batches")
     if args.model_name not in nets_factory.networks_map:
         raise ValueError(
             f"Name of network unknown {args.model_name!r}; known networks: "

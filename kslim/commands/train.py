@@ -36,9 +36,6 @@ from kslim.commands.train_flags import (  # noqa: F401 - the flags of this comma
     add_strategy_argument,
 )
 
-#: The name kslim eval imports.
-_positive_int = positive_int
-
 NAME = "train"
 HELP = "train a network (default: LeNet on the digits) like train_image_classifier.py"
 

@@ -29,12 +29,9 @@ from kslim.evaluation.driver import evaluate_once, evaluation_loop
 from kslim.evaluation.evaluator import USE_DEFAULT, Evaluator, get_or_create_eval_step
 from kslim.evaluation.polling import checkpoints_iterator, wait_for_new_checkpoint
 
-# The names kslim.train_eval and the tests have used (the default-summaries marker,
-# the evaluator class).
-_USE_DEFAULT = USE_DEFAULT
-_Evaluator = Evaluator
-
 __all__ = [
+    "USE_DEFAULT",
+    "Evaluator",
     "checkpoints_iterator",
     "evaluate_once",
     "evaluation_loop",

@@ -117,7 +117,7 @@ def summary_entries(summary_op: Any, graph) -> list[tuple[str, Any, str]]:
     if summary_op is None:
         return []
     if summary_op is USE_DEFAULT:
-        return list(graph.get_collection("_summary_tensors"))
+        return list(graph.get_collection(GraphKeys.SUMMARY_TENSORS))
     if isinstance(summary_op, Mapping):
         return [(str(tag), tensor, "scalar") for tag, tensor in summary_op.items()]
     entries = [summary_op] if _is_entry(summary_op) else list(summary_op)
@@ -373,14 +373,14 @@ def cached_evaluator(
         id(dataset),
         batch_size,
     )
-    for cached_key, evaluator in graph.get_collection("_kslim_evaluators"):
+    for cached_key, evaluator in graph.get_collection(GraphKeys.EVALUATORS):
         if cached_key == key:
             evaluator.final_op = final_op
             return evaluator
     evaluator = Evaluator(
         graph, eval_op, final_op, summaries, variables_to_restore, dataset, batch_size
     )
-    graph.add_to_collection("_kslim_evaluators", (key, evaluator))
+    graph.add_to_collection(GraphKeys.EVALUATORS, (key, evaluator))
     return evaluator
 
 

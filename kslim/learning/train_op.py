@@ -413,7 +413,7 @@ def create_train_op(
         if is_symbolic(loss):
             outputs["losses/" + keras_graph.output_name(loss, f"loss_{i}")] = loss
     variable_summaries = {}
-    for tag, tensor, kind in graph.get_collection("_summary_tensors"):
+    for tag, tensor, kind in graph.get_collection(GraphKeys.SUMMARY_TENSORS):
         if is_symbolic(tensor):
             outputs[f"summaries/{kind}:{tag}"] = tensor
         elif isinstance(tensor, (tf.Variable, keras.Variable)):

@@ -20,7 +20,6 @@ from kslim.variables.assign import (
     assign_from_values,
     assign_from_values_fn,
     restore_from_slim_checkpoint,
-    variables_by_checkpoint_name,
 )
 from kslim.variables.creation import (
     UNOWNED_VARIABLES,
@@ -52,10 +51,6 @@ from kslim.variables.queries import (
     get_variables_by_suffix,
     get_variables_to_restore,
 )
-
-# kslim.evaluation (helper H11L's file) still imports this old private name; it
-# goes once evaluation imports kslim.variables.assign.variables_by_checkpoint_name.
-_group = variables_by_checkpoint_name
 
 __all__ = [
     "UNOWNED_VARIABLES",
