@@ -29,6 +29,7 @@ from kslim import checkpoints
 from kslim.layers.base import SlimOp
 from kslim.layers.batch_normalization import BatchNorm, batch_norm
 from kslim.layers.core import dropout
+from kslim.ops import keras_graph
 from kslim.ops.arg_scope import arg_scope
 from kslim.ops.graph import Graph, GraphKeys
 from kslim.variables import get_unowned_variables
@@ -125,10 +126,10 @@ def inference_model(model: keras.Model) -> keras.Model:
     Raises:
       ValueError: if a subclassed model holds such layers (it cannot be re-built).
     """
-    layers = list(getattr(model, "_flatten_layers", lambda: model.layers)())
+    layers = keras_graph.all_layers(model)
     if not any(_training_layer(layer) for layer in layers):
         return model
-    if not isinstance(model, keras.Sequential) and not hasattr(model, "_operations"):
+    if not keras_graph.is_graph_model(model):
         raise ValueError(
             f"model {model.name!r} is subclassed and holds dropout/batch_norm layers with "
             "is_training=True; build it with is_training=False (or None) to export it"

@@ -21,6 +21,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import VariableScope, name_scope
 
@@ -169,7 +170,7 @@ class SlimOp(keras.layers.Layer):
 
     def compute_output_spec(self, inputs, training=None):
         """The output spec of ``call`` on ``inputs``, traced symbolically."""
-        return keras.src.backend.compute_output_spec(self.call, inputs)
+        return keras_graph.compute_output_spec(self.call, inputs)
 
     def get_config(self) -> dict:
         """The op name and its keyword arguments, for Keras serialization."""

@@ -175,6 +175,14 @@ def all_layers(model: keras.Model) -> list:
     return list(flatten()) if callable(flatten) else list(model.layers)
 
 
+def is_graph_model(model: keras.Model) -> bool:
+    """Whether ``model`` is Sequential or functional, so it can be re-built from its layers.
+
+    False for a subclassed model (Keras keeps a functional graph in ``_operations``).
+    """
+    return isinstance(model, keras.Sequential) or hasattr(model, "_operations")
+
+
 def has_explicit_strategy(model: keras.Model) -> bool:
     """Whether ``model`` was created under a ``tf.distribute`` strategy scope."""
     return model._distribute_strategy is not None
