@@ -71,6 +71,23 @@ def _check_summaries(summaries, logdir) -> None:
         raise ValueError("One of log_dir or summary_writer should be used.")
 
 
+def _prepare(fn: str, graph, summary_op, logdir, evaluator_args: tuple, strategy):
+    """``(evaluator, strategy)``: the cached compiled evaluator of ``graph`` and the strategy.
+
+    Raises:
+      ValueError: summaries without a logdir; a strategy the evaluator's variables were
+        not created under (both naming ``fn``'s argument).
+    """
+    graph = graph or get_default_graph()
+    summaries = summary_entries(summary_op, graph)
+    _check_summaries(summaries, logdir)
+    eval_op, final_op, variables_to_restore, dataset, batch_size = evaluator_args
+    evaluator = cached_evaluator(
+        graph, eval_op, final_op, summaries, variables_to_restore, dataset, batch_size
+    )
+    return evaluator, _eval_strategy(strategy, evaluator, fn)
+
+
 # ------------------------------------------------------------------- API
 def evaluate_once(
     master,
@@ -163,13 +180,14 @@ def evaluate_once(
         session_config=session_config,
         hooks=hooks,
     )
-    graph = graph or get_default_graph()
-    summaries = summary_entries(summary_op, graph)
-    _check_summaries(summaries, logdir)
-    evaluator = cached_evaluator(
-        graph, eval_op, final_op, summaries, variables_to_restore, dataset, batch_size
+    evaluator, strategy = _prepare(
+        "evaluation.evaluate_once",
+        graph,
+        summary_op,
+        logdir,
+        (eval_op, final_op, variables_to_restore, dataset, batch_size),
+        strategy,
     )
-    strategy = _eval_strategy(strategy, evaluator, "evaluation.evaluate_once")
     _log.info("Starting evaluation at " + time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime()))
     start = time.time()
     writers: dict = {}
@@ -277,13 +295,14 @@ def evaluation_loop(
         session_config=session_config,
         hooks=hooks,
     )
-    graph = graph or get_default_graph()
-    summaries = summary_entries(summary_op, graph)
-    _check_summaries(summaries, logdir)
-    evaluator = cached_evaluator(
-        graph, eval_op, final_op, summaries, variables_to_restore, dataset, batch_size
+    evaluator, strategy = _prepare(
+        "evaluation.evaluation_loop",
+        graph,
+        summary_op,
+        logdir,
+        (eval_op, final_op, variables_to_restore, dataset, batch_size),
+        strategy,
     )
-    strategy = _eval_strategy(strategy, evaluator, "evaluation.evaluation_loop")
     result = None
     evaluations = 0
     writers: dict = {}
