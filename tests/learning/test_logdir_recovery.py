@@ -202,7 +202,7 @@ def test_unlisted_old_checkpoints_are_pruned_by_max_to_keep(tmp_path):
     assert checkpoint_steps(str(tmp_path)) == [4, 5]
 
 
-def test_max_to_keep_holds_on_disk_during_saves(tmp_path):
+def test_max_to_keep_holds_on_disk_during_saves(tmp_path, monkeypatch):
     manager = checkpoints.CheckpointManager(str(tmp_path), max_to_keep=2)
     on_disk = []
     real = checkpoints.save_variables
@@ -211,12 +211,10 @@ def test_max_to_keep_holds_on_disk_during_saves(tmp_path):
         on_disk.append(len(glob.glob(str(tmp_path / "model.ckpt-*.index"))))
         return real(prefix, variables)
 
-    checkpoints.save_variables = spy
-    try:
-        for step in range(1, 6):
-            manager.save(_variables(), step)
-    finally:
-        checkpoints.save_variables = real
+    # CheckpointManager.save calls the save_variables of kslim.checkpoints.manager.
+    monkeypatch.setattr(checkpoints.manager, "save_variables", spy)
+    for step in range(1, 6):
+        manager.save(_variables(), step)
     # Before each save at most max_to_keep - 1 others remain, so after it max_to_keep.
     assert max(on_disk) == 1
     assert checkpoint_steps(str(tmp_path)) == [4, 5]
