@@ -10,6 +10,8 @@ step, which runs it inside ``tf.function``, creates none.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import tensorflow as tf
 
 from kslim.ops.graph import GraphKeys, get_default_graph
@@ -36,7 +38,7 @@ def adaptive_clipping_fn(
     report_summary=False,
     epsilon=1e-8,
     name=None,
-):
+) -> Callable:
     """Returns ``fn(grads_and_vars) -> clipped grads_and_vars`` (slim's adaptive clipping).
 
     Args:

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keras
+import tensorflow as tf
+
 from kslim.layers import _config as cfg
 from kslim.layers.base import SlimLayer, call_layer, get_or_create_layer, layer_name
 from kslim.layers.initializers import to_keras_initializer
@@ -79,7 +82,7 @@ class AffineNorm(SlimLayer):
                 "gamma", shape, init.get("gamma", "ones"), trainable=self.trainable
             )
 
-    def finish(self, y):
+    def finish(self, y) -> tf.Tensor:
         """The normalized, scaled and shifted ``y`` through the activation (if any)."""
         if self.activation is not None:
             y = self.activation(y)
@@ -105,7 +108,7 @@ def apply_norm(
     scale: bool,
     variables_collections=None,
     outputs_collections=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """The body of an affine norm's slim function, inside its variable scope ``sc``.
 
     Creates (or re-uses) the layer, calls it and collects the output. Without

@@ -68,7 +68,7 @@ class SlimLayer(keras.layers.Layer):
 
     def slim_weight(
         self, name: str, shape, initializer, regularizer=None, trainable: bool = True, dtype=None
-    ):
+    ) -> keras.Variable:
         """Creates variable ``<scope>/<name>`` (its ``.path`` is the slim name).
 
         Args:
@@ -159,7 +159,7 @@ class SlimOp(keras.layers.Layer):
         self.op = op
         self.op_kwargs = dict(op_kwargs or {})
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None) -> tf.Tensor:
         """Runs ``_OPS[op]`` on ``inputs`` with the op's keyword arguments."""
         kwargs = dict(self.op_kwargs)
         if kwargs.pop("_training", False):
@@ -168,7 +168,7 @@ class SlimOp(keras.layers.Layer):
             return _OPS[self.op](*inputs, **kwargs)
         return _OPS[self.op](inputs, **kwargs)
 
-    def compute_output_spec(self, inputs, training=None):
+    def compute_output_spec(self, inputs, training=None) -> Any:
         """The output spec of ``call`` on ``inputs``, traced symbolically."""
         return keras_graph.compute_output_spec(self.call, inputs)
 
@@ -179,7 +179,7 @@ class SlimOp(keras.layers.Layer):
         return config
 
 
-def apply_op(op: str, inputs, scope: str, **op_kwargs: Any):
+def apply_op(op: str, inputs, scope: str, **op_kwargs: Any) -> keras.KerasTensor | tf.Tensor:
     """Applies registered op ``op`` to ``inputs`` (a tensor or list of tensors).
 
     Args:
@@ -201,7 +201,9 @@ def apply_op(op: str, inputs, scope: str, **op_kwargs: Any):
     return _OPS[op](inputs, **op_kwargs)
 
 
-def apply_named_op(op: str, inputs, scope: str | None, default_name: str, **op_kwargs):
+def apply_named_op(
+    op: str, inputs, scope: str | None, default_name: str, **op_kwargs
+) -> tuple[keras.KerasTensor | tf.Tensor, str]:
     """Opens ``name_scope(scope, default_name)`` and applies ``op`` in it.
 
     Returns:
@@ -214,7 +216,7 @@ def apply_named_op(op: str, inputs, scope: str | None, default_name: str, **op_k
 
 def get_or_create_layer(
     sc: VariableScope, factory: Callable[[], keras.layers.Layer], first_variable: str
-):
+) -> tuple[keras.Layer, bool]:
     """Returns the layer of variable scope ``sc``, creating it if allowed.
 
     Args:
@@ -318,7 +320,9 @@ def _apply_scope_regularizer(layer) -> None:
             variable.regularizer = wrap_regularizer(regularizer)
 
 
-def call_layer(layer, inputs, created: bool, variables_collections=None, **call_kwargs):
+def call_layer(
+    layer, inputs, created: bool, variables_collections=None, **call_kwargs
+) -> keras.KerasTensor | tf.Tensor:
     """Calls ``layer`` and, on first creation, records its variables."""
     if created:
         _follow_input_dtype(layer, inputs)

@@ -261,7 +261,7 @@ class BatchNorm(SlimLayer):
             y = tf.reshape(y, tf.shape(x))
         return y
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None) -> tf.Tensor:
         """Normalizes by the batch moments (training, updating the averages), else the averages."""
         x = tf.convert_to_tensor(inputs)
         rank = x.shape.rank
@@ -345,7 +345,7 @@ def batch_norm(
     renorm_clipping=None,
     renorm_decay=0.99,
     adjustment=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Batch normalization with slim's defaults and variable names.
 
     Variables ``<scope>/BatchNorm/{beta, gamma (scale=True only), moving_mean,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import tensorflow as tf
 
 from kslim.layers.base import is_symbolic
@@ -29,7 +30,9 @@ def _as_input(inputs):
     return tf.convert_to_tensor(inputs)
 
 
-def repeat(inputs, repetitions: int, layer: Callable, *args: Any, **kwargs: Any):
+def repeat(
+    inputs, repetitions: int, layer: Callable, *args: Any, **kwargs: Any
+) -> keras.KerasTensor | tf.Tensor:
     """Applies ``layer`` ``repetitions`` times with the same arguments.
 
     ``repeat(x, 3, conv2d, 64, [3, 3], scope='conv1')`` is
@@ -68,7 +71,7 @@ def repeat(inputs, repetitions: int, layer: Callable, *args: Any, **kwargs: Any)
         return outputs
 
 
-def stack(inputs, layer: Callable, stack_args, **kwargs: Any):
+def stack(inputs, layer: Callable, stack_args, **kwargs: Any) -> keras.KerasTensor | tf.Tensor:
     """Applies ``layer`` once per entry of ``stack_args``, chaining the outputs.
 
     ``stack(x, fully_connected, [32, 64, 128], scope='fc')`` is

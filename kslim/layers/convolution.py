@@ -92,7 +92,7 @@ class Convolution(WeightedLayer):
         """The spatial rank run in channels-last layout (channels-first input), else None."""
         return self.rank if channels_first(self.data_format) else None
 
-    def op(self, x):
+    def op(self, x) -> tf.Tensor:
         """The convolution of the channels-last ``x`` with ``weights``."""
         return tf.nn.convolution(
             x, self.weights_var, strides=self.stride, padding=self.padding, dilations=self.rate
@@ -121,7 +121,7 @@ def convolution(
     trainable=True,
     scope=None,
     conv_dims=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Adds an N-D convolution followed by an optional normalizer and activation.
 
     The rank of ``inputs`` (3, 4 or 5) picks 1-D, 2-D or 3-D convolution. Creates

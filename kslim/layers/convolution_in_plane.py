@@ -69,7 +69,7 @@ class ConvolutionInPlane(WeightedLayer):
         cin = input_channels(keras.KerasTensor(input_shape), None)
         return self.kernel_size + (1, 1), (cin,)
 
-    def op(self, x):
+    def op(self, x) -> tf.Tensor:
         """The one kernel applied to every channel of ``x`` (a tiled depthwise convolution)."""
         depthwise = tf.tile(self.weights_var, [1, 1, x.shape[-1], 1])
         return tf.nn.depthwise_conv2d(x, depthwise, (1,) + self.stride + (1,), self.padding)
@@ -93,7 +93,7 @@ def convolution2d_in_plane(
     outputs_collections=None,
     trainable=True,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Applies the same in-plane convolution to each channel (default scope ``ConvInPlane``).
 
     Creates one ``<scope>/weights`` [kh, kw, 1, 1], tiled over the Cin channels

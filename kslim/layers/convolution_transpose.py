@@ -98,7 +98,7 @@ class ConvolutionTranspose(WeightedLayer):
         """The spatial rank run in channels-last layout (channels-first input), else None."""
         return self.rank if channels_first(self.data_format) else None
 
-    def op(self, x):
+    def op(self, x) -> tf.Tensor:
         """The transposed convolution of the channels-last ``x`` with ``weights``."""
         dynamic = tf.shape(x)
         static = x.shape
@@ -173,7 +173,7 @@ def convolution2d_transpose(
     outputs_collections=None,
     trainable=True,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Adds a 2-D transposed convolution (default scope ``Conv2d_transpose``).
 
     Creates ``<scope>/weights`` [kh, kw, num_outputs, Cin] and, unless
@@ -233,7 +233,7 @@ def convolution3d_transpose(
     outputs_collections=None,
     trainable=True,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Adds a 3-D transposed convolution (default scope ``Conv3d_transpose``).
 
     Creates ``<scope>/weights`` [kd, kh, kw, num_outputs, Cin] and ``biases``;

@@ -74,7 +74,7 @@ class FullyConnected(WeightedLayer):
             )
         return (int(cin), self.num_outputs), (self.num_outputs,)
 
-    def op(self, x):
+    def op(self, x) -> tf.Tensor:
         """``x @ weights`` over the last axis of ``x``."""
         if x.shape.rank == 2:
             return tf.matmul(x, self.weights_var)
@@ -97,7 +97,7 @@ def fully_connected(
     outputs_collections=None,
     trainable=True,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Adds a fully connected layer (``weights`` [Cin, Cout], ``biases`` [Cout]).
 
     Inputs of rank > 2 are transformed on their last axis (no flattening).
@@ -164,7 +164,7 @@ def dropout(
     outputs_collections=None,
     scope=None,
     seed=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Dropout: kept values are scaled by ``1/keep_prob``.
 
     Args:
@@ -211,7 +211,7 @@ def _flatten_op(x):
 
 
 @add_arg_scope
-def flatten(inputs, outputs_collections=None, scope=None):
+def flatten(inputs, outputs_collections=None, scope=None) -> keras.KerasTensor | tf.Tensor:
     """Flattens ``inputs`` to [batch, prod(other dims)] (name scope ``Flatten``).
 
     Raises:
@@ -262,7 +262,7 @@ class BiasAdd(SlimLayer):
             self.trainable,
         )
 
-    def call(self, inputs):
+    def call(self, inputs) -> tf.Tensor:
         """``inputs`` plus ``biases`` on the channel axis, then the activation (if any)."""
         y = tf.nn.bias_add(inputs, self.biases_var, data_format=self.data_format)
         if self.activation is not None:
@@ -293,7 +293,7 @@ def bias_add(
     trainable=True,
     data_format="NHWC",
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Adds ``<scope>/biases`` [C] to ``inputs`` (default scope ``BiasAdd``).
 
     Usable as the ``normalizer_fn`` of conv2d / fully_connected (then the

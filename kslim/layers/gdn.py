@@ -112,7 +112,7 @@ class GDN(SlimLayer):
         gamma = tf.square(_lower_bound(tf.convert_to_tensor(self.reparam_gamma), gamma_bound))
         return beta - pedestal, gamma - pedestal
 
-    def call(self, inputs):
+    def call(self, inputs) -> tf.Tensor:
         """``inputs`` divided (inverse: multiplied) by the generalized divisive norm."""
         x = tf.convert_to_tensor(inputs)
         rank = x.shape.rank
@@ -127,11 +127,11 @@ class GDN(SlimLayer):
         norm = tf.sqrt(norm)
         return x * norm if self.inverse else x / norm
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape) -> tuple:
         """The input's shape: GDN keeps it."""
         return input_shape
 
-    def apply(self, inputs, *args, **kwargs):
+    def apply(self, inputs, *args, **kwargs) -> keras.KerasTensor | tf.Tensor:
         """TF1 layers' ``layer.apply(inputs)``: the same as calling the layer."""
         return self(inputs, *args, **kwargs)
 
@@ -178,7 +178,7 @@ def gdn(
     trainable=True,
     name=None,
     reuse=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Generalized divisive normalization (variable scope ``name``, default ``gdn``).
 
     Variables ``<scope>/reparam_beta`` [C] and ``<scope>/reparam_gamma`` [C, C]

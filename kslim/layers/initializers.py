@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -98,7 +99,9 @@ def variance_scaling_initializer(
     return VarianceScaling(factor, mode, uniform, seed)
 
 
-def xavier_initializer(uniform: bool = True, seed: int | None = None, dtype=tf.float32):
+def xavier_initializer(
+    uniform: bool = True, seed: int | None = None, dtype=tf.float32
+) -> keras.initializers.Initializer:
     """Glorot/Xavier initializer: ``variance_scaling(1.0, 'FAN_AVG', uniform)``.
 
     With ``uniform=True`` (default) this is exactly Keras' ``GlorotUniform``.
@@ -120,7 +123,7 @@ def _tf1_config(init: Any) -> dict:
         return {}
 
 
-def to_keras_initializer(init: Any):
+def to_keras_initializer(init: Any) -> keras.initializers.Initializer | Callable | None:
     """Converts a slim/TF1/TF2/Keras initializer into a serializable Keras one.
 
     TF1 (``tf.compat.v1.*_initializer``) and ``tf.keras``/TF2 initializer

@@ -48,7 +48,7 @@ class LayerNorm(AffineNorm):
         """Creates ``beta``/``gamma`` over ``input_shape[begin_params_axis:]``."""
         self.build_params(tuple(int(d) for d in tuple(input_shape)[self.begin_params_axis :]))
 
-    def call(self, inputs):
+    def call(self, inputs) -> tf.Tensor:
         """``inputs`` normalized over ``[begin_norm_axis, rank)``, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
@@ -83,7 +83,7 @@ def layer_norm(
     begin_norm_axis=1,
     begin_params_axis=-1,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Layer normalization (default scope ``LayerNorm``), slim's defaults.
 
     Normalizes over axes ``begin_norm_axis .. rank-1`` (default: every axis but

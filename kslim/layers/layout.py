@@ -19,7 +19,7 @@ def channels_first(data_format: str | None) -> bool:
     return data_format is not None and data_format.startswith("NC")
 
 
-def to_channels_last(x, rank: int):
+def to_channels_last(x, rank: int) -> tf.Tensor:
     """NC... -> N...C for ``rank`` spatial dimensions.
 
     Args:
@@ -32,7 +32,7 @@ def to_channels_last(x, rank: int):
     return tf.transpose(x, [0] + list(range(2, rank + 2)) + [1])
 
 
-def to_channels_first(x, rank: int):
+def to_channels_first(x, rank: int) -> tf.Tensor:
     """N...C -> NC... for ``rank`` spatial dimensions.
 
     Args:

@@ -69,7 +69,7 @@ class GroupNorm(AffineNorm):
         """Creates ``beta``/``gamma`` for the channels of ``input_shape``."""
         self.build_params((int(input_shape[self.channels_axis]),))
 
-    def call(self, inputs):
+    def call(self, inputs) -> tf.Tensor:
         """``inputs`` normalized per group of channels, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
@@ -130,7 +130,7 @@ def group_norm(
     trainable=True,
     scope=None,
     mean_close_to_zero=False,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Group normalization (default scope ``GroupNorm``), slim's defaults.
 
     The channel axis is divided into ``groups``; statistics are computed per
@@ -251,7 +251,7 @@ class InstanceNorm(AffineNorm):
         """Creates ``beta``/``gamma`` for the channels of ``input_shape``."""
         self.build_params((int(input_shape[self._channel_axis(len(input_shape))]),))
 
-    def call(self, inputs):
+    def call(self, inputs) -> tf.Tensor:
         """``inputs`` normalized per example and channel, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
@@ -287,7 +287,7 @@ def instance_norm(
     trainable=True,
     data_format="NHWC",
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Instance normalization (default scope ``InstanceNorm``), slim's defaults.
 
     Statistics per example and channel over every other axis; ``beta``/``gamma``

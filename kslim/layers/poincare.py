@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from kslim.layers.base import apply_named_op, register_op
@@ -17,7 +18,7 @@ def _poincare_normalize_op(x, axis=1, epsilon=1e-5):
     return x * inv_norm
 
 
-def poincare_normalize(x, axis=1, epsilon=1e-5, name=None):
+def poincare_normalize(x, axis=1, epsilon=1e-5, name=None) -> keras.KerasTensor | tf.Tensor:
     """Projects each slice along ``axis`` into the ball of norm ``1 - epsilon``.
 
     ``x * (1 - epsilon) / ||x||`` where ``||x|| > 1 - epsilon``, else ``x``.

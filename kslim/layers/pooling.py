@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from kslim.layers.base import apply_named_op, register_op
@@ -81,7 +82,7 @@ def max_pool2d(
     data_format="NHWC",
     outputs_collections=None,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """2-D max pooling (name scope ``MaxPool2D``).
 
     Args:
@@ -111,7 +112,7 @@ def avg_pool2d(
     data_format="NHWC",
     outputs_collections=None,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """2-D average pooling (name scope ``AvgPool2D``); arguments as ``max_pool2d``."""
     return _pool("AVG", 2, ("NCHW", "NHWC"), "AvgPool2D", **locals())
 
@@ -125,7 +126,7 @@ def max_pool3d(
     data_format="NDHWC",
     outputs_collections=None,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """3-D max pooling (name scope ``MaxPool3D``); ``data_format`` NDHWC or NCDHW."""
     return _pool("MAX", 3, ("NCDHW", "NDHWC"), "MaxPool3D", **locals())
 
@@ -139,7 +140,7 @@ def avg_pool3d(
     data_format="NDHWC",
     outputs_collections=None,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """3-D average pooling (name scope ``AvgPool3D``); arguments as ``max_pool3d``."""
     return _pool("AVG", 3, ("NCDHW", "NDHWC"), "AvgPool3D", **locals())
 
@@ -155,7 +156,7 @@ def pool(
     stride=1,
     outputs_collections=None,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """N-D pooling (``tf.nn.pool``); name scope ``<type>_pool``.
 
     Args:

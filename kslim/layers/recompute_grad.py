@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from collections.abc import Callable
 
 import keras
 import tensorflow as tf
@@ -45,7 +46,7 @@ def _check_closure(fn) -> None:
             )
 
 
-def recompute_grad(fn, use_data_dep=_USE_DEFAULT, tupleize_grads=False):
+def recompute_grad(fn, use_data_dep=_USE_DEFAULT, tupleize_grads=False) -> Callable:
     """Decorator: ``fn``'s activations are recomputed on the backward pass.
 
     ``fn`` must be free of state changes and randomness, or take a keyword

@@ -101,7 +101,7 @@ def is_disabled(regularizer) -> bool:
     return regularizer is _disabled
 
 
-def l1_regularizer(scale: float, scope: str | None = None):
+def l1_regularizer(scale: float, scope: str | None = None) -> Callable:
     """Returns ``L1(scale)``: ``scale * sum(|w|)``.
 
     Args:
@@ -122,7 +122,7 @@ def l1_regularizer(scale: float, scope: str | None = None):
     return L1(scale)
 
 
-def l2_regularizer(scale: float, scope: str | None = None):
+def l2_regularizer(scale: float, scope: str | None = None) -> Callable:
     """Returns ``L2(scale)``: ``scale * sum(w**2) / 2``.
 
     Args:
@@ -143,7 +143,9 @@ def l2_regularizer(scale: float, scope: str | None = None):
     return L2(scale)
 
 
-def l1_l2_regularizer(scale_l1: float = 1.0, scale_l2: float = 1.0, scope: str | None = None):
+def l1_l2_regularizer(
+    scale_l1: float = 1.0, scale_l2: float = 1.0, scope: str | None = None
+) -> Callable:
     """Returns the sum of ``l1_regularizer(scale_l1)`` and ``l2_regularizer(scale_l2)``.
 
     Raises:
@@ -161,7 +163,9 @@ def l1_l2_regularizer(scale_l1: float = 1.0, scale_l2: float = 1.0, scope: str |
     return SumRegularizer([l1_regularizer(scale_l1), l2_regularizer(scale_l2)])
 
 
-def sum_regularizer(regularizer_list: Sequence[Callable | None], scope: str | None = None):
+def sum_regularizer(
+    regularizer_list: Sequence[Callable | None], scope: str | None = None
+) -> Callable | None:
     """Returns a regularizer summing the non-None regularizers of the list, or None."""
     del scope
     regularizers = [r for r in regularizer_list if r is not None]
@@ -170,7 +174,7 @@ def sum_regularizer(regularizer_list: Sequence[Callable | None], scope: str | No
     return SumRegularizer(regularizers)
 
 
-def apply_regularization(regularizer: Callable, weights_list=None):
+def apply_regularization(regularizer: Callable, weights_list=None) -> keras.KerasTensor | tf.Tensor:
     """Sums ``regularizer`` over ``weights_list`` and records it as a regularization loss.
 
     Args:

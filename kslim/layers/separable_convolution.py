@@ -121,7 +121,7 @@ class SeparableConvolution2D(WeightedLayer):
         """2 for a channels-first input (run channels-last), else None."""
         return 2 if channels_first(self.data_format) else None
 
-    def op(self, x):
+    def op(self, x) -> tf.Tensor:
         """The depthwise (then pointwise, if any) convolution of the channels-last ``x``."""
         strides = (1,) + self.stride + (1,)
         if self.pointwise_var is None:
@@ -168,7 +168,7 @@ def separable_convolution2d(
     outputs_collections=None,
     trainable=True,
     scope=None,
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Adds a depthwise-separable 2-D convolution (default scope ``SeparableConv2d``).
 
     A depthwise convolution (``depthwise_weights`` [kh, kw, Cin, depth_multiplier])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from kslim.layers.base import apply_op, register_op
@@ -19,7 +20,9 @@ def _dense_to_sparse_op(x, eos_token=0):
     return tf.SparseTensor(indices, values, tf.shape(x, out_type=tf.int64))
 
 
-def dense_to_sparse(tensor, eos_token=0, outputs_collections=None, scope=None):
+def dense_to_sparse(
+    tensor, eos_token=0, outputs_collections=None, scope=None
+) -> tf.SparseTensor | keras.KerasTensor:
     """The entries of ``tensor`` other than ``eos_token`` as a ``tf.SparseTensor``.
 
     Args:

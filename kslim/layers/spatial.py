@@ -59,7 +59,7 @@ class SpatialSoftmax(SlimLayer):
             "temperature", (), init, trainable=self.trainable, dtype="float32"
         )
 
-    def call(self, features):
+    def call(self, features) -> tf.Tensor:
         """The expected (x, y) position of each channel's softmax, ``[N, 2 * C]``."""
         shape = tf.shape(features)
         if self.data_format == "NHWC":
@@ -97,7 +97,7 @@ def spatial_softmax(
     variables_collections=None,
     trainable=True,
     data_format="NHWC",
-):
+) -> keras.KerasTensor | tf.Tensor:
     """Spatial softmax keypoints of a feature map (variable scope ``spatial_softmax``).
 
     Softmax over the spatial positions of each channel, then the expected
@@ -156,7 +156,9 @@ def _images_to_sequence_op(x, data_format="NHWC"):
 
 
 @add_arg_scope
-def images_to_sequence(inputs, data_format="NHWC", outputs_collections=None, scope=None):
+def images_to_sequence(
+    inputs, data_format="NHWC", outputs_collections=None, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """[N, H, W, C] images to a [W, N·H, C] sequence (name scope ``ImagesToSequence``).
 
     Args:
@@ -212,7 +214,7 @@ def _sequence_to_images_op(x, height, output_data_format="channels_last"):
 @add_arg_scope
 def sequence_to_images(
     inputs, height, output_data_format="channels_last", outputs_collections=None, scope=None
-):
+) -> keras.KerasTensor | tf.Tensor:
     """[W, N·H, C] sequence back to images (name scope ``SequenceToImages``).
 
     Args:

@@ -21,7 +21,7 @@ from kslim.layers.base import apply_op, is_symbolic, register_op
 from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
-from kslim.summaries import tf1_histogram, tf1_scalar
+from kslim.summaries import SummaryEntry, tf1_histogram, tf1_scalar
 
 __all__ = [
     "summarize_activation",
@@ -135,7 +135,7 @@ def _add_histogram_summary(tensor, tag=None):
     return tf1_histogram(tag or f"{_op_name(tensor)}_summary", tensor)
 
 
-def summarize_activation(op):
+def summarize_activation(op) -> SummaryEntry:
     """Summarizes an activation: a histogram, and how often it saturates.
 
     Tags (``N`` is the tensor's op name, ``conv1/Relu``): ``N/activation``
@@ -176,7 +176,7 @@ def summarize_activation(op):
     return _add_histogram_summary(op, f"{name}/activation")
 
 
-def summarize_tensor(tensor, tag=None):
+def summarize_tensor(tensor, tag=None) -> SummaryEntry | None:
     """Summarizes ``tensor``: a scalar summary for rank 0, a histogram otherwise.
 
     Args:

@@ -7,6 +7,7 @@ KerasTensors, computed directly on concrete tensors.
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 
-def single_input(x):
+def single_input(x) -> keras.KerasTensor | tf.Tensor:
     """A list/tuple given as one tensor (``apply_op`` would spread it over arguments).
 
     Args:
@@ -50,7 +51,7 @@ def _one_hot_op(labels, num_classes, on_value=1.0, off_value=0.0):
 @add_arg_scope
 def one_hot_encoding(
     labels, num_classes, on_value=1.0, off_value=0.0, outputs_collections=None, scope=None
-):
+) -> keras.KerasTensor | tf.Tensor:
     """One-hot encodes ``labels`` with ``tf.one_hot`` (name scope ``OneHotEncoding``).
 
     Args:
@@ -97,7 +98,7 @@ def _softmax_op(logits):
 
 
 @add_arg_scope
-def softmax(logits, scope=None):
+def softmax(logits, scope=None) -> keras.KerasTensor | tf.Tensor:
     """Softmax over the last axis of an N-D tensor (variable scope ``softmax``).
 
     Args:
@@ -127,7 +128,7 @@ def _unit_norm_op(x, dim, epsilon=1e-7):
 
 
 @add_arg_scope
-def unit_norm(inputs, dim, epsilon=1e-7, scope=None):
+def unit_norm(inputs, dim, epsilon=1e-7, scope=None) -> keras.KerasTensor | tf.Tensor:
     """``inputs / sqrt(epsilon + sum(inputs², dim))`` (variable scope ``UnitNorm``).
 
     Args:
@@ -176,7 +177,7 @@ def _maxout_op(x, num_units, axis=-1):
 
 
 @add_arg_scope
-def maxout(inputs, num_units, axis=-1, scope=None):
+def maxout(inputs, num_units, axis=-1, scope=None) -> keras.KerasTensor | tf.Tensor:
     """Maxout (variable scope ``MaxOut``): max over groups of ``axis``.
 
     As in slim, the grouped axis is reshaped to ``num_units`` and the group
@@ -233,7 +234,7 @@ def _scale_gradient_op(x, gradient_multiplier):
     return identity(x)
 
 
-def scale_gradient(inputs, gradient_multiplier):
+def scale_gradient(inputs, gradient_multiplier) -> keras.KerasTensor | tf.Tensor:
     """Identity forward; the gradient to ``inputs`` is multiplied by ``gradient_multiplier``.
 
     Not arg-scoped, as in slim. On a KerasTensor it is a graph node (layer

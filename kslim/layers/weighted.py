@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import keras
 import tensorflow as tf
 
 from kslim.layers import _config as cfg
@@ -201,7 +202,7 @@ class WeightedLayer(SlimLayer):
         """``(weights shape, biases shape)`` for inputs of ``input_shape``."""
         raise NotImplementedError(f"{type(self).__name__} must implement variable_shapes()")
 
-    def op(self, x):
+    def op(self, x) -> tf.Tensor:
         """The layer's op on channels-last ``x``, before the bias and activation."""
         raise NotImplementedError(f"{type(self).__name__} must implement op()")
 
@@ -245,7 +246,7 @@ class WeightedLayer(SlimLayer):
                 self.trainable,
             )
 
-    def call(self, inputs):
+    def call(self, inputs) -> tf.Tensor:
         """``op`` on ``inputs`` (channels-last), plus ``biases``, then the activation."""
         rank = self.layout_rank()
         x = inputs if rank is None else to_channels_last(inputs, rank)
@@ -301,7 +302,7 @@ def apply_weighted_layer(
     trainable,
     scope,
     first_variable: str = "weights",
-):
+) -> keras.KerasTensor | tf.Tensor:
     """The body of a slim weighted-layer function, after its own argument checks.
 
     Opens ``variable_scope(scope, default_scope)``, creates the layer (or re-uses

@@ -63,7 +63,7 @@ class GraphWriter(keras.callbacks.Callback):
         self.logdir = logdir
         self.written = False
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs=None) -> None:
         """Forgets a graph written by a previous run (each run writes it once)."""
         self.written = False
 
@@ -72,10 +72,10 @@ class GraphWriter(keras.callbacks.Callback):
             self.written = True
             write_graph(self.model, self.logdir)
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch, logs=None) -> None:
         """Writes the graph after the first chunk (once per run)."""
         self._write()
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs=None) -> None:
         """Writes the graph if no chunk ran."""
         self._write()

@@ -40,7 +40,7 @@ class InitFnOnFreshStart(keras.callbacks.Callback):
         self.is_chief = is_chief
         self.called = False
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs=None) -> None:
         # The logdir is healed first (CheckpointManager.recover, as CheckpointSaver
         # does): a damaged newest checkpoint or state file is no fresh start
         # while an intact older checkpoint remains.

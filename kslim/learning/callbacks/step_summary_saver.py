@@ -46,7 +46,7 @@ class StepSummarySaver(SummarySaver):
         del now
         return self.is_chief and self._steps_left(step) <= 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs=None) -> None:
         """Opens the writer (``SummarySaver``) and forgets the previous run's step count."""
         super().on_train_begin(logs)
         self._base = None
