@@ -19,7 +19,9 @@ in-memory random images, ``repeat``, ``batch``, ``prefetch(2)``; momentum SGD 0.
   slim's defaults (``log_every_n_steps=1``, a logdir, 600 s summaries and checkpoints);
 * ``kslim_xla``: the same with ``jit_compile=True``;
 * ``tf_slim``: the same net file run under tf_slim 1.1.0 (``import tf_slim as slim``, TF1
-  graph mode, as ``tests/nets/tfslim_zoo_runner.py``), tf_slim's ``learning.train``;
+  graph mode, as ``tests/nets/tfslim_zoo_runner.py``), or tf_slim's own copy of the net
+  (``tf_slim.nets``) when kslim's file uses more of kslim than ``import kslim as slim``
+  (resnet_v1, inception_v3); tf_slim's ``learning.train``;
 * ``keras``: the ``keras.applications`` model, ``compile`` defaults, ``fit(verbose=0)``.
 
 The timings are those of ``_contenders._Clock`` (see ``_contenders.py``).
@@ -135,8 +137,14 @@ def run_tf_slim(net: str, size: int, batch: int, warmup: int, steps: int, logdir
 
     install_tfslim_nets_finder()
     module_name, _, scope_module_name, *_ = NETS[net]
-    module = importlib.import_module(f"{TFSLIM_PACKAGE}.{module_name}")
-    scope_module = importlib.import_module(f"{TFSLIM_PACKAGE}.{scope_module_name}")
+    try:
+        module = importlib.import_module(f"{TFSLIM_PACKAGE}.{module_name}")
+        scope_module = importlib.import_module(f"{TFSLIM_PACKAGE}.{scope_module_name}")
+    except ValueError:
+        # kslim's file does not import as tf_slim code (it uses more of kslim than
+        # ``import kslim as slim``): slim's own copy of the net, shipped in tf_slim.nets.
+        module = importlib.import_module(f"tf_slim.nets.{module_name}")
+        scope_module = importlib.import_module(f"tf_slim.nets.{scope_module_name}")
     clock = _Clock(warmup, warmup + steps)
     done = {"steps": 0}
 
