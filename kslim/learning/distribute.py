@@ -244,7 +244,9 @@ def worker_log_prefix(strategy) -> Iterator[None]:
 
 
 # ------------------------------------------------------------------- data
-def distribute_dataset(strategy, dataset: tf.data.Dataset, argname: str = "dataset"):
+def distribute_dataset(
+    strategy, dataset: tf.data.Dataset, argname: str = "dataset"
+) -> tf.data.Dataset | tf.distribute.DistributedDataset:
     """The strategy's distributed dataset of ``dataset``'s global batches.
 
     Each element of ``dataset`` is one global batch (what ``kslim.data.inputs`` binds, as
@@ -403,7 +405,7 @@ class ChiefSync(keras.callbacks.Callback):
         super().__init__()
         self.strategy = strategy
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs=None) -> None:
         """Sets every worker's variables to the chief's (multi-worker strategies only)."""
         if not in_multi_worker(self.strategy):
             return

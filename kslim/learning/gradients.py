@@ -12,7 +12,7 @@ __all__ = ["add_gradients_summaries", "clip_gradient_norms", "multiply_gradients
 _log = logging.getLogger("kslim")
 
 
-def clip_gradient_norms(gradients_to_variables, max_norm):
+def clip_gradient_norms(gradients_to_variables, max_norm) -> list:
     """Clips each gradient to norm ``max_norm`` (per tensor, slim's rule).
 
     Args:
@@ -39,7 +39,7 @@ def _var_name(var) -> str:
     return getattr(var, "path", None) or var.name.split(":")[0]
 
 
-def multiply_gradients(grads_and_vars, gradient_multipliers):
+def multiply_gradients(grads_and_vars, gradient_multipliers) -> list:
     """Multiplies gradients by per-variable factors.
 
     Args:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -89,7 +90,7 @@ class TrainOp(keras.Model):
         return list(self._loss_names)
 
     @property
-    def global_step(self):
+    def global_step(self) -> keras.Variable:
         """The global step: the optimizer's ``iterations`` (int64)."""
         return self.optimizer.iterations
 
@@ -142,7 +143,7 @@ class TrainOp(keras.Model):
                 summaries.update(add_gradients_summaries(grads_and_vars))
         return logs, summaries
 
-    def train_step(self, data):
+    def train_step(self, data) -> dict:
         """One training step on ``data`` (Keras' ``fit`` calls it); returns the logs."""
         logs, _ = self._step(data, False)
         return logs
@@ -280,7 +281,7 @@ class TrainOp(keras.Model):
             logs["summaries/" + tag] = value
         return logs
 
-    def make_train_function(self, force=False):
+    def make_train_function(self, force=False) -> Callable:
         """Keras' train function: one plain step per call (``learning.train`` plans)."""
         if self.train_function is not None and not force:
             return self.train_function

@@ -23,7 +23,7 @@ __all__ = [
 
 
 @add_arg_scope
-def add_loss(loss, loss_collection=GraphKeys.LOSSES):
+def add_loss(loss, loss_collection=GraphKeys.LOSSES) -> None:
     """Adds an externally defined ``loss`` to ``loss_collection``.
 
     Args:
@@ -35,7 +35,7 @@ def add_loss(loss, loss_collection=GraphKeys.LOSSES):
         get_default_graph().add_to_collection(loss_collection, loss)
 
 
-def get_losses(scope=None, loss_collection=GraphKeys.LOSSES):
+def get_losses(scope=None, loss_collection=GraphKeys.LOSSES) -> list:
     """Returns the losses of ``loss_collection`` whose name matches ``scope``.
 
     Args:
@@ -62,7 +62,7 @@ class RegularizationPenalty(keras.layers.Layer):
         self._variable_ref = lambda: variable
         self.variable_path = variable.path if variable is not None else variable_path
 
-    def call(self, anchor):
+    def call(self, anchor) -> tf.Tensor:
         """``regularizer(variable)`` (``anchor`` only places the layer in the graph)."""
         del anchor
         variable = self._variable_ref()
@@ -75,7 +75,7 @@ class RegularizationPenalty(keras.layers.Layer):
         penalty = variable.regularizer(variable)
         return tf.convert_to_tensor(penalty, tf.float32)
 
-    def compute_output_spec(self, anchor):
+    def compute_output_spec(self, anchor) -> keras.KerasTensor:
         """A float32 scalar."""
         return keras.KerasTensor((), "float32")
 
@@ -86,7 +86,7 @@ class RegularizationPenalty(keras.layers.Layer):
         return config
 
 
-def get_regularization_losses(scope=None):
+def get_regularization_losses(scope=None) -> list:
     """Returns the regularization penalties of the graph's layers (and any added).
 
     On a graph built from KerasTensors each penalty is a scalar KerasTensor
@@ -150,7 +150,9 @@ def _add_n_op(*tensors):
     return tf.add_n([tf.cast(t, tf.float32) for t in tensors])
 
 
-def get_total_loss(add_regularization_losses=True, name="total_loss"):
+def get_total_loss(
+    add_regularization_losses=True, name="total_loss"
+) -> keras.KerasTensor | tf.Tensor:
     """Sum of the LOSSES collection and (by default) the regularization losses.
 
     Args:

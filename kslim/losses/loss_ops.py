@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+import keras
 import tensorflow as tf
 
 from kslim.layers.base import register_op
@@ -65,7 +66,9 @@ def _absolute_difference_op(*args, **kwargs):
     return weighted_reduce(tf.abs(predictions - labels), weights)
 
 
-def absolute_difference(predictions, labels=None, weights=1.0, scope=None):
+def absolute_difference(
+    predictions, labels=None, weights=1.0, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """Weighted mean absolute error ``|predictions - labels|``.
 
     Args:
@@ -97,7 +100,9 @@ def _mean_squared_error_op(*args, **kwargs):
     return weighted_reduce(tf.math.squared_difference(predictions, labels), weights)
 
 
-def mean_squared_error(predictions, labels=None, weights=1.0, scope=None):
+def mean_squared_error(
+    predictions, labels=None, weights=1.0, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """Weighted mean of ``(predictions - labels)**2``.
 
     Args:
@@ -158,7 +163,9 @@ def _mean_pairwise_squared_error_op(*args, **kwargs):
     return tf.where(tf.reduce_sum(num_present) > 0, scaled, tf.zeros_like(scaled))
 
 
-def mean_pairwise_squared_error(predictions, labels=None, weights=1.0, scope=None):
+def mean_pairwise_squared_error(
+    predictions, labels=None, weights=1.0, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """slim's pairwise-difference loss, summed (not averaged) over the batch.
 
     For each example ``b`` with differences ``d = predictions - labels`` over its
@@ -206,7 +213,9 @@ def _log_loss_op(*args, epsilon=1e-7, **kwargs):
     return weighted_reduce(losses, weights)
 
 
-def log_loss(predictions, labels=None, weights=1.0, epsilon=1e-7, scope=None):
+def log_loss(
+    predictions, labels=None, weights=1.0, epsilon=1e-7, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """Weighted binary log loss ``−l·log(p+ε) − (1−l)·log(1−p+ε)``.
 
     Args:
@@ -236,7 +245,7 @@ def _hinge_loss_op(logits, labels):
     return tf.nn.relu(1.0 - (2.0 * labels - 1.0) * logits)
 
 
-def hinge_loss(logits, labels=None, scope=None):
+def hinge_loss(logits, labels=None, scope=None) -> keras.KerasTensor | tf.Tensor:
     """Per-element hinge loss ``relu(1 − (2·labels − 1)·logits)``.
 
     Unlike the other losses it is unreduced and NOT added to LOSSES (as in slim).
@@ -264,7 +273,9 @@ def _cosine_distance_op(*args, axis, **kwargs):
     return weighted_reduce(losses, weights)
 
 
-def cosine_distance(predictions, labels=None, axis=None, weights=1.0, scope=None, dim=None):
+def cosine_distance(
+    predictions, labels=None, axis=None, weights=1.0, scope=None, dim=None
+) -> keras.KerasTensor | tf.Tensor:
     """Weighted cosine distance ``1 − Σ_axis predictions·labels``.
 
     The inputs are assumed unit-normalized along ``axis`` (as in slim).
@@ -314,7 +325,9 @@ def _sigmoid_ce_op(*args, label_smoothing=0.0, **kwargs):
     return weighted_reduce(losses, weights)
 
 
-def sigmoid_cross_entropy(logits, multi_class_labels, weights=1.0, label_smoothing=0, scope=None):
+def sigmoid_cross_entropy(
+    logits, multi_class_labels, weights=1.0, label_smoothing=0, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """Weighted sigmoid cross-entropy of ``logits`` against 0/1 labels.
 
     Args:
@@ -355,7 +368,9 @@ def _softmax_ce_op(*args, label_smoothing=0.0, **kwargs):
     return weighted_reduce(losses, weights)
 
 
-def softmax_cross_entropy(logits, onehot_labels, weights=1.0, label_smoothing=0, scope=None):
+def softmax_cross_entropy(
+    logits, onehot_labels, weights=1.0, label_smoothing=0, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """Softmax cross-entropy of ``logits`` [batch, classes] against one-hot labels.
 
     Args:
@@ -394,7 +409,9 @@ def _sparse_softmax_ce_op(*args, **kwargs):
     return weighted_reduce(losses, weights)
 
 
-def sparse_softmax_cross_entropy(logits, labels, weights=1.0, scope=None):
+def sparse_softmax_cross_entropy(
+    logits, labels, weights=1.0, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """Softmax cross-entropy of ``logits`` against integer class ``labels``.
 
     Args:

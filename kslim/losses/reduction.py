@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -132,7 +133,7 @@ def _weighted_loss_op(*args, **kwargs):
     return weighted_reduce(tf.convert_to_tensor(losses), weights)
 
 
-def compute_weighted_loss(losses, weights=1.0, scope=None):
+def compute_weighted_loss(losses, weights=1.0, scope=None) -> keras.KerasTensor | tf.Tensor:
     """Reduces ``losses`` slim's way and adds the result to LOSSES.
 
     Args:

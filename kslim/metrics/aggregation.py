@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import keras
 import tensorflow as tf
 
 from kslim.metrics.state import (
@@ -33,7 +34,7 @@ _POST = {
 }
 
 
-def register_transform(name: str):
+def register_transform(name: str) -> Callable[[Callable], Callable]:
     """Registers ``fn(config, inputs) -> (values, weights)`` for the ``mean`` kind."""
 
     def decorator(fn):
@@ -84,7 +85,7 @@ def mean_metric(
     updates_collections,
     post=None,
     **config,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """A ``mean``-kind metric with a registered ``transform`` and ``post`` step."""
     config = dict(config, transform=transform)
     if post is not None:
@@ -96,7 +97,7 @@ def mean_metric(
 
 def streaming_mean(
     values, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted mean of ``values``.
 
     Variables ``<scope>/total`` and ``<scope>/count`` (default scope ``mean``).
@@ -175,7 +176,7 @@ register_metric(
 
 def streaming_mean_tensor(
     values, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming element-wise weighted mean of ``values``.
 
     Variables ``<scope>/total_tensor`` and ``<scope>/count_tensor`` of the
@@ -229,7 +230,9 @@ register_metric(
 )
 
 
-def count(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
+def count(
+    values, weights=None, metrics_collections=None, updates_collections=None, name=None
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming count of the elements of ``values`` (or the sum of ``weights``).
 
     Variable ``<scope>/count`` (default scope ``count``). slim raises
@@ -322,7 +325,7 @@ register_metric(
 
 def streaming_concat(
     values, axis=0, max_size=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Concatenates ``values`` along ``axis`` across batches.
 
     Variables ``<scope>/array`` (a growable buffer) and ``<scope>/size``
@@ -373,7 +376,7 @@ def streaming_concat(
 
 
 # ---------------------------------------------------------------- aggregation
-def aggregate_metrics(*value_update_tuples):
+def aggregate_metrics(*value_update_tuples) -> tuple[list, list]:
     """Splits ``(value, update_op)`` pairs into ``([values], [update_ops])``.
 
     Raises:
@@ -385,7 +388,7 @@ def aggregate_metrics(*value_update_tuples):
     return list(value_ops), list(update_ops)
 
 
-def aggregate_metric_map(names_to_tuples):
+def aggregate_metric_map(names_to_tuples) -> tuple[dict, dict]:
     """Splits ``{name: (value, update_op)}`` into ``({name: value}, {name: update_op})``."""
     metric_names = names_to_tuples.keys()
     value_ops, update_ops = zip(*names_to_tuples.values(), strict=False)

@@ -8,6 +8,7 @@ Their counts are ``kslim.metrics.thresholds``'; their formulas are registered th
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from kslim.metrics.thresholds import (
@@ -111,7 +112,7 @@ def streaming_auc(
     updates_collections=None,
     curve="ROC",
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming approximate AUC (trapezoidal rule over ``num_thresholds``).
 
     Variables ``<scope>/{true_positives, false_negatives, true_negatives,
@@ -159,7 +160,7 @@ def streaming_curve_points(
     updates_collections=None,
     curve="ROC",
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming ROC or PR curve points (note slim's (labels, predictions) order).
 
     Default scope ``curve_points``; same thresholds as ``streaming_auc``.
@@ -206,7 +207,7 @@ def streaming_specificity_at_sensitivity(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming specificity at the threshold whose sensitivity is nearest ``sensitivity``.
 
     Default scope ``specificity_at_sensitivity``; the last threshold is
@@ -256,7 +257,7 @@ def streaming_sensitivity_at_specificity(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming sensitivity at the threshold whose specificity is nearest ``specificity``.
 
     Default scope ``sensitivity_at_specificity``.
@@ -305,7 +306,7 @@ def f1_score(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming best F1 over ``num_thresholds`` thresholds ((labels, predictions) order).
 
     Variables ``<scope>/{true_positives, false_positives, false_negatives}``
@@ -347,7 +348,7 @@ def precision_at_recall(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming precision at the highest threshold whose recall is >= ``target_recall``.
 
     Default scope ``precision_at_recall`` ((labels, predictions) order).
@@ -395,7 +396,7 @@ def recall_at_precision(
     updates_collections=None,
     name=None,
     strict_mode=False,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall at the threshold whose precision is nearest ``precision``.
 
     Default scope ``recall_at_precision`` ((labels, predictions) order). With

@@ -5,6 +5,7 @@ Every label and prediction is kept; every distinct prediction is a threshold.
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from kslim.metrics.aggregation import concat_update, concat_value
@@ -22,7 +23,7 @@ def _dynamic_variables(config, shapes):
     return out
 
 
-def compute_dynamic_auc(labels, predictions, curve="ROC", weights=None):
+def compute_dynamic_auc(labels, predictions, curve="ROC", weights=None) -> tf.Tensor:
     """Exact AUC over all data, every distinct prediction a threshold (slim's)."""
     if weights is None:
         weights = tf.ones_like(labels, dtype=tf.float64)
@@ -99,7 +100,7 @@ def streaming_dynamic_auc(
     updates_collections=(),
     name=None,
     weights=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Exact streaming AUC over all data seen ((labels, predictions) order).
 
     Keeps every label, prediction (and weight) in growable buffers

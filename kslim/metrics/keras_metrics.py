@@ -128,7 +128,7 @@ class SlimMetric(keras.metrics.Metric):
             state[rel] = variable
         self._state = state
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Adds a batch: slim's ``(predictions=y_pred, labels=y_true, weights=...)``."""
         if sample_weight is None and self.kind == "dynamic_auc":
             # Its buffers were made for weights; unit weights give the same AUC.
@@ -141,7 +141,7 @@ class SlimMetric(keras.metrics.Metric):
                 x[key] = tf.convert_to_tensor(value)
         self._spec.update(self.config, self._state, x)
 
-    def result(self):
+    def result(self) -> tf.Tensor:
         """The metric's value from the accumulated state."""
         return self._spec.value(self.config, self._state)
 
@@ -283,7 +283,7 @@ class StreamingMeanTensor(keras.metrics.Metric):
             for rel, var_shape, var_dtype in self._spec.variables({}, {"values": shape})
         }
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Adds the examples of a batch: ``y_pred`` [batch, *shape]."""
         values = tf.cast(tf.convert_to_tensor(y_pred), tf.float32)
         values = tf.reshape(values, tf.concat([[-1], list(self.shape)], 0))
@@ -294,7 +294,7 @@ class StreamingMeanTensor(keras.metrics.Metric):
         self._state["total_tensor"].assign_add(tf.reduce_sum(values * weights, 0))
         self._state["count_tensor"].assign_add(tf.reduce_sum(weights, 0))
 
-    def result(self):
+    def result(self) -> tf.Tensor:
         """The element-wise mean, a tensor of shape ``shape``."""
         return self._spec.value({}, self._state)
 
@@ -351,13 +351,13 @@ class StreamingConcat(keras.metrics.Metric):
             )
         }
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
         """Appends the batch ``y_pred`` [batch, *shape]."""
         values = tf.cast(tf.convert_to_tensor(y_pred), self._config["dtype"])
         values = tf.reshape(values, tf.concat([[-1], list(self.shape)], 0))
         self._spec.update(self._config, self._state, {"values": values})
 
-    def result(self):
+    def result(self) -> tf.Tensor:
         """The concatenated values, shape ``[n, *shape]``."""
         return self._spec.value(self._config, self._state)
 

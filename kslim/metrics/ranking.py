@@ -7,6 +7,7 @@ top-k class ids ``[batch, k]`` (``*_at_top_k``). Counts are float64, as TF's.
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from kslim.metrics.aggregation import mean_metric, register_transform
@@ -44,7 +45,7 @@ def streaming_recall_at_k(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming mean of ``in_top_k(predictions, labels, k)`` (slim, deprecated).
 
     Variables ``<scope>/{total,count}`` (default scope ``recall_at_<k>``).
@@ -198,7 +199,7 @@ def streaming_sparse_recall_at_k(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall@k: of the labels, the share found in the top-k predictions.
 
     Variables ``<scope>/true_positive_at_<k>`` and ``<scope>/false_negative_at_<k>``
@@ -243,7 +244,7 @@ def streaming_sparse_precision_at_k(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming precision@k: of the top-k predictions, the share that are labels.
 
     Variables ``<scope>/true_positive_at_<k>``, ``<scope>/false_positive_at_<k>``
@@ -287,7 +288,7 @@ def streaming_sparse_precision_at_top_k(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """``streaming_sparse_precision_at_k`` given the top-k class ids directly.
 
     Default scope ``precision_at_k`` (``..._class<id>``).
@@ -327,7 +328,7 @@ def sparse_recall_at_top_k(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """``streaming_sparse_recall_at_k`` given the top-k class ids ((labels, ...) order).
 
     Default scope ``recall_at_k`` (``..._class<id>``).
@@ -433,7 +434,7 @@ def streaming_sparse_average_precision_at_k(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming mean average precision@k.
 
     Variables ``<scope>/max`` and ``<scope>/total`` (float64; default scope
@@ -474,7 +475,7 @@ def streaming_sparse_average_precision_at_top_k(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming mean average precision of given top-k class ids [batch, k].
 
     Default scope ``average_precision_at_top_k``; see

@@ -6,6 +6,7 @@ threshold, covariance and Pearson correlation.
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from kslim.metrics.aggregation import mean_metric, register_transform
@@ -73,7 +74,7 @@ def _tensors(predictions, labels, weights, **extra):
 
 def streaming_mean_absolute_error(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted mean of |predictions − labels|.
 
     Variables ``<scope>/{total,count}`` (default scope ``mean_absolute_error``).
@@ -101,7 +102,7 @@ def streaming_mean_absolute_error(
 
 def streaming_mean_squared_error(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted mean of (predictions − labels)².
 
     Variables ``<scope>/{total,count}`` (default scope ``mean_squared_error``).
@@ -129,7 +130,7 @@ def streaming_mean_squared_error(
 
 def streaming_root_mean_squared_error(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming sqrt of the weighted mean squared error.
 
     Variables ``<scope>/{total,count}`` (default scope ``root_mean_squared_error``).
@@ -164,7 +165,7 @@ def streaming_mean_relative_error(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted mean of |predictions − labels| / normalizer (0 where it is 0).
 
     Variables ``<scope>/{total,count}`` (default scope ``mean_relative_error``).
@@ -199,7 +200,7 @@ def streaming_mean_cosine_distance(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming ``1 − mean(Σ_dim predictions·labels)`` (inputs unit-normalized).
 
     Variables ``<scope>/{total,count}`` (default scope ``mean_cosine_distance``).
@@ -235,7 +236,7 @@ def streaming_mean_cosine_distance(
 
 def streaming_percentage_less(
     values, threshold, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted fraction of ``values`` below ``threshold``.
 
     Variables ``<scope>/{total,count}`` (default scope
@@ -352,7 +353,7 @@ register_metric(
 
 def streaming_covariance(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming unbiased (weighted) covariance of ``predictions`` and ``labels``.
 
     Variables ``<scope>/{count, mean_prediction, mean_label, comoment}``
@@ -382,7 +383,7 @@ def streaming_covariance(
 
 def streaming_pearson_correlation(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming Pearson correlation of ``predictions`` and ``labels``.
 
     Three covariances ``<scope>/{covariance, variance_predictions,

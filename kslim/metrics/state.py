@@ -196,12 +196,12 @@ class StreamingMetric(keras.layers.Layer):
         """Zeroes the state (what slim's ``local_variables_initializer`` did)."""
         reset_variables(self.state_variables)
 
-    def result(self):
+    def result(self) -> tf.Tensor:
         """The metric's current value, read from the state."""
         return self.spec.value(self.config, self.state)
 
     # --------------------------------------------------------------- call
-    def call(self, inputs, mode: str = "update"):
+    def call(self, inputs, mode: str = "update") -> tf.Tensor:
         """``mode='update'``: updates the state with ``inputs``; ``'value'``: the metric's value."""
         if mode == "value":
             return self.result()
@@ -250,7 +250,7 @@ def streaming_metric(
     default_name: str,
     metrics_collections=None,
     updates_collections=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Creates a ``StreamingMetric`` in a fresh name scope and applies a batch.
 
     Args:
@@ -312,7 +312,7 @@ class _Captured(Exception):  # noqa: N818 - control flow, never escapes capture_
         self.kind, self.config, self.tensors, self.name = kind, config, tensors, name
 
 
-def capture_metric(fn, *args, **kwargs):
+def capture_metric(fn, *args, **kwargs) -> tuple[str, dict, dict, str]:
     """Runs metric function ``fn`` up to its ``streaming_metric`` call.
 
     Returns:
@@ -342,7 +342,7 @@ def get_metrics(scope: str | None = None) -> list:
     return [layer for layer in layers if pattern.match(layer.scope)]
 
 
-def get_metric(scope: str):
+def get_metric(scope: str) -> StreamingMetric:
     """Returns the metric layer whose scope is exactly ``scope``.
 
     Raises:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import keras
 import tensorflow as tf
 
 from kslim.metrics.state import (
@@ -209,7 +210,7 @@ def streaming_precision_at_thresholds(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming precision tp/(tp+fp+1e-7) at each of ``thresholds``.
 
     Variables ``<scope>/{true_positives, false_positives}`` (default scope
@@ -250,7 +251,7 @@ def streaming_recall_at_thresholds(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall tp/(tp+fn+1e-7) at each of ``thresholds``.
 
     Variables ``<scope>/{true_positives, false_negatives}`` (default scope
@@ -291,7 +292,7 @@ def streaming_false_positive_rate_at_thresholds(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming fp/(fp+tn+1e-7) at each of ``thresholds``.
 
     Scope ``false_positive_rate_at_thresholds``.
@@ -322,7 +323,7 @@ def streaming_false_negative_rate_at_thresholds(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming fn/(fn+tp+1e-7) at each of ``thresholds``.
 
     Scope ``false_negative_rate_at_thresholds``.

@@ -48,7 +48,7 @@ class Block(collections.namedtuple("Block", ["scope", "unit_fn", "args"])):
     """
 
 
-def subsample(inputs, factor, scope=None):
+def subsample(inputs, factor, scope=None) -> keras.KerasTensor | tf.Tensor:
     """Subsamples the input along the spatial dimensions.
 
     Args:
@@ -65,7 +65,9 @@ def subsample(inputs, factor, scope=None):
     return max_pool2d(inputs, [1, 1], stride=factor, scope=scope)
 
 
-def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
+def conv2d_same(
+    inputs, num_outputs, kernel_size, stride, rate=1, scope=None
+) -> keras.KerasTensor | tf.Tensor:
     """Strided 2-D convolution with 'SAME' padding.
 
     When stride > 1, then we do explicit zero-padding, followed by conv2d with
@@ -117,7 +119,9 @@ def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
 
 
 @add_arg_scope
-def stack_blocks_dense(net, blocks, output_stride=None, outputs_collections=None):
+def stack_blocks_dense(
+    net, blocks, output_stride=None, outputs_collections=None
+) -> keras.KerasTensor | tf.Tensor:
     """Stacks ResNet `Blocks` and controls output feature density.
 
     First, this function creates scopes for the ResNet in the form of
@@ -191,7 +195,7 @@ def stack_blocks_dense(net, blocks, output_stride=None, outputs_collections=None
 
 def resnet_arg_scope(
     weight_decay=0.0001, batch_norm_decay=0.997, batch_norm_epsilon=1e-5, batch_norm_scale=True
-):
+) -> dict:
     """Defines the default ResNet arg scope.
 
     The batch-normalization related default values above are

@@ -21,6 +21,7 @@ import contextlib
 import copy
 import inspect
 
+import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -43,7 +44,7 @@ _make_divisible = conv_blocks._make_divisible
 
 
 @slim.add_arg_scope
-def apply_activation(x, name=None, activation_fn=None):
+def apply_activation(x, name=None, activation_fn=None) -> keras.KerasTensor | tf.Tensor:
     """``activation_fn(x, name=name)``, or ``x`` when there is no activation."""
     return activation_fn(x, name=name) if activation_fn else x
 
@@ -66,7 +67,9 @@ def _set_arg_scope_defaults(defaults):
 
 
 @slim.add_arg_scope
-def depth_multiplier(output_params, multiplier, divisible_by=8, min_depth=8, **unused_kwargs):
+def depth_multiplier(
+    output_params, multiplier, divisible_by=8, min_depth=8, **unused_kwargs
+) -> None:
     """Scales ``output_params['num_outputs']`` in place by ``multiplier``.
 
     The result is a multiple of ``divisible_by`` and at least ``min_depth`` (both set by
@@ -82,7 +85,7 @@ def depth_multiplier(output_params, multiplier, divisible_by=8, min_depth=8, **u
 _Op = collections.namedtuple("Op", ["op", "params", "multiplier_func"])
 
 
-def op(opfunc, multiplier_func=depth_multiplier, **params):
+def op(opfunc, multiplier_func=depth_multiplier, **params) -> _Op:
     """One layer of a ``conv_defs['spec']``: ``opfunc(net, **params)``.
 
     Args:
@@ -98,7 +101,7 @@ def op(opfunc, multiplier_func=depth_multiplier, **params):
     return _Op(opfunc, params=params, multiplier_func=multiplier)
 
 
-def safe_arg_scope(funcs, **kwargs):
+def safe_arg_scope(funcs, **kwargs) -> contextlib.AbstractContextManager:
     """``slim.arg_scope(funcs, **kwargs)`` without the None values (none left: no scope).
 
     None here means "do not overwrite what an outer scope set".
@@ -135,7 +138,7 @@ def mobilenet_base(
     use_explicit_padding=False,
     scope=None,
     is_training=False,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
     """MobileNet base network: the layers of ``conv_defs``, up to ``final_endpoint``.
 
     Built in inference mode unless ``is_training`` (or ``training_scope()``) says so.
@@ -238,7 +241,7 @@ def mobilenet(
     spatial_squeeze=True,
     use_reduce_mean_for_pooling=False,
     **mobilenet_args,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
     """MobileNet for classification (v2 and later): the base, global pool, logits.
 
     Inference mode unless ``is_training=True`` (``training_scope()`` sets it).
@@ -303,7 +306,9 @@ def mobilenet(
     return logits, end_points
 
 
-def global_pool(input_tensor, pool_op=tf.nn.avg_pool2d, use_reduce_mean_for_pooling=False):
+def global_pool(
+    input_tensor, pool_op=tf.nn.avg_pool2d, use_reduce_mean_for_pooling=False
+) -> keras.KerasTensor | tf.Tensor:
     """Average-pools ``input_tensor`` to 1x1 (any spatial size, also unknown ones).
 
     Args:
@@ -335,7 +340,7 @@ def global_pool(input_tensor, pool_op=tf.nn.avg_pool2d, use_reduce_mean_for_pool
 
 def training_scope(
     is_training=True, weight_decay=0.00004, stddev=0.09, dropout_keep_prob=0.8, bn_decay=0.997
-):
+) -> dict:
     """The arg_scope to train (or, with ``is_training=False``, evaluate) a MobileNet.
 
     Args:

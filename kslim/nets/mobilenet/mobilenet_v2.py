@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import functools
 
+import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -110,7 +111,7 @@ def mobilenet(
     divisible_by=None,
     activation_fn=None,
     **kwargs,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
     """MobileNet v2 (inference mode unless ``is_training=True`` or ``training_scope()``).
 
     Args:
@@ -192,13 +193,17 @@ mobilenet_v2_035 = wrapped_partial(
 
 
 @slim.add_arg_scope
-def mobilenet_base(input_tensor, depth_multiplier=1.0, **kwargs):
+def mobilenet_base(
+    input_tensor, depth_multiplier=1.0, **kwargs
+) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
     """The base of MobileNet v2 (no pooling, no logits): ``(net, end_points)``."""
     return mobilenet(input_tensor, depth_multiplier=depth_multiplier, base_only=True, **kwargs)
 
 
 @slim.add_arg_scope
-def mobilenet_base_group_norm(input_tensor, depth_multiplier=1.0, groups=8, **kwargs):
+def mobilenet_base_group_norm(
+    input_tensor, depth_multiplier=1.0, groups=8, **kwargs
+) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
     """The base of MobileNet v2 with group normalization (``groups`` groups, default 8)."""
     conv_defs = copy.deepcopy(V2_DEF_GROUP_NORM)
     conv_defs["defaults"][(slim.group_norm,)] = {"groups": groups}
@@ -206,7 +211,7 @@ def mobilenet_base_group_norm(input_tensor, depth_multiplier=1.0, groups=8, **kw
     return mobilenet(input_tensor, depth_multiplier=depth_multiplier, base_only=True, **kwargs)
 
 
-def training_scope(**kwargs):
+def training_scope(**kwargs) -> dict:
     """The MobileNet v2 training arg_scope: ``mobilenet.training_scope(**kwargs)``.
 
     Args:
