@@ -222,17 +222,17 @@ def tf1_merge_all(key=GraphKeys.SUMMARIES, scope=None, name=None):
     return tf1_merge(entries)
 
 
-def add_histogram_summary(tensor, name=None, prefix=None):
+def add_histogram_summary(tensor, name=None, prefix=None) -> SummaryEntry:
     """Records a histogram summary of ``tensor``; returns ``(tag, tensor, kind)``."""
     return _record(_get_summary_name(tensor, name, prefix), tensor, "histogram")
 
 
-def add_image_summary(tensor, name=None, prefix=None, print_summary=False):
+def add_image_summary(tensor, name=None, prefix=None, print_summary=False) -> SummaryEntry:
     """Records an image summary of ``tensor`` [N, H, W, C]."""
     return _record(_get_summary_name(tensor, name, prefix), tensor, "image", print_summary)
 
 
-def add_scalar_summary(tensor, name=None, prefix=None, print_summary=False):
+def add_scalar_summary(tensor, name=None, prefix=None, print_summary=False) -> SummaryEntry:
     """Records a scalar summary of ``tensor``.
 
     Raises:
@@ -249,7 +249,7 @@ def _zero_fraction_op(x):
     return tf.math.zero_fraction(x)
 
 
-def add_zero_fraction_summary(tensor, name=None, prefix=None, print_summary=False):
+def add_zero_fraction_summary(tensor, name=None, prefix=None, print_summary=False) -> SummaryEntry:
     """Records the fraction of zeros of ``tensor`` (tag ``<name>/Fraction_of_Zero_Values``)."""
     tag = _get_summary_name(tensor, name, prefix, "Fraction_of_Zero_Values")
     if is_symbolic(tensor):
@@ -260,21 +260,21 @@ def add_zero_fraction_summary(tensor, name=None, prefix=None, print_summary=Fals
     return _record(tag, value, "scalar", print_summary)
 
 
-def add_histogram_summaries(tensors, prefix=None):
+def add_histogram_summaries(tensors, prefix=None) -> list[SummaryEntry]:
     """``add_histogram_summary`` for each tensor."""
     return [add_histogram_summary(t, prefix=prefix) for t in tensors]
 
 
-def add_image_summaries(tensors, prefix=None):
+def add_image_summaries(tensors, prefix=None) -> list[SummaryEntry]:
     """``add_image_summary`` for each tensor."""
     return [add_image_summary(t, prefix=prefix) for t in tensors]
 
 
-def add_scalar_summaries(tensors, prefix=None, print_summary=False):
+def add_scalar_summaries(tensors, prefix=None, print_summary=False) -> list[SummaryEntry]:
     """``add_scalar_summary`` for each tensor."""
     return [add_scalar_summary(t, prefix=prefix, print_summary=print_summary) for t in tensors]
 
 
-def add_zero_fraction_summaries(tensors, prefix=None):
+def add_zero_fraction_summaries(tensors, prefix=None) -> list[SummaryEntry]:
     """``add_zero_fraction_summary`` for each tensor."""
     return [add_zero_fraction_summary(t, prefix=prefix) for t in tensors]

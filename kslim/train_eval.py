@@ -108,7 +108,7 @@ def evaluate_once(
     dataset=None,
     batch_size: int = 32,
     graph=None,
-):
+) -> Any:
     """Evaluates one checkpoint (TF's ``_evaluate_once``) with ``kslim.evaluation``.
 
     Args:
@@ -167,7 +167,7 @@ def evaluate_repeatedly(
     dataset=None,
     batch_size: int = 32,
     graph=None,
-):
+) -> Any:
     """Evaluates each new checkpoint of ``checkpoint_dir`` (TF's ``evaluate_repeatedly``).
 
     Args:

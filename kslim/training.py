@@ -14,7 +14,9 @@ are ignored with a warning (they need a session).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
+import numpy as np
 import tensorflow as tf
 
 from kslim.learning.callbacks import StepSummarySaver, StopAtStep
@@ -41,7 +43,7 @@ __all__ = [
 _USE_GLOBAL_STEP = 0
 
 
-def clip_gradient_norms_fn(max_norm):
+def clip_gradient_norms_fn(max_norm) -> Callable:
     """Returns ``fn(grads_and_vars)`` clipping each gradient to norm ``max_norm``.
 
     Args:
@@ -139,7 +141,7 @@ class StopAtStepHook(StopAtStep):
         self.num_steps = num_steps
         self.last_step = last_step
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs=None) -> None:
         """Turns ``num_steps`` into the absolute step to stop at."""
         if self.num_steps is not None:
             self.number_of_steps = max(1, global_step(self.model) + self.num_steps)
@@ -187,7 +189,7 @@ def train(
     dataset=None,
     batch_size: int = 32,
     progress_bar: bool | None = None,
-):
+) -> np.float32 | None:
     """Runs the training loop until a hook stops it or the data ends.
 
     Args:

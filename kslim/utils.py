@@ -70,7 +70,7 @@ def collect_named_outputs(collections_, alias: str, outputs: Any) -> Any:
     return outputs
 
 
-def convert_collection_to_dict(collection: str, clear_collection: bool = False):
+def convert_collection_to_dict(collection: str, clear_collection: bool = False) -> dict:
     """Returns an ``OrderedDict`` alias -> tensor over a collection (end_points).
 
     Args:
@@ -87,7 +87,7 @@ def convert_collection_to_dict(collection: str, clear_collection: bool = False):
     return output
 
 
-def constant_value(value_or_tensor_or_var, dtype=None):
+def constant_value(value_or_tensor_or_var, dtype=None) -> Any:
     """The static value of a Python value or constant tensor (None if unknown).
 
     Raises:
@@ -106,7 +106,7 @@ def constant_value(value_or_tensor_or_var, dtype=None):
     return value
 
 
-def static_cond(pred, fn1, fn2):
+def static_cond(pred, fn1, fn2) -> Any:
     """``fn1()`` if ``pred`` else ``fn2()``; ``pred`` must be a Python/static value."""
     if not callable(fn1):
         raise TypeError("fn1 must be callable.")
@@ -115,7 +115,7 @@ def static_cond(pred, fn1, fn2):
     return fn1() if pred else fn2()
 
 
-def smart_cond(pred, fn1, fn2, name=None):
+def smart_cond(pred, fn1, fn2, name=None) -> Any:
     """Static cond when ``pred`` is known, else ``tf.cond``."""
     static = constant_value(pred)
     if static is not None:
@@ -123,14 +123,14 @@ def smart_cond(pred, fn1, fn2, name=None):
     return tf.cond(pred, fn1, fn2, name=name)
 
 
-def get_variable_collections(variables_collections, name):
+def get_variable_collections(variables_collections, name) -> Any:
     """``variables_collections.get(name)`` for a dict, else the value itself."""
     if isinstance(variables_collections, dict):
         return variables_collections.get(name, None)
     return variables_collections
 
 
-def two_element_tuple(int_or_tuple):
+def two_element_tuple(int_or_tuple) -> tuple[int, int]:
     """``(x, x)`` for an int, the pair for a 2-element list/tuple/TensorShape.
 
     Raises:

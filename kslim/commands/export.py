@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Callable
 
 NAME = "export"
 HELP = "export a model function + checkpoint to a SavedModel for TF Serving"
@@ -81,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_model_fn(spec: str):
+def load_model_fn(spec: str) -> Callable:
     """Imports ``module:function``.
 
     Raises:
@@ -142,7 +143,9 @@ def input_signature(shapes, dtypes, names) -> list:
     return specs
 
 
-def network_model_fn(model_name: str, num_classes: int, image_size: int | None):
+def network_model_fn(
+    model_name: str, num_classes: int, image_size: int | None
+) -> tuple[Callable, str]:
     """``(model_fn, input_shape)`` of a nets_factory network for inference.
 
     Raises:

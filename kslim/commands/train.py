@@ -18,7 +18,8 @@ import argparse
 import logging
 import os
 import warnings
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from kslim.commands.pipeline import (  # noqa: F401 - kslim eval imports them from here
     StderrHandler,
@@ -36,11 +37,17 @@ from kslim.commands.train_flags import (  # noqa: F401 - the flags of this comma
     add_strategy_argument,
 )
 
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
 NAME = "train"
 HELP = "train a network (default: LeNet on the digits) like train_image_classifier.py"
 
 
-def configure_learning_rate(args: argparse.Namespace, num_samples_per_epoch: int):
+def configure_learning_rate(
+    args: argparse.Namespace, num_samples_per_epoch: int
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
     """The learning rate: a float or a Keras schedule of the global step (slim's flags).
 
     Raises:
@@ -69,7 +76,9 @@ def configure_learning_rate(args: argparse.Namespace, num_samples_per_epoch: int
     )
 
 
-def configure_optimizer(args: argparse.Namespace, learning_rate: Any):
+def configure_optimizer(
+    args: argparse.Namespace, learning_rate: Any
+) -> keras.optimizers.Optimizer | tf.compat.v1.train.Optimizer:
     """The optimizer of ``--optimizer`` with its hyperparameters.
 
     adagrad, adam, momentum, rmsprop and sgd are ``tf.compat.v1.train`` optimizers
@@ -122,7 +131,7 @@ def _scopes(text: str | None) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()] if text else []
 
 
-def get_init_fn(args: argparse.Namespace):
+def get_init_fn(args: argparse.Namespace) -> Callable | None:
     """The warm-start ``init_fn`` (slim's ``_get_init_fn``), or None.
 
     Raises:
@@ -164,7 +173,7 @@ def get_init_fn(args: argparse.Namespace):
     )
 
 
-def get_variables_to_train(args: argparse.Namespace):
+def get_variables_to_train(args: argparse.Namespace) -> list | None:
     """The variables of ``--trainable-scopes`` (None: all trainable variables).
 
     Raises:

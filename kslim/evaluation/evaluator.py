@@ -46,7 +46,7 @@ _MAX_BATCHES_PER_CALL = 1000
 
 
 # ------------------------------------------------------------- eval step
-def get_or_create_eval_step(graph=None):
+def get_or_create_eval_step(graph=None) -> keras.Variable:
     """Returns the graph's ``eval_step`` counter, created if missing.
 
     An int64 scalar ``keras.Variable`` named ``eval_step`` in the

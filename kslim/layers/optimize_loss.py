@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import keras
 import tensorflow as tf
 
 from kslim.learning.optimizers import to_keras_optimizer
+
+if TYPE_CHECKING:
+    from kslim.learning.train_op import TrainOp
 
 __all__ = ["OPTIMIZER_CLS_NAMES", "OPTIMIZER_SUMMARIES", "optimize_loss"]
 
@@ -68,7 +72,7 @@ def optimize_loss(
     summaries=None,
     colocate_gradients_with_ops=False,
     increment_global_step=True,
-):
+) -> TrainOp:
     """Returns a ``TrainOp`` minimizing ``loss`` (contrib's ``optimize_loss``).
 
     Args:

@@ -17,6 +17,8 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
+import keras
+
 from kslim.ops.scope_objects import VariableScope, is_auto_reuse
 
 __all__ = [
@@ -212,7 +214,7 @@ class Graph:
         self._collections.pop(name, None)
 
     # --------------------------------------------------------- layer registry
-    def get_layer(self, scope_name: str):
+    def get_layer(self, scope_name: str) -> keras.Layer | None:
         """Returns the layer created under variable scope ``scope_name`` or None."""
         return self._layers.get(scope_name)
 

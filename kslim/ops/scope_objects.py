@@ -6,6 +6,8 @@ of the ``VariableScope`` objects open in it.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["VariableScope", "is_auto_reuse"]
 
 
@@ -64,7 +66,7 @@ class VariableScope:
         self.use_resource = use_resource
 
     @property
-    def reuse(self):
+    def reuse(self) -> Any:
         """The scope's reuse flag (True, ``tf.compat.v1.AUTO_REUSE`` or False)."""
         return self._reuse
 

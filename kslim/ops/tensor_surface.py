@@ -65,7 +65,7 @@ class TF1Shape(tuple):
         return len(self)
 
     @property
-    def dims(self):
+    def dims(self) -> list | None:
         """The dimensions, as ``tf.TensorShape.dims``."""
         return self._tf().dims
 

@@ -48,7 +48,7 @@ def _api_names(function) -> list[str]:
     return names
 
 
-def resolve_tf_symbol(symbol: str):
+def resolve_tf_symbol(symbol: str) -> Any:
     """The TF object named ``symbol`` (``'nn.relu'``, ``'compat.v1.pad'``).
 
     A name that is not under ``tf`` is a module path (``'tensorflow.python.ops...'``).
@@ -288,14 +288,14 @@ class TFOpLayer(keras.layers.Layer):
         # Variables passed to the op (``tf.matmul(net, w)``) are trained with the model.
         self._op_variables = _captured_variables([self._call_args, self._call_kwargs])
 
-    def call(self, inputs):
+    def call(self, inputs) -> Any:
         """Calls the TF function with the layer's inputs in their argument positions."""
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         args = _fill(self._call_args, tensors)
         kwargs = _fill(self._call_kwargs, tensors)
         return self.function(*args, **kwargs)
 
-    def compute_output_spec(self, inputs):
+    def compute_output_spec(self, inputs) -> Any:
         """The output spec of the TF function on ``inputs``, traced symbolically."""
         from kslim.ops.keras_graph import compute_output_spec
 

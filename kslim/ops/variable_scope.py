@@ -146,7 +146,9 @@ def _check_reuse(reuse):
     )
 
 
-def variable_scope(name_or_scope=None, default_name=None, *args, **kwargs):
+def variable_scope(
+    name_or_scope=None, default_name=None, *args, **kwargs
+) -> contextlib.AbstractContextManager[VariableScope]:
     """Opens a variable scope, as ``tf.compat.v1.variable_scope`` does.
 
     ``variable_scope(name_or_scope, default_name=None, reuse=None, values=None,

@@ -37,7 +37,7 @@ def _assigner(pairs: list) -> Callable:
     return assign
 
 
-def assign_from_values(var_names_to_values: Mapping[str, Any]):
+def assign_from_values(var_names_to_values: Mapping[str, Any]) -> tuple[Callable, dict]:
     """Prepares assigning ``{variable name: value}`` to global variables.
 
     Values are reshaped to the variable's shape. Everything is checked here,
@@ -124,7 +124,9 @@ def _present(model_path: str, grouped: dict, ignore_missing_vars: bool, message:
     return present
 
 
-def assign_from_checkpoint(model_path: str, var_list, ignore_missing_vars: bool = False):
+def assign_from_checkpoint(
+    model_path: str, var_list, ignore_missing_vars: bool = False
+) -> tuple[Callable, dict]:
     """Reads the values of ``var_list`` from a checkpoint, to be assigned later.
 
     Names and shapes are checked and values read here, as slim did; the
@@ -165,7 +167,7 @@ def assign_from_checkpoint(model_path: str, var_list, ignore_missing_vars: bool 
 
 def assign_from_checkpoint_fn(
     model_path: str, var_list, ignore_missing_vars: bool = False, reshape_variables: bool = False
-):
+) -> Callable | None:
     """Returns ``callback(model_or_session)`` restoring ``var_list`` from a checkpoint.
 
     ``kslim.learning.train`` calls ``init_fn(model)``; the argument is ignored

@@ -132,7 +132,7 @@ def get_variable(
     aggregation=None,
     reuse=None,
     device=None,
-):
+) -> keras.Variable:
     """``tf.compat.v1.get_variable`` for kslim: create or re-use ``<variable scope>/<name>``.
 
     ``variable`` calls it (through a ``custom_getter`` when given); so does
@@ -221,7 +221,7 @@ def variable(
     use_resource=None,
     synchronization=None,
     aggregation=None,
-):
+) -> keras.Variable:
     """Gets an existing variable ``<variable scope>/<name>`` or creates a new one.
 
     The variable is a ``keras.Variable`` whose ``.path`` is the slim name. It is
@@ -295,7 +295,7 @@ def model_variable(
     use_resource=None,
     synchronization=None,
     aggregation=None,
-):
+) -> keras.Variable:
     """``variable`` that also joins GLOBAL_VARIABLES and MODEL_VARIABLES.
 
     Same arguments as ``variable``; ``dtype`` defaults to float32 and
@@ -343,7 +343,9 @@ def _plain_variable(initial_value, name, collection: str, validate_shape: bool):
     return var
 
 
-def local_variable(initial_value, validate_shape=True, name=None, use_resource=None):
+def local_variable(
+    initial_value, validate_shape=True, name=None, use_resource=None
+) -> keras.Variable:
     """A non-trainable variable in LOCAL_VARIABLES (named in the current name scope).
 
     Args:
@@ -359,7 +361,9 @@ def local_variable(initial_value, validate_shape=True, name=None, use_resource=N
     return _plain_variable(initial_value, name, GraphKeys.LOCAL_VARIABLES, validate_shape)
 
 
-def global_variable(initial_value, validate_shape=True, name=None, use_resource=None):
+def global_variable(
+    initial_value, validate_shape=True, name=None, use_resource=None
+) -> keras.Variable:
     """A non-trainable variable in GLOBAL_VARIABLES (slim's; note: not trainable).
 
     Args: as ``local_variable``.

@@ -77,7 +77,7 @@ def assert_global_step(global_step_tensor) -> None:
         raise TypeError(f'Existing "global_step" is not scalar: {shape}')
 
 
-def get_global_step(graph: Graph | None = None):
+def get_global_step(graph: Graph | None = None) -> keras.Variable | tf.Variable | None:
     """The global step of ``graph``.
 
     The GLOBAL_STEP collection's single item, else a global variable named
@@ -103,7 +103,7 @@ def get_global_step(graph: Graph | None = None):
     return step
 
 
-def create_global_step(graph: Graph | None = None):
+def create_global_step(graph: Graph | None = None) -> keras.Variable:
     """Creates ``global_step``: an int64 scalar, non-trainable ``keras.Variable``.
 
     As TF1's, it is named in the current variable scope (not the name scope):
@@ -131,7 +131,7 @@ def create_global_step(graph: Graph | None = None):
     return step
 
 
-def get_or_create_global_step(graph: Graph | None = None):
+def get_or_create_global_step(graph: Graph | None = None) -> keras.Variable | tf.Variable:
     """The global step of ``graph``, created if there is none.
 
     Once a TrainOp exists this is its optimizer's ``iterations``.
@@ -141,7 +141,9 @@ def get_or_create_global_step(graph: Graph | None = None):
     return step if step is not None else create_global_step(graph)
 
 
-def assert_or_get_global_step(graph: Graph | None = None, global_step_tensor=None):
+def assert_or_get_global_step(
+    graph: Graph | None = None, global_step_tensor=None
+) -> keras.Variable | tf.Variable | tf.Tensor | None:
     """Checks ``global_step_tensor`` if given, else returns ``get_global_step(graph)``."""
     if global_step_tensor is None:
         return get_global_step(graph)

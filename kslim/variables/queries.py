@@ -11,6 +11,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import keras
+import tensorflow as tf
+
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import VariableScope
 
@@ -145,7 +148,7 @@ def get_variables_by_name(given_name, scope=None) -> list:
     return get_variables(scope=scope, suffix=suffix)
 
 
-def get_unique_variable(var_op_name: str):
+def get_unique_variable(var_op_name: str) -> keras.Variable | tf.Variable:
     """The global variable named exactly ``var_op_name``.
 
     Raises:
