@@ -6,14 +6,12 @@ import dataclasses
 import logging
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
-from kslim.data.inputs import as_dataset, check_dataset_matches
 from kslim.learning.callbacks import (
     CheckpointSaver,
     ChunkPlan,
@@ -39,19 +37,18 @@ from kslim.learning.distribute import (
     remove_worker_temp_dir,
     resolve_strategy,
     task_label,
-    warn_replaced,
     worker_log_prefix,
     worker_temp_dir,
 )
 from kslim.learning.distribute import (
     is_chief as cluster_is_chief,
 )
+from kslim.learning.train_args import USE_DEFAULT, check_train_args, train_data, warn_no_effect
 from kslim.learning.train_op import TrainOp
 
 __all__ = ["StepContext", "train", "train_step"]
 
 _log = logging.getLogger("kslim")
-_USE_DEFAULT = 0
 
 
 class StepContext:
@@ -107,10 +104,6 @@ def train_step(
     return total_loss, bool(should_stop(step)) if should_stop is not None else False
 
 
-def _warn(name: str, value: Any, why: str) -> None:
-    warnings.warn(f"learning.train: {name}={value!r} has no effect in kslim: {why}", stacklevel=3)
-
-
 def release_training_resources(callbacks=()) -> None:
     """Frees what a ``fit`` left behind before control returns to the caller.
 
@@ -162,21 +155,21 @@ def train(
     train_op,
     logdir,
     train_step_fn: Callable = train_step,
-    train_step_kwargs=_USE_DEFAULT,
+    train_step_kwargs=USE_DEFAULT,
     log_every_n_steps: int = 1,
     graph=None,
     master: str = "",
     is_chief: bool = True,
     global_step=None,
     number_of_steps: int | None = None,
-    init_op=_USE_DEFAULT,
+    init_op=USE_DEFAULT,
     init_feed_dict=None,
-    local_init_op=_USE_DEFAULT,
+    local_init_op=USE_DEFAULT,
     init_fn: Callable | None = None,
-    ready_op=_USE_DEFAULT,
-    summary_op=_USE_DEFAULT,
+    ready_op=USE_DEFAULT,
+    summary_op=USE_DEFAULT,
     save_summaries_secs: float = 600,
-    summary_writer=_USE_DEFAULT,
+    summary_writer=USE_DEFAULT,
     startup_delay_steps: int = 0,
     saver=None,
     save_interval_secs: float = 600,
@@ -282,118 +275,30 @@ def train(
         cluster died or stopped answering (every worker stops; restart them all
         to resume from the chief's last complete checkpoint).
     """
-    if train_op is None:
-        raise ValueError("train_op cannot be None.")
-    if not isinstance(train_op, TrainOp):
-        raise TypeError(
-            "train_op must be the TrainOp returned by kslim.learning.create_train_op, got "
-            f"{type(train_op).__name__}"
-        )
-    if logdir is None:
-        if summary_op is not _USE_DEFAULT and summary_op is not None:
-            raise ValueError("Cannot provide summary_op because logdir=None")
-        if saver is not None:
-            raise ValueError("Cannot provide saver because logdir=None")
-        if trace_every_n_steps is not None:
-            raise ValueError("Cannot provide trace_every_n_steps because logdir=None")
-    if sync_optimizer is not None and startup_delay_steps > 0:
-        raise ValueError("startup_delay_steps must be zero when sync_optimizer is supplied.")
-    if number_of_steps is not None:
-        if isinstance(number_of_steps, bool) or not isinstance(number_of_steps, (int, np.integer)):
-            raise TypeError(
-                "`number_of_steps` must be either None or a positive int, got "
-                f"number_of_steps={number_of_steps!r} ({type(number_of_steps).__name__})"
-            )
-        if number_of_steps <= 0:
-            raise ValueError(
-                "`number_of_steps` must be either None or a positive number. Got "
-                f"number_of_steps={number_of_steps!r}"
-            )
-        number_of_steps = int(number_of_steps)
-    if sync_optimizer is not None:
-        for opt in (
-            sync_optimizer if isinstance(sync_optimizer, (list, tuple)) else [sync_optimizer]
-        ):
-            if type(opt).__name__ != "SyncReplicasOptimizer":
-                raise ValueError("`sync_optimizer` must be a tf.train.SyncReplicasOptimizer.")
-        warn_replaced(
-            "learning.train",
-            "sync_optimizer",
-            sync_optimizer,
-            "pass strategy=tf.distribute.MultiWorkerMirroredStrategy() (or build under its "
-            "scope): its replicas train synchronously on the global batch",
-        )
-    for name, value, default, why in (
-        (
-            "master",
-            master,
-            "",
-            "tf.distribute strategies replace masters: pass strategy=... (the cluster comes "
-            "from TF_CONFIG)",
-        ),
-        ("init_op", init_op, _USE_DEFAULT, "Keras initializes variables on creation"),
-        ("init_feed_dict", init_feed_dict, None, "there are no feeds in TF2"),
-        ("local_init_op", local_init_op, _USE_DEFAULT, "there are no local init ops in TF2"),
-        ("ready_op", ready_op, _USE_DEFAULT, "variables are always ready in TF2"),
-        ("session_config", session_config, None, "there is no session; use tf.config"),
-        ("session_wrapper", session_wrapper, None, "there is no session"),
-        ("ignore_live_threads", ignore_live_threads, False, "there are no queue threads"),
-        (
-            "startup_delay_steps",
-            startup_delay_steps,
-            0,
-            "the workers of a tf.distribute strategy start together (strategy=...)",
-        ),
-        ("global_step", global_step, None, "the optimizer's iterations are the global step"),
-    ):
-        if name == "global_step" and value is train_op.optimizer.iterations:
-            continue
-        # ``value != default`` only for plain values: a tf.Variable compares elementwise.
-        plain = isinstance(value, (str, bool, int, float)) or value is None
-        if value is not default and not (plain and value == default):
-            _warn(name, value, why)
-    if summary_op not in (_USE_DEFAULT, None):
-        _warn("summary_op", summary_op, "kslim writes the graph's collected summaries")
-    # slim: should_log only ``if log_every_n_steps > 0``, so 0 means never log.
-    if (
-        isinstance(log_every_n_steps, bool)
-        or not isinstance(log_every_n_steps, (int, np.integer))
-        or log_every_n_steps < 0
-    ):
-        raise ValueError(
-            "log_every_n_steps must be an int >= 0 (0: never log), got "
-            f"log_every_n_steps={log_every_n_steps!r}"
-        )
-    for name, value in (
-        ("save_summaries_secs", save_summaries_secs),
-        ("save_interval_secs", save_interval_secs),
-    ):
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0
-        ):
-            raise ValueError(f"{name} must be a number >= 0 or None, got {name}={value!r}")
-    if (
-        isinstance(max_steps_per_chunk, bool)
-        or not isinstance(max_steps_per_chunk, int)
-        or max_steps_per_chunk <= 0
-    ):
-        raise ValueError(
-            f"max_steps_per_chunk must be a positive int, got max_steps_per_chunk="
-            f"{max_steps_per_chunk!r}"
-        )
-
-    data = dataset if dataset is not None else train_op.bound_dataset
-    if data is None and graph is not None:
-        for _, bound in graph.bindings:
-            data = bound
-            break
-    if data is None:
-        raise ValueError(
-            "learning.train has no data: bind a dataset with kslim.data.inputs(dataset) when "
-            "building the model, or pass dataset=..."
-        )
-    data = as_dataset(data, batch_size)
-    check_dataset_matches(data, train_op.input, "dataset")
+    number_of_steps = check_train_args(
+        train_op,
+        logdir,
+        log_every_n_steps=log_every_n_steps,
+        master=master,
+        global_step=global_step,
+        number_of_steps=number_of_steps,
+        init_op=init_op,
+        init_feed_dict=init_feed_dict,
+        local_init_op=local_init_op,
+        ready_op=ready_op,
+        summary_op=summary_op,
+        save_summaries_secs=save_summaries_secs,
+        startup_delay_steps=startup_delay_steps,
+        saver=saver,
+        save_interval_secs=save_interval_secs,
+        sync_optimizer=sync_optimizer,
+        session_config=session_config,
+        session_wrapper=session_wrapper,
+        trace_every_n_steps=trace_every_n_steps,
+        ignore_live_threads=ignore_live_threads,
+        max_steps_per_chunk=max_steps_per_chunk,
+    )
+    data = train_data(train_op, dataset, graph, batch_size)
 
     # ---- tf.distribute (kslim.learning.distribute) ----
     strategy = resolve_strategy(strategy, train_op, "learning.train")
@@ -414,7 +319,7 @@ def train(
     save_dir = temp_dir if temp_dir is not None else logdir
     # ---- end tf.distribute ----
 
-    custom_step = train_step_fn is not train_step or train_step_kwargs is not _USE_DEFAULT
+    custom_step = train_step_fn is not train_step or train_step_kwargs is not USE_DEFAULT
     summaries_on = (
         writes
         and summary_writer is not None
@@ -422,14 +327,14 @@ def train(
         and save_summaries_secs is not None
     )
     if saver is not None and not hasattr(saver, "save"):
-        _warn("saver", saver, "pass a kslim.checkpoints.CheckpointManager")
+        warn_no_effect("saver", saver, "pass a kslim.checkpoints.CheckpointManager")
     manager = saver if hasattr(saver, "save") and hasattr(saver, "latest") else None
     summary_saver = tracer = None
     if summaries_on:
         summary_saver = SummarySaver(
             logdir=logdir,
             save_summaries_secs=save_summaries_secs,
-            summary_writer=None if summary_writer is _USE_DEFAULT else summary_writer,
+            summary_writer=None if summary_writer is USE_DEFAULT else summary_writer,
             is_chief=is_chief,
         )
     if writes and trace_every_n_steps:
@@ -483,7 +388,7 @@ def train(
     train_op.make_train_function(force=True)
     if custom_step:
         kwargs = train_step_kwargs
-        if kwargs is _USE_DEFAULT:
+        if kwargs is USE_DEFAULT:
             kwargs = {"logdir": logdir}
             if number_of_steps is not None:
                 kwargs["should_stop"] = lambda step: step >= number_of_steps
