@@ -110,7 +110,7 @@ def evaluate_once(
     batch_size: int = 32,
     graph=None,
     strategy=None,
-):
+) -> Any:
     """Evaluates the model at one checkpoint (slim's ``evaluate_once``).
 
     Restores ``checkpoint_path`` by slim name, resets the graph's streaming
@@ -227,7 +227,7 @@ def evaluation_loop(
     batch_size: int = 32,
     graph=None,
     strategy=None,
-):
+) -> Any:
     """Evaluates each new checkpoint of ``checkpoint_dir`` (slim's ``evaluation_loop``).
 
     Each round evaluates the newest checkpoint (skipping intermediate ones,
