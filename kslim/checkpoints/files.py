@@ -119,7 +119,7 @@ def _save_error(prefix: str, directory: str, needed: int, error) -> CheckpointSa
     )
 
 
-def open_reader(path: str):
+def open_reader(path: str) -> tf.train.CheckpointReader:
     """A ``tf.train.load_checkpoint`` reader of checkpoint prefix ``path``.
 
     Args:

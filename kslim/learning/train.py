@@ -188,7 +188,7 @@ def train(
     max_steps_per_chunk: int = 1000,
     strategy=None,
     jit_compile: bool = False,
-):
+) -> np.float32:
     """Runs slim's training loop: ``fit`` on the TrainOp with kslim callbacks.
 
     Every argument of slim's signature is accepted; those without a TF2

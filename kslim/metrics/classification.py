@@ -7,6 +7,7 @@ Accuracy, confusion counts and their ratios, and the non-streaming
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -37,7 +38,7 @@ def _accuracy_values(config, x):
 
 def streaming_accuracy(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming (weighted) frequency of ``predictions == labels``.
 
     Variables ``<scope>/total`` and ``<scope>/count`` (default scope ``accuracy``).
@@ -220,7 +221,7 @@ streaming_false_negatives = _count_fn("fn")
 
 def streaming_precision(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming precision tp/(tp+fp) (0 while tp+fp is 0).
 
     Variables ``<scope>/true_positives/count`` and ``<scope>/false_positives/count``
@@ -252,7 +253,7 @@ def streaming_precision(
 
 def streaming_recall(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall tp/(tp+fn) (0 while tp+fn is 0).
 
     Variables ``<scope>/true_positives/count`` and ``<scope>/false_negatives/count``
@@ -284,7 +285,7 @@ def streaming_recall(
 
 def streaming_false_positive_rate(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming false positive rate fp/(fp+tn) (0 while fp+tn is 0).
 
     Variables ``<scope>/false_positives/count``, ``<scope>/true_negatives/count``
@@ -316,7 +317,7 @@ def streaming_false_positive_rate(
 
 def streaming_false_negative_rate(
     predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming false negative rate fn/(fn+tp) (0 while fn+tp is 0).
 
     Variables ``<scope>/false_negatives/count``, ``<scope>/true_positives/count``
@@ -357,7 +358,7 @@ def _accuracy_op(predictions, labels, weights=None):
     return tf.reduce_mean(is_correct)
 
 
-def accuracy(predictions, labels, weights=None, name=None):
+def accuracy(predictions, labels, weights=None, name=None) -> keras.KerasTensor | tf.Tensor:
     """Non-streaming accuracy of one batch (slim ``metrics.accuracy``).
 
     Args:

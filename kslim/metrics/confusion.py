@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import tensorflow as tf
 
 from kslim.metrics.state import MetricSpec, add, prepare, read, register_metric, streaming_metric
@@ -50,7 +51,7 @@ def streaming_mean_iou(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming mean intersection-over-union.
 
     Variable ``<scope>/total_confusion_matrix`` (float64 [C, C], rows = labels;
@@ -131,7 +132,7 @@ def cohen_kappa(
     metrics_collections=None,
     updates_collections=None,
     name=None,
-):
+) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming Cohen's kappa (note slim's (labels, predictions) order).
 
     Variables ``<scope>/{po, pe_row, pe_col}`` (default scope ``cohen_kappa``),
