@@ -7,6 +7,8 @@ import logging
 import sys
 from typing import Any
 
+from kslim.data.dataset import Dataset
+
 
 def positive_int(value: Any, flag: str) -> int:
     """``value`` itself when it is a positive integer; ValueError naming ``flag`` otherwise."""
@@ -15,7 +17,7 @@ def positive_int(value: Any, flag: str) -> int:
     return value
 
 
-def get_split(args: argparse.Namespace, default_dir: str):
+def get_split(args: argparse.Namespace, default_dir: str) -> Dataset:
     """Resolves the dataset dir (converting an empty one) and returns the split's Dataset.
 
     ``--dataset-dir`` must exist when given; the default ``default_dir`` is
@@ -47,7 +49,7 @@ def build_network_and_inputs(
     image_size: int | None,
     weight_decay: float = 0.0,
     seed: int | None = None,
-):
+) -> tuple[Any, dict, Any, int]:
     """Builds the input pipeline and the network in the default kslim graph.
 
     Returns:
@@ -117,7 +119,7 @@ class StderrHandler(logging.StreamHandler):
     """Writes to the current ``sys.stderr`` (which may be replaced after setup)."""
 
     @property
-    def stream(self):
+    def stream(self) -> Any:
         """The current ``sys.stderr`` (looked up at every write)."""
         return sys.stderr
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import KeysView
 from typing import Any
 
 __all__ = ["DataProvider"]
@@ -43,7 +44,7 @@ class DataProvider:
         self._validate_items(items)
         return [self._items_to_tensors[item] for item in items]
 
-    def list_items(self):
+    def list_items(self) -> KeysView[str]:
         """Returns the names of the items the provider can provide (``dict_keys``)."""
         return self._items_to_tensors.keys()
 

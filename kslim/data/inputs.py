@@ -49,7 +49,7 @@ def as_dataset(data: Any, batch_size: int = 32) -> tf.data.Dataset:
     )
 
 
-def inputs(dataset: Any, batch_size: int = 32, name: str | None = None):
+def inputs(dataset: Any, batch_size: int = 32, name: str | None = None) -> Any:
     """Returns KerasTensors matching a dataset's elements and binds the dataset.
 
     The returned structure (a tensor, tuple or dict, as the dataset's

@@ -22,6 +22,7 @@ How slim's arguments map:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import tensorflow as tf
@@ -62,7 +63,9 @@ def get_data_files(data_sources: Any) -> list:
     return data_files
 
 
-def make_reader(reader_class: Any, reader_kwargs: dict | None = None):
+def make_reader(
+    reader_class: Any, reader_kwargs: dict | None = None
+) -> Callable[[str], tf.data.Dataset]:
     """Returns ``fn(filename) -> tf.data.Dataset`` of the records of one file.
 
     Args:

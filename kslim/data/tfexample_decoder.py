@@ -21,6 +21,7 @@ functions (graph mode), which is how ``DatasetDataProvider`` uses it.
 
 from __future__ import annotations
 
+from collections.abc import KeysView
 from typing import Any
 
 import tensorflow as tf
@@ -163,7 +164,7 @@ class TFSequenceExampleDecoder(DataDecoder):
         self._keys_to_sequence_features = keys_to_sequence_features
         self._items_to_handlers = items_to_handlers
 
-    def list_items(self):
+    def list_items(self) -> KeysView[str]:
         """Returns the item names (``dict_keys``, as slim)."""
         return self._items_to_handlers.keys()
 

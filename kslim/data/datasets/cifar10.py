@@ -12,6 +12,7 @@ from typing import Any
 import tensorflow as tf
 
 from kslim.data import tfexample_decoder
+from kslim.data.dataset import Dataset
 from kslim.data.datasets import dataset_utils
 
 __all__ = ["SPLITS_TO_SIZES", "get_split"]
@@ -30,7 +31,7 @@ _ITEMS_TO_DESCRIPTIONS = {
 
 def get_split(
     split_name: str, dataset_dir: str, file_pattern: str | None = None, reader: Any = None
-):
+) -> Dataset:
     """Gets a dataset tuple with instructions for reading CIFAR-10.
 
     Args:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kslim.data.dataset import Dataset
 from kslim.data.datasets import cifar10, digits, flowers, imagenet, mnist
 from kslim.data.datasets.convert_cifar10 import convert_cifar10
 from kslim.data.datasets.convert_digits import convert_digits
@@ -76,7 +77,7 @@ def get_dataset(
     dataset_dir: str,
     file_pattern: str | None = None,
     reader: Any = None,
-):
+) -> Dataset:
     """Returns the ``Dataset`` of a registered dataset's split.
 
     Args:

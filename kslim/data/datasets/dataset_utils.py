@@ -7,6 +7,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from kslim.data.dataset import Dataset
+
 __all__ = [
     "LABELS_FILENAME",
     "SPLIT_SIZES_FILENAME",
@@ -132,7 +134,7 @@ def get_image_split(
     items_to_descriptions: dict,
     keys_to_features: dict,
     items_to_handlers: dict,
-):
+) -> Dataset:
     """The ``Dataset`` of one split of a slim image-classification dataset.
 
     Slim's ``get_split`` of cifar10/flowers/mnist/imagenet: the files matching
