@@ -20,6 +20,7 @@ from kslim.layers.weighted import (
     check_padding,
     check_rank,
     input_channels,
+    shared_arguments,
 )
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.utils import n_positive_integers
@@ -210,7 +211,18 @@ def convolution2d_transpose(
         ``num_outputs``, inputs not of rank 4, a bad ``kernel_size``/``stride``/
         ``padding`` or an undefined channel dimension.
     """
-    return _convolution_transpose(2, "Conv2d_transpose", ("NCHW", "NHWC"), **locals())
+    return _convolution_transpose(
+        2,
+        "Conv2d_transpose",
+        ("NCHW", "NHWC"),
+        inputs,
+        num_outputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        **shared_arguments(locals()),
+    )
 
 
 @add_arg_scope
@@ -246,7 +258,18 @@ def convolution3d_transpose(
     Raises:
       ValueError: as ``convolution2d_transpose`` (data_format NCDHW/NDHWC).
     """
-    return _convolution_transpose(3, "Conv3d_transpose", ("NCDHW", "NDHWC"), **locals())
+    return _convolution_transpose(
+        3,
+        "Conv3d_transpose",
+        ("NCDHW", "NDHWC"),
+        inputs,
+        num_outputs,
+        kernel_size,
+        stride,
+        padding,
+        data_format,
+        **shared_arguments(locals()),
+    )
 
 
 conv2d_transpose = convolution2d_transpose

@@ -73,6 +73,26 @@ def _pool(
     return collect_named_outputs(outputs_collections, alias, outputs)
 
 
+#: The parameters every slim pooling function passes on to ``_pool``.
+_POOL_ARGUMENTS = (
+    "inputs",
+    "kernel_size",
+    "stride",
+    "padding",
+    "data_format",
+    "outputs_collections",
+    "scope",
+)
+
+
+def _pool_arguments(arguments: dict) -> dict:
+    """The ``_POOL_ARGUMENTS`` of a pooling function, from its ``locals()``.
+
+    Picked by name: under autograph ``locals()`` also holds the converter's own names.
+    """
+    return {name: arguments[name] for name in _POOL_ARGUMENTS}
+
+
 @add_arg_scope
 def max_pool2d(
     inputs,
@@ -100,7 +120,7 @@ def max_pool2d(
     Raises:
       ValueError: for another ``data_format`` or a bad kernel/stride.
     """
-    return _pool("MAX", 2, ("NCHW", "NHWC"), "MaxPool2D", **locals())
+    return _pool("MAX", 2, ("NCHW", "NHWC"), "MaxPool2D", **_pool_arguments(locals()))
 
 
 @add_arg_scope
@@ -114,7 +134,7 @@ def avg_pool2d(
     scope=None,
 ) -> keras.KerasTensor | tf.Tensor:
     """2-D average pooling (name scope ``AvgPool2D``); arguments as ``max_pool2d``."""
-    return _pool("AVG", 2, ("NCHW", "NHWC"), "AvgPool2D", **locals())
+    return _pool("AVG", 2, ("NCHW", "NHWC"), "AvgPool2D", **_pool_arguments(locals()))
 
 
 @add_arg_scope
@@ -128,7 +148,7 @@ def max_pool3d(
     scope=None,
 ) -> keras.KerasTensor | tf.Tensor:
     """3-D max pooling (name scope ``MaxPool3D``); ``data_format`` NDHWC or NCDHW."""
-    return _pool("MAX", 3, ("NCDHW", "NDHWC"), "MaxPool3D", **locals())
+    return _pool("MAX", 3, ("NCDHW", "NDHWC"), "MaxPool3D", **_pool_arguments(locals()))
 
 
 @add_arg_scope
@@ -142,7 +162,7 @@ def avg_pool3d(
     scope=None,
 ) -> keras.KerasTensor | tf.Tensor:
     """3-D average pooling (name scope ``AvgPool3D``); arguments as ``max_pool3d``."""
-    return _pool("AVG", 3, ("NCDHW", "NDHWC"), "AvgPool3D", **locals())
+    return _pool("AVG", 3, ("NCDHW", "NDHWC"), "AvgPool3D", **_pool_arguments(locals()))
 
 
 @add_arg_scope
