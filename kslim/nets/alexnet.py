@@ -30,12 +30,12 @@ import kslim
 from kslim.ops.arg_scope import arg_scope
 
 
-def trunc_normal(stddev) -> tf.compat.v1.truncated_normal_initializer:
+def trunc_normal(stddev):
     """slim's ``trunc_normal``: a truncated normal initializer, mean 0, ``stddev``."""
     return tf.compat.v1.truncated_normal_initializer(0.0, stddev)
 
 
-def alexnet_v2_arg_scope(weight_decay=0.0005) -> dict:
+def alexnet_v2_arg_scope(weight_decay=0.0005):
     """Slim's alexnet_v2 arg_scope: ReLU, L2 ``weight_decay``, biases 0.1, SAME convolutions."""
     with arg_scope(
         [kslim.conv2d, kslim.fully_connected],
@@ -55,7 +55,7 @@ def alexnet_v2(
     dropout_keep_prob=0.5,
     spatial_squeeze=True,
     scope="alexnet_v2",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """AlexNet version 2.
 
     Described in: http://arxiv.org/pdf/1404.5997v2.pdf

@@ -5,13 +5,12 @@ layers and the logits; variables under ``CifarNet/`` as in the published code, s
 checkpoints load by name. Plain slim code: this file also runs unchanged under tf_slim.
 """
 
-import keras
 import tensorflow as tf
 
 import kslim as slim
 
 
-def trunc_normal(stddev) -> tf.compat.v1.truncated_normal_initializer:
+def trunc_normal(stddev):
     """A truncated normal initializer, mean 0, ``stddev``."""
     return tf.compat.v1.truncated_normal_initializer(stddev=stddev)
 
@@ -28,7 +27,7 @@ def cifarnet(
     dropout_keep_prob=0.5,
     prediction_fn=slim.softmax,
     scope="CifarNet",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Creates a variant of the CifarNet model.
 
     The logits are unnormalized; ``end_points['Predictions']`` is
@@ -85,7 +84,7 @@ def cifarnet(
 cifarnet.default_image_size = 32
 
 
-def cifarnet_arg_scope(weight_decay=0.004) -> dict:
+def cifarnet_arg_scope(weight_decay=0.004):
     """The CifarNet arg scope.
 
     Args:

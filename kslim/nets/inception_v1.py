@@ -13,14 +13,12 @@ from kslim.layers.transforms import softmax
 from kslim.ops.arg_scope import arg_scope
 
 
-def trunc_normal(stddev) -> tf.compat.v1.truncated_normal_initializer:
+def trunc_normal(stddev):
     """slim's ``trunc_normal``: a truncated normal initializer, mean 0, ``stddev``."""
     return tf.compat.v1.truncated_normal_initializer(0.0, stddev)
 
 
-def inception_v1_base(
-    inputs, final_endpoint="Mixed_5c", scope="InceptionV1"
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+def inception_v1_base(inputs, final_endpoint="Mixed_5c", scope="InceptionV1"):
     """Defines the Inception V1 base architecture.
 
     This architecture is defined in:
@@ -261,7 +259,7 @@ def inception_v1(
     spatial_squeeze=True,
     reuse=None,
     scope="InceptionV1",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Defines the Inception V1 architecture.
 
     This architecture is defined in:
@@ -321,7 +319,7 @@ inception_v1.default_image_size = 224
 
 def inception_v1_arg_scope(
     weight_decay=0.00004, use_batch_norm=True, batch_norm_var_collection="moving_vars"
-) -> dict:
+):
     """Defines the default InceptionV1 arg scope.
 
     Note: Althougth the original paper didn't use batch_norm we found it useful.

@@ -13,14 +13,14 @@ from kslim.layers.transforms import softmax
 from kslim.ops.arg_scope import arg_scope
 
 
-def trunc_normal(stddev) -> tf.compat.v1.truncated_normal_initializer:
+def trunc_normal(stddev):
     """slim's ``trunc_normal``: a truncated normal initializer, mean 0, ``stddev``."""
     return tf.compat.v1.truncated_normal_initializer(0.0, stddev)
 
 
 def inception_v2_base(
     inputs, final_endpoint="Mixed_5c", min_depth=16, depth_multiplier=1.0, scope=None
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Inception v2 (6a2).
 
     Constructs an Inception v2 network from inputs to the given final endpoint.
@@ -497,7 +497,7 @@ def inception_v2(
     spatial_squeeze=True,
     reuse=None,
     scope="InceptionV2",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Inception v2 model for classification.
 
     Constructs an Inception v2 network for classification as described in
@@ -605,7 +605,7 @@ def _reduced_kernel_size_for_small_input(input_tensor, kernel_size):
     return kernel_size_out
 
 
-def inception_v2_arg_scope(weight_decay=0.00004, batch_norm_var_collection="moving_vars") -> dict:
+def inception_v2_arg_scope(weight_decay=0.00004, batch_norm_var_collection="moving_vars"):
     """Defines the default InceptionV2 arg scope.
 
     Args:

@@ -14,14 +14,14 @@ from kslim.ops.arg_scope import arg_scope
 from kslim.ops.graph import GraphKeys
 
 
-def trunc_normal(stddev) -> tf.compat.v1.truncated_normal_initializer:
+def trunc_normal(stddev):
     """slim's ``trunc_normal``: a truncated normal initializer, mean 0, ``stddev``."""
     return tf.compat.v1.truncated_normal_initializer(0.0, stddev)
 
 
 def inception_v3_base(
     inputs, final_endpoint="Mixed_7c", min_depth=16, depth_multiplier=1.0, scope=None
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Inception model from http://arxiv.org/abs/1512.00567.
 
     Constructs an Inception v3 network from inputs to the given final endpoint.
@@ -430,7 +430,7 @@ def inception_v3(
     reuse=None,
     create_aux_logits=True,
     scope="InceptionV3",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Inception model from http://arxiv.org/abs/1512.00567.
 
     "Rethinking the Inception Architecture for Computer Vision"
@@ -595,7 +595,7 @@ def inception_v3_arg_scope(
     batch_norm_epsilon=0.001,
     updates_collections=GraphKeys.UPDATE_OPS,
     use_fused_batchnorm=True,
-) -> dict:
+):
     """Defines the default InceptionV3 arg scope.
 
     Args:

@@ -19,7 +19,6 @@ segmentation), ``use_explicit_padding`` pads explicitly and convolves ``VALID``.
 import collections
 import functools
 
-import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -79,7 +78,7 @@ def mobilenet_v1_base(
     output_stride=None,
     use_explicit_padding=False,
     scope=None,
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """MobileNet v1 from ``inputs`` up to ``final_endpoint``.
 
     Args:
@@ -205,7 +204,7 @@ def mobilenet_v1(
     global_pool=False,
     output_stride=None,
     use_explicit_padding=False,
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """MobileNet v1 for classification.
 
     Args:
@@ -280,7 +279,7 @@ def mobilenet_v1(
 mobilenet_v1.default_image_size = 224
 
 
-def wrapped_partial(func, *args, **kwargs) -> functools.partial:
+def wrapped_partial(func, *args, **kwargs):
     """``functools.partial`` with ``func``'s name, docstring and attributes."""
     partial_func = functools.partial(func, *args, **kwargs)
     functools.update_wrapper(partial_func, func)
@@ -319,7 +318,7 @@ def mobilenet_v1_arg_scope(
     batch_norm_decay=0.9997,
     batch_norm_epsilon=0.001,
     batch_norm_updates_collections=tf.compat.v1.GraphKeys.UPDATE_OPS,
-) -> dict:
+):
     """The MobileNet v1 arg scope.
 
     Args:

@@ -28,7 +28,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -179,7 +178,7 @@ def _nasnet_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
 
 def nasnet_cifar_arg_scope(
     weight_decay: float = 5e-4, batch_norm_decay: float = 0.9, batch_norm_epsilon: float = 1e-5
-) -> dict:
+):
     """The arg_scope of NASNet-A CIFAR.
 
     Args:
@@ -199,7 +198,7 @@ def nasnet_mobile_arg_scope(
     weight_decay: float = 4e-5,
     batch_norm_decay: float = 0.9997,
     batch_norm_epsilon: float = 1e-3,
-) -> dict:
+):
     """The arg_scope of NASNet-A Mobile (defaults 4e-5, 0.9997, 1e-3); see the CIFAR one."""
     return _nasnet_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
 
@@ -208,7 +207,7 @@ def nasnet_large_arg_scope(
     weight_decay: float = 5e-5,
     batch_norm_decay: float = 0.9997,
     batch_norm_epsilon: float = 1e-3,
-) -> dict:
+):
     """The arg_scope of NASNet-A Large (defaults 5e-5, 0.9997, 1e-3); see the CIFAR one."""
     return _nasnet_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
 
@@ -323,7 +322,7 @@ def _build_nasnet(
 
 def build_nasnet_cifar(
     images, num_classes, is_training=True, config=None, current_step=None, final_endpoint=None
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """NASNet-A for CIFAR-10 (32 x 32 images).
 
     Args:
@@ -354,7 +353,7 @@ build_nasnet_cifar.default_image_size = 32
 
 def build_nasnet_mobile(
     images, num_classes, is_training=True, final_endpoint=None, config=None, current_step=None
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """NASNet-A Mobile (4 @ 1056) for ImageNet (224 x 224 images).
 
     Args: as ``build_nasnet_cifar``; ``config`` defaults to ``mobile_imagenet_config()``.
@@ -379,7 +378,7 @@ build_nasnet_mobile.default_image_size = 224
 
 def build_nasnet_large(
     images, num_classes, is_training=True, final_endpoint=None, config=None, current_step=None
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """NASNet-A Large (6 @ 4032) for ImageNet (331 x 331 images).
 
     Args: as ``build_nasnet_cifar``; ``config`` defaults to ``large_imagenet_config()``.

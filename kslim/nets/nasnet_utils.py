@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -72,7 +71,7 @@ def get_channel_dim(shape, data_format: str = INVALID) -> int:
 
 
 @slim.add_arg_scope
-def global_avg_pool(x, data_format: str = INVALID) -> keras.KerasTensor | tf.Tensor:
+def global_avg_pool(x, data_format: str = INVALID):
     """Averages ``x`` over its two spatial axes: ``[N, C]``."""
     _check_data_format(data_format)
     if len(x.get_shape().as_list()) != 4:
@@ -82,9 +81,7 @@ def global_avg_pool(x, data_format: str = INVALID) -> keras.KerasTensor | tf.Ten
 
 
 @slim.add_arg_scope
-def factorized_reduction(
-    net, output_filters: int, stride: int, data_format: str = INVALID
-) -> keras.KerasTensor | tf.Tensor:
+def factorized_reduction(net, output_filters: int, stride: int, data_format: str = INVALID):
     """Reduces the spatial size of ``net`` by ``stride`` without dropping any pixel.
 
     With ``stride == 1`` it is a 1x1 conv + batch norm to ``output_filters``. Otherwise
@@ -116,7 +113,7 @@ def factorized_reduction(
 
 
 @slim.add_arg_scope
-def drop_path(net, keep_prob, is_training: bool = True) -> keras.KerasTensor | tf.Tensor:
+def drop_path(net, keep_prob, is_training: bool = True):
     """Drops each example's ``net`` as a whole with probability ``1 - keep_prob``.
 
     The kept examples are scaled by ``1 / keep_prob``. The identity when not training.

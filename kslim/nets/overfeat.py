@@ -26,12 +26,12 @@ import kslim
 from kslim.ops.arg_scope import arg_scope
 
 
-def trunc_normal(stddev) -> tf.compat.v1.truncated_normal_initializer:
+def trunc_normal(stddev):
     """slim's ``trunc_normal``: a truncated normal initializer, mean 0, ``stddev``."""
     return tf.compat.v1.truncated_normal_initializer(0.0, stddev)
 
 
-def overfeat_arg_scope(weight_decay=0.0005) -> dict:
+def overfeat_arg_scope(weight_decay=0.0005):
     """Slim's overfeat arg_scope: ReLU, L2 ``weight_decay``, zero biases, SAME convolutions."""
     with arg_scope(
         [kslim.conv2d, kslim.fully_connected],
@@ -51,7 +51,7 @@ def overfeat(
     dropout_keep_prob=0.5,
     spatial_squeeze=True,
     scope="overfeat",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Contains the model definition for the OverFeat network.
 
     The definition for the network was obtained from:

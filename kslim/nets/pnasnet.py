@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -74,7 +73,7 @@ def pnasnet_large_arg_scope(
     weight_decay: float = 4e-5,
     batch_norm_decay: float = 0.9997,
     batch_norm_epsilon: float = 0.001,
-) -> dict:
+):
     """The arg_scope of PNASNet Large: NASNet Large's with these defaults."""
     return nasnet.nasnet_large_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
 
@@ -83,7 +82,7 @@ def pnasnet_mobile_arg_scope(
     weight_decay: float = 4e-5,
     batch_norm_decay: float = 0.9997,
     batch_norm_epsilon: float = 0.001,
-) -> dict:
+):
     """The arg_scope of PNASNet Mobile: NASNet Mobile's with these defaults."""
     return nasnet.nasnet_mobile_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
 
@@ -183,7 +182,7 @@ def _build_pnasnet(
 
 def build_pnasnet_large(
     images, num_classes, is_training=True, final_endpoint=None, config=None, current_step=None
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """PNASNet-5 Large for ImageNet (331 x 331 images).
 
     Args:
@@ -213,7 +212,7 @@ build_pnasnet_large.default_image_size = 331
 
 def build_pnasnet_mobile(
     images, num_classes, is_training=True, final_endpoint=None, config=None, current_step=None
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """PNASNet-5 Mobile for ImageNet (224 x 224 images).
 
     Args: as ``build_pnasnet_large``; ``config`` defaults to ``mobile_imagenet_config()``.

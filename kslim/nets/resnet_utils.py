@@ -48,7 +48,7 @@ class Block(collections.namedtuple("Block", ["scope", "unit_fn", "args"])):
     """
 
 
-def subsample(inputs, factor, scope=None) -> keras.KerasTensor | tf.Tensor:
+def subsample(inputs, factor, scope=None):
     """Subsamples the input along the spatial dimensions.
 
     Args:
@@ -65,9 +65,7 @@ def subsample(inputs, factor, scope=None) -> keras.KerasTensor | tf.Tensor:
     return max_pool2d(inputs, [1, 1], stride=factor, scope=scope)
 
 
-def conv2d_same(
-    inputs, num_outputs, kernel_size, stride, rate=1, scope=None
-) -> keras.KerasTensor | tf.Tensor:
+def conv2d_same(inputs, num_outputs, kernel_size, stride, rate=1, scope=None):
     """Strided 2-D convolution with 'SAME' padding.
 
     When stride > 1, then we do explicit zero-padding, followed by conv2d with
@@ -119,9 +117,7 @@ def conv2d_same(
 
 
 @add_arg_scope
-def stack_blocks_dense(
-    net, blocks, output_stride=None, outputs_collections=None
-) -> keras.KerasTensor | tf.Tensor:
+def stack_blocks_dense(net, blocks, output_stride=None, outputs_collections=None):
     """Stacks ResNet `Blocks` and controls output feature density.
 
     First, this function creates scopes for the ResNet in the form of
@@ -195,7 +191,7 @@ def stack_blocks_dense(
 
 def resnet_arg_scope(
     weight_decay=0.0001, batch_norm_decay=0.997, batch_norm_epsilon=1e-5, batch_norm_scale=True
-) -> dict:
+):
     """Defines the default ResNet arg scope.
 
     The batch-normalization related default values above are

@@ -45,7 +45,6 @@ ResNet-101 for semantic segmentation into 21 classes:
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 
 import kslim
 from kslim.nets import resnet_utils
@@ -57,7 +56,7 @@ resnet_arg_scope = resnet_utils.resnet_arg_scope
 @add_arg_scope
 def bottleneck(
     inputs, depth, depth_bottleneck, stride, rate=1, outputs_collections=None, scope=None
-) -> keras.KerasTensor | tf.Tensor:
+):
     """Bottleneck residual unit variant with BN after convolutions.
 
     This is the original residual unit proposed in [1]. See Fig. 1(a) of [2] for
@@ -112,7 +111,7 @@ def resnet_v1(
     include_root_block=True,
     reuse=None,
     scope=None,
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Generator for v1 ResNet models.
 
     This function generates a family of ResNet v1 models. See the resnet_v1_*()
@@ -206,7 +205,7 @@ def resnet_v1(
 resnet_v1.default_image_size = 224
 
 
-def resnet_v1_block(scope, base_depth, num_units, stride) -> resnet_utils.Block:
+def resnet_v1_block(scope, base_depth, num_units, stride):
     """Helper function for creating a resnet_v1 bottleneck block.
 
     Args:
@@ -235,7 +234,7 @@ def resnet_v1_50(
     output_stride=None,
     reuse=None,
     scope="resnet_v1_50",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """ResNet-50 model of [1]. See resnet_v1() for arg and return description."""
     blocks = [
         resnet_v1_block("block1", base_depth=64, num_units=3, stride=2),
@@ -264,7 +263,7 @@ def resnet_v1_101(
     output_stride=None,
     reuse=None,
     scope="resnet_v1_101",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """ResNet-101 model of [1]. See resnet_v1() for arg and return description."""
     blocks = [
         resnet_v1_block("block1", base_depth=64, num_units=3, stride=2),
@@ -293,7 +292,7 @@ def resnet_v1_152(
     output_stride=None,
     reuse=None,
     scope="resnet_v1_152",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """ResNet-152 model of [1]. See resnet_v1() for arg and return description."""
     blocks = [
         resnet_v1_block("block1", base_depth=64, num_units=3, stride=2),
@@ -322,7 +321,7 @@ def resnet_v1_200(
     output_stride=None,
     reuse=None,
     scope="resnet_v1_200",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """ResNet-200 model of [2]. See resnet_v1() for arg and return description."""
     blocks = [
         resnet_v1_block("block1", base_depth=64, num_units=3, stride=2),

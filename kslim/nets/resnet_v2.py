@@ -51,7 +51,7 @@ resnet_arg_scope = resnet_utils.resnet_arg_scope
 @add_arg_scope
 def bottleneck(
     inputs, depth, depth_bottleneck, stride, rate=1, outputs_collections=None, scope=None
-) -> keras.KerasTensor | tf.Tensor:
+):
     """Bottleneck residual unit variant with BN before convolutions.
 
     This is the full preactivation residual unit variant proposed in [2]. See
@@ -113,7 +113,7 @@ def resnet_v2(
     include_root_block=True,
     reuse=None,
     scope=None,
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Generator for v2 (preactivation) ResNet models.
 
     This function generates a family of ResNet v2 models. See the resnet_v2_*()
@@ -217,7 +217,7 @@ def resnet_v2(
 resnet_v2.default_image_size = 224
 
 
-def resnet_v2_block(scope, base_depth, num_units, stride) -> resnet_utils.Block:
+def resnet_v2_block(scope, base_depth, num_units, stride):
     """Helper function for creating a resnet_v2 bottleneck block.
 
     Args:
@@ -246,7 +246,7 @@ def resnet_v2_50(
     output_stride=None,
     reuse=None,
     scope="resnet_v2_50",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """ResNet-50 model of [1]. See resnet_v2() for arg and return description."""
     blocks = [
         resnet_v2_block("block1", base_depth=64, num_units=3, stride=2),
@@ -275,7 +275,7 @@ def resnet_v2_101(
     output_stride=None,
     reuse=None,
     scope="resnet_v2_101",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """ResNet-101 model of [1]. See resnet_v2() for arg and return description."""
     blocks = [
         resnet_v2_block("block1", base_depth=64, num_units=3, stride=2),
@@ -304,7 +304,7 @@ def resnet_v2_152(
     output_stride=None,
     reuse=None,
     scope="resnet_v2_152",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """ResNet-152 model of [1]. See resnet_v2() for arg and return description."""
     blocks = [
         resnet_v2_block("block1", base_depth=64, num_units=3, stride=2),
@@ -333,7 +333,7 @@ def resnet_v2_200(
     output_stride=None,
     reuse=None,
     scope="resnet_v2_200",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """ResNet-200 model of [2]. See resnet_v2() for arg and return description."""
     blocks = [
         resnet_v2_block("block1", base_depth=64, num_units=3, stride=2),

@@ -36,7 +36,7 @@ import kslim
 from kslim.ops.arg_scope import arg_scope
 
 
-def vgg_arg_scope(weight_decay=0.0005) -> dict:
+def vgg_arg_scope(weight_decay=0.0005):
     """Defines the VGG arg scope.
 
     Args:
@@ -62,7 +62,7 @@ def vgg_a(
     dropout_keep_prob=0.5,
     spatial_squeeze=True,
     scope="vgg_a",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Oxford Net VGG 11-Layers version A Example.
 
     Note: All the fully_connected layers have been transformed to conv2d kslim.
@@ -121,7 +121,7 @@ def vgg_16(
     dropout_keep_prob=0.5,
     spatial_squeeze=True,
     scope="vgg_16",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Oxford Net VGG 16-Layers version D Example.
 
     Note: All the fully_connected layers have been transformed to conv2d kslim.
@@ -183,7 +183,7 @@ def vgg_19(
     dropout_keep_prob=0.5,
     spatial_squeeze=True,
     scope="vgg_19",
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """Oxford Net VGG 19-Layers version E Example.
 
     Note: All the fully_connected layers have been transformed to conv2d kslim.

@@ -15,9 +15,7 @@ caller in this dict instead, in the order they are made.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
-import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -81,7 +79,7 @@ def _split_divisible(num, num_ways, divisible_by=8):
     return parts
 
 
-def expand_input_by_factor(n, divisible_by=8) -> Callable:
+def expand_input_by_factor(n, divisible_by=8):
     """An ``expansion_size`` callable: ``n`` times the block's input depth, made divisible.
 
     Args:
@@ -102,7 +100,7 @@ def split_conv(
     divisible_by=8,
     named_outputs=None,
     **kwargs,
-) -> keras.KerasTensor | tf.Tensor:
+):
     """A 1x1 convolution split ``num_ways`` ways (group convolution).
 
     The input and output channels are split into ``num_ways`` groups of about the same
@@ -169,7 +167,7 @@ def expanded_conv(
     projection_fn=split_conv,
     scope=None,
     named_outputs=None,
-) -> keras.KerasTensor | tf.Tensor:
+):
     """Inverted residual block: expansion (1x1) -> depthwise -> projection (1x1).
 
     Args:

@@ -21,7 +21,6 @@ import contextlib
 import copy
 import inspect
 
-import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -44,7 +43,7 @@ _make_divisible = conv_blocks._make_divisible
 
 
 @slim.add_arg_scope
-def apply_activation(x, name=None, activation_fn=None) -> keras.KerasTensor | tf.Tensor:
+def apply_activation(x, name=None, activation_fn=None):
     """``activation_fn(x, name=name)``, or ``x`` when there is no activation."""
     return activation_fn(x, name=name) if activation_fn else x
 
@@ -67,9 +66,7 @@ def _set_arg_scope_defaults(defaults):
 
 
 @slim.add_arg_scope
-def depth_multiplier(
-    output_params, multiplier, divisible_by=8, min_depth=8, **unused_kwargs
-) -> None:
+def depth_multiplier(output_params, multiplier, divisible_by=8, min_depth=8, **unused_kwargs):
     """Scales ``output_params['num_outputs']`` in place by ``multiplier``.
 
     The result is a multiple of ``divisible_by`` and at least ``min_depth`` (both set by
@@ -85,7 +82,7 @@ def depth_multiplier(
 _Op = collections.namedtuple("Op", ["op", "params", "multiplier_func"])
 
 
-def op(opfunc, multiplier_func=depth_multiplier, **params) -> _Op:
+def op(opfunc, multiplier_func=depth_multiplier, **params):
     """One layer of a ``conv_defs['spec']``: ``opfunc(net, **params)``.
 
     Args:
@@ -101,7 +98,7 @@ def op(opfunc, multiplier_func=depth_multiplier, **params) -> _Op:
     return _Op(opfunc, params=params, multiplier_func=multiplier)
 
 
-def safe_arg_scope(funcs, **kwargs) -> contextlib.AbstractContextManager:
+def safe_arg_scope(funcs, **kwargs):
     """``slim.arg_scope(funcs, **kwargs)`` without the None values (none left: no scope).
 
     None here means "do not overwrite what an outer scope set".
@@ -138,7 +135,7 @@ def mobilenet_base(
     use_explicit_padding=False,
     scope=None,
     is_training=False,
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """MobileNet base network: the layers of ``conv_defs``, up to ``final_endpoint``.
 
     Built in inference mode unless ``is_training`` (or ``training_scope()``) says so.
@@ -241,7 +238,7 @@ def mobilenet(
     spatial_squeeze=True,
     use_reduce_mean_for_pooling=False,
     **mobilenet_args,
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """MobileNet for classification (v2 and later): the base, global pool, logits.
 
     Inference mode unless ``is_training=True`` (``training_scope()`` sets it).
@@ -306,9 +303,7 @@ def mobilenet(
     return logits, end_points
 
 
-def global_pool(
-    input_tensor, pool_op=tf.nn.avg_pool2d, use_reduce_mean_for_pooling=False
-) -> keras.KerasTensor | tf.Tensor:
+def global_pool(input_tensor, pool_op=tf.nn.avg_pool2d, use_reduce_mean_for_pooling=False):
     """Average-pools ``input_tensor`` to 1x1 (any spatial size, also unknown ones).
 
     Args:
@@ -340,7 +335,7 @@ def global_pool(
 
 def training_scope(
     is_training=True, weight_decay=0.00004, stddev=0.09, dropout_keep_prob=0.8, bn_decay=0.997
-) -> dict:
+):
     """The arg_scope to train (or, with ``is_training=False``, evaluate) a MobileNet.
 
     Args:

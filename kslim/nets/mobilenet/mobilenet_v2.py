@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import functools
 
-import keras
 import tensorflow as tf
 
 import kslim as slim
@@ -111,7 +110,7 @@ def mobilenet(
     divisible_by=None,
     activation_fn=None,
     **kwargs,
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+):
     """MobileNet v2 (inference mode unless ``is_training=True`` or ``training_scope()``).
 
     Args:
@@ -193,17 +192,13 @@ mobilenet_v2_035 = wrapped_partial(
 
 
 @slim.add_arg_scope
-def mobilenet_base(
-    input_tensor, depth_multiplier=1.0, **kwargs
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+def mobilenet_base(input_tensor, depth_multiplier=1.0, **kwargs):
     """The base of MobileNet v2 (no pooling, no logits): ``(net, end_points)``."""
     return mobilenet(input_tensor, depth_multiplier=depth_multiplier, base_only=True, **kwargs)
 
 
 @slim.add_arg_scope
-def mobilenet_base_group_norm(
-    input_tensor, depth_multiplier=1.0, groups=8, **kwargs
-) -> tuple[keras.KerasTensor | tf.Tensor, dict[str, keras.KerasTensor | tf.Tensor]]:
+def mobilenet_base_group_norm(input_tensor, depth_multiplier=1.0, groups=8, **kwargs):
     """The base of MobileNet v2 with group normalization (``groups`` groups, default 8)."""
     conv_defs = copy.deepcopy(V2_DEF_GROUP_NORM)
     conv_defs["defaults"][(slim.group_norm,)] = {"groups": groups}
@@ -211,7 +206,7 @@ def mobilenet_base_group_norm(
     return mobilenet(input_tensor, depth_multiplier=depth_multiplier, base_only=True, **kwargs)
 
 
-def training_scope(**kwargs) -> dict:
+def training_scope(**kwargs):
     """The MobileNet v2 training arg_scope: ``mobilenet.training_scope(**kwargs)``.
 
     Args:
