@@ -122,40 +122,73 @@ def _tf1_optimizer(tf, workload: str):
     return tf.compat.v1.train.RMSPropOptimizer(0.001, 0.9)
 
 
+def train_slim_timed(
+    clock: _Clock,
+    make_dataset,
+    build_logits,
+    make_optimizer,
+    logdir,
+    log_every_n_steps: int = 1,
+    on_step=None,
+    **train_kwargs,
+) -> dict:
+    """slim's training of ``build_logits(images)`` with softmax loss, timed by ``clock``.
+
+    The one kslim contender of every benchmark: a chunk ends at the warm-up step, the clock
+    is stamped after every chunk (``on_step(step)`` too, when given), and ``learning.train``
+    runs to ``clock.total`` with ``train_kwargs``.
+    """
+    import keras
+
+    import kslim as slim
+
+    # ChunkEventsCallback: kslim's planner protocol (a plain Callback on older kslim).
+    base = getattr(slim.callbacks, "ChunkEventsCallback", keras.callbacks.Callback)
+
+    class Timer(base):
+        """Ends a chunk at the warm-up step and stamps the step marks."""
+
+        def steps_until_event(self, step: int) -> int:
+            return clock.warmup - step if step < clock.warmup else clock.total
+
+        def on_train_batch_end(self, batch, logs=None):
+            step = int(self.model.optimizer.iterations.numpy())
+            clock.at_step(step)
+            if on_step is not None:
+                on_step(step)
+
+    with slim.Graph().as_default():
+        images, labels = slim.data.inputs(make_dataset())
+        logits = build_logits(images)
+        slim.losses.softmax_cross_entropy(logits, labels)
+        train_op = slim.learning.create_train_op(slim.losses.get_total_loss(), make_optimizer())
+        final = slim.learning.train(
+            train_op,
+            logdir,
+            number_of_steps=clock.total,
+            log_every_n_steps=log_every_n_steps,
+            callbacks=[Timer()],
+            progress_bar=False,
+            **train_kwargs,
+        )
+        clock.mark("return")
+        steps_done = int(train_op.optimizer.iterations.numpy())
+    return {"clock": clock, "final_loss": float(final), "steps_done": steps_done}
+
+
 def run_kslim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
     import tensorflow as tf
 
     import kslim as slim
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    clock = _Clock(warmup, warmup + steps)
-
-    class Timer(slim.callbacks.ChunkEventsCallback):
-        """Ends a chunk at the warm-up step and stamps the step marks."""
-
-        def steps_until_event(self, step: int) -> int:
-            return warmup - step if step < warmup else clock.total
-
-        def on_train_batch_end(self, batch, logs=None):
-            clock.at_step(int(self.model.optimizer.iterations.numpy()))
-
-    with slim.Graph().as_default():
-        images, labels = slim.data.inputs(_dataset(tf, workload))
-        logits = _slim_model(slim, tf, workload, images)
-        slim.losses.softmax_cross_entropy(logits, labels)
-        total_loss = slim.losses.get_total_loss()
-        train_op = slim.learning.create_train_op(total_loss, _tf1_optimizer(tf, workload))
-        final = slim.learning.train(
-            train_op,
-            logdir,
-            number_of_steps=clock.total,
-            log_every_n_steps=1,
-            callbacks=[Timer()],
-            progress_bar=False,
-        )
-        clock.mark("return")
-        steps_done = int(train_op.optimizer.iterations.numpy())
-    return {"clock": clock, "final_loss": float(final), "steps_done": steps_done}
+    return train_slim_timed(
+        _Clock(warmup, warmup + steps),
+        lambda: _dataset(tf, workload),
+        lambda images: _slim_model(slim, tf, workload, images),
+        lambda: _tf1_optimizer(tf, workload),
+        logdir,
+    )
 
 
 def _patch_tensorflow(tf) -> None:

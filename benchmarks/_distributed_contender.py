@@ -56,6 +56,7 @@ from _contenders import (  # noqa: E402
     _keras_optimizer,
     _slim_model,
     _tf1_optimizer,
+    train_slim_timed,
 )
 
 CONTENDERS = ("kslim", "keras")
@@ -121,34 +122,21 @@ def run_kslim(strategy, workload: str, clock: _Clock) -> dict:
 
     marked_at = {}
 
-    class Timer(slim.callbacks.ChunkEventsCallback):
-        """Ends a chunk at the warm-up step and stamps the step marks (at chunk ends)."""
+    def first_step_of_each_mark(step: int) -> None:
+        for name in clock.marks:
+            marked_at.setdefault(name, step)
 
-        def steps_until_event(self, step: int) -> int:
-            return clock.warmup - step if step < clock.warmup else clock.total
-
-        def on_train_batch_end(self, batch, logs=None):
-            step = int(self.model.optimizer.iterations.numpy())
-            clock.at_step(step)
-            for name in clock.marks:
-                marked_at.setdefault(name, step)
-
-    with strategy.scope(), slim.Graph().as_default():
-        images, labels = slim.data.inputs(_dataset(tf, workload))
-        logits = _slim_model(slim, tf, workload, images)
-        slim.losses.softmax_cross_entropy(logits, labels)
-        total_loss = slim.losses.get_total_loss()
-        train_op = slim.learning.create_train_op(total_loss, _tf1_optimizer(tf, workload))
-        final = slim.learning.train(
-            train_op,
+    with strategy.scope():
+        result = train_slim_timed(
+            clock,
+            lambda: _dataset(tf, workload),
+            lambda images: _slim_model(slim, tf, workload, images),
+            lambda: _tf1_optimizer(tf, workload),
             None,
-            number_of_steps=clock.total,
             log_every_n_steps=0,
-            callbacks=[Timer()],
-            progress_bar=False,
+            on_step=first_step_of_each_mark,
         )
-        clock.mark("return")
-        steps_done = int(train_op.optimizer.iterations.numpy())
+    final, steps_done = result["final_loss"], result["steps_done"]
     # The window's steps as counted, not as planned (a chunk ending past the warm-up
     # step would otherwise inflate the rate).
     measured = marked_at.get("last", 0) - marked_at.get("warm", 0)

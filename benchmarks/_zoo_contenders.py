@@ -45,7 +45,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE))
 
-from _contenders import _Clock, _patch_tensorflow  # noqa: E402
+from _contenders import _Clock, _patch_tensorflow, train_slim_timed  # noqa: E402
 
 CONTENDERS = ("kslim", "kslim_xla", "tf_slim", "keras")
 NUM_CLASSES = 10
@@ -81,47 +81,22 @@ def _slim_net(slim, module, scope_module, net: str, images):
 
 
 def run_kslim(net: str, size: int, batch: int, warmup: int, steps: int, logdir: str, xla: bool):
-    import keras
     import tensorflow as tf
 
     import kslim as slim
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    clock = _Clock(warmup, warmup + steps)
-    base = getattr(slim.callbacks, "ChunkEventsCallback", keras.callbacks.Callback)
-
-    class Timer(base):
-        """Ends a chunk at the warm-up step and stamps the step marks."""
-
-        def steps_until_event(self, step: int) -> int:
-            return warmup - step if step < warmup else clock.total
-
-        def on_train_batch_end(self, batch, logs=None):
-            clock.at_step(int(self.model.optimizer.iterations.numpy()))
-
     module_name, _, scope_module_name, *_ = NETS[net]
     module = importlib.import_module(f"kslim.nets.{module_name}")
     scope_module = importlib.import_module(f"kslim.nets.{scope_module_name}")
-    with slim.Graph().as_default():
-        images, labels = slim.data.inputs(_dataset(tf, size, batch))
-        logits = _slim_net(slim, module, scope_module, net, images)
-        slim.losses.softmax_cross_entropy(logits, labels)
-        train_op = slim.learning.create_train_op(
-            slim.losses.get_total_loss(), tf.compat.v1.train.MomentumOptimizer(0.01, 0.9)
-        )
-        kwargs = {"jit_compile": True} if xla else {}
-        final = slim.learning.train(
-            train_op,
-            logdir,
-            number_of_steps=clock.total,
-            log_every_n_steps=1,
-            callbacks=[Timer()],
-            progress_bar=False,
-            **kwargs,
-        )
-        clock.mark("return")
-        steps_done = int(train_op.optimizer.iterations.numpy())
-    return {"clock": clock, "final_loss": float(final), "steps_done": steps_done}
+    return train_slim_timed(
+        _Clock(warmup, warmup + steps),
+        lambda: _dataset(tf, size, batch),
+        lambda images: _slim_net(slim, module, scope_module, net, images),
+        lambda: tf.compat.v1.train.MomentumOptimizer(0.01, 0.9),
+        logdir,
+        **({"jit_compile": True} if xla else {}),
+    )
 
 
 def run_tf_slim(net: str, size: int, batch: int, warmup: int, steps: int, logdir: str):
