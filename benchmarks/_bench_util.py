@@ -83,19 +83,43 @@ def fmt(s: dict | None, digits: int = 1) -> str:
     return f"{s['median']:.{digits}f} [{s['min']:.{digits}f}-{s['max']:.{digits}f}]"
 
 
-def write_report(path: Path, script: str, argv: list[str], started: float, body: dict) -> None:
-    """Writes ``body`` as JSON with the command, date, duration and machine."""
+def git_state() -> dict:
+    """HEAD and whether the working tree has uncommitted changes to kslim/ (None: no git)."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args):
+        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    head = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--", "kslim")
+    return {"head": head, "kslim_uncommitted_changes": bool(status) if head else None}
+
+
+def write_report(
+    path: Path,
+    script: str,
+    argv: list[str],
+    started: float,
+    body: dict,
+    load_before: tuple | None = None,
+) -> None:
+    """Writes ``body`` as JSON with the command, date, duration, git state and machine."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    machine = {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
+    if load_before is not None:
+        machine["loadavg_before"] = load_before
+    machine["loadavg_after"] = os.getloadavg()
     report = {
         "command": f"python benchmarks/{script} " + " ".join(argv),
         "date": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
         "duration_s": round(time.time() - started, 1),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "loadavg_after": os.getloadavg(),
-        },
+        "git": git_state(),
+        "machine": machine,
         **body,
     }
     path.write_text(json.dumps(report, indent=2) + "\n")

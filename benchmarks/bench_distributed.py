@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -50,6 +49,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE))
 
+from _bench_util import write_report  # noqa: E402
 from _contenders import WORKLOADS  # noqa: E402
 from _distributed_contender import CONTENDERS, SETUPS  # noqa: E402
 from bench_train import _median  # noqa: E402
@@ -156,19 +156,6 @@ def run_setup(
             result["worker_errors"] = [r.get("error") for r in runs]
         results.append(result)
     return results
-
-
-def _git_state() -> dict:
-    """HEAD and whether the working tree has uncommitted changes to kslim/ (None: no git)."""
-    root = _HERE.parent
-
-    def git(*args):
-        proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-        return proc.stdout.strip() if proc.returncode == 0 else None
-
-    head = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--", "kslim")
-    return {"head": head, "kslim_uncommitted_changes": bool(status) if head else None}
 
 
 def summarize(runs: dict[tuple[str, str, str], list[dict]]) -> list[dict]:
@@ -338,21 +325,8 @@ def main(argv=None) -> int:
     print()
     print(format_report(rows, checks))
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        report = {
-            "command": "python benchmarks/bench_distributed.py "
-            + " ".join(sys.argv[1:] if argv is None else argv),
-            "date_utc": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(started)),
-            "duration_s": round(time.time() - started, 1),
+        body = {
             "note": NOTE,
-            "git": _git_state(),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "platform": platform.platform(),
-                "python": platform.python_version(),
-                "loadavg_before": load_before,
-                "loadavg_after": os.getloadavg(),
-            },
             "summary": rows,
             "ratios_kslim_over_keras": checks,
             "not_rerun_after_failure": {"/".join(k): r for k, r in failed_in.items()}
@@ -360,7 +334,14 @@ def main(argv=None) -> int:
             else {},
             "runs": [r for results in runs.values() for r in results],
         }
-        json_path.write_text(json.dumps(report, indent=2) + "\n")
+        write_report(
+            json_path,
+            "bench_distributed.py",
+            sys.argv[1:] if argv is None else argv,
+            started,
+            body,
+            load_before=load_before,
+        )
         print(f"\nwrote {json_path}")
     return 0
 

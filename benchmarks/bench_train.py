@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE))
 
+from _bench_util import write_report  # noqa: E402
 from _contenders import CONTENDERS, WORKLOADS  # noqa: E402
 
 DEFAULT_JSON = _HERE / "results" / "bench_train.json"
@@ -266,24 +266,18 @@ def main(argv=None) -> int:
     print()
     print(format_report(table, checks))
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        report = {
-            "command": "python benchmarks/bench_train.py "
-            + " ".join(sys.argv[1:] if argv is None else argv),
-            "date": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(started)),
-            "duration_s": round(time.time() - started, 1),
-            "machine": {
-                "cpus": os.cpu_count(),
-                "platform": platform.platform(),
-                "python": platform.python_version(),
-                "loadavg_before": load_before,
-                "loadavg_after": os.getloadavg(),
+        write_report(
+            json_path,
+            "bench_train.py",
+            sys.argv[1:] if argv is None else argv,
+            started,
+            {
+                "summary": table,
+                "targets": checks,
+                "runs": [r for results in runs.values() for r in results],
             },
-            "summary": table,
-            "targets": checks,
-            "runs": [r for results in runs.values() for r in results],
-        }
-        json_path.write_text(json.dumps(report, indent=2) + "\n")
+            load_before=load_before,
+        )
         print(f"\nwrote {json_path}")
     return 0
 
