@@ -67,6 +67,25 @@ class _Clock:
             self.marks[name] = time.perf_counter() - self.t0
             self.cpu[name] = time.process_time()
 
+    def timings(self, label: str, steps: int) -> dict:
+        """The rates and times of a finished run of ``steps`` measured steps.
+
+        Raises:
+          RuntimeError: a mark never reached (``label`` names the run).
+        """
+        missing = {"first", "warm", "last", "return"} - set(self.marks)
+        if missing:
+            raise RuntimeError(f"{label}: no timestamp for {sorted(missing)}")
+        window = self.marks["last"] - self.marks["warm"]
+        cpu_window = self.cpu["last"] - self.cpu["warm"]
+        return {
+            "steps_per_sec": steps / window,
+            "cpu_steps_per_sec": steps / cpu_window if cpu_window > 0 else None,
+            "time_to_first_step_s": self.marks["first"],
+            "warmup_s": self.marks["warm"],
+            "teardown_s": self.marks["return"] - self.marks["last"],
+        }
+
     def at_step(self, step: int) -> None:
         """Records the marks due once global step ``step`` has finished."""
         if step >= 1:
@@ -363,25 +382,13 @@ def run(contender: str, workload: str, warmup: int, steps: int) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"bench_{contender}_") as logdir:
         out = RUNNERS[contender](workload, warmup, steps, logdir)
     clock = out.pop("clock")
-    marks = clock.marks
-    missing = {"first", "warm", "last", "return"} - set(marks)
-    if missing:
-        raise RuntimeError(
-            f"{contender}/{workload}: no timestamp for {sorted(missing)} "
-            f"(steps done: {out['steps_done']})"
-        )
-    window = marks["last"] - marks["warm"]
-    cpu_window = clock.cpu["last"] - clock.cpu["warm"]
+    timings = clock.timings(f"{contender}/{workload} (steps done: {out['steps_done']})", steps)
     return {
         "contender": contender,
         "workload": workload,
         "warmup_steps": warmup,
         "measured_steps": steps,
-        "steps_per_sec": steps / window,
-        "cpu_steps_per_sec": steps / cpu_window if cpu_window > 0 else None,
-        "time_to_first_step_s": marks["first"],
-        "warmup_s": marks["warm"],
-        "teardown_s": marks["return"] - marks["last"],
+        **timings,
         "import_s": import_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         **out,

@@ -240,25 +240,17 @@ def run(
         out = RUNNERS[contender](strategy, workload, clock)
     except Exception as e:  # recorded, not hidden: the benchmark prints it
         return {**base, **describe_error(e)}
-    marks = clock.marks
-    missing = {"first", "warm", "last", "return"} - set(marks)
-    if missing:
-        return {
-            **base,
-            "error": f"no timestamp for {sorted(missing)} (steps done: {out['steps_done']})",
-        }
-    window = marks["last"] - marks["warm"]
-    cpu_window = clock.cpu["last"] - clock.cpu["warm"]
+    try:
+        timings = clock.timings(f"steps done: {out['steps_done']}", steps)
+    except RuntimeError as e:
+        return {**base, "error": str(e)}
     counted = out.pop("window_steps", steps)
     if counted != steps:
         return {**base, "error": f"timed window ran {counted} steps, not {steps}"}
     return {
         **base,
-        "steps_per_sec": steps / window,
-        "examples_per_sec": steps * base["global_batch"] / window,
-        "cpu_steps_per_sec": steps / cpu_window if cpu_window > 0 else None,
-        "time_to_first_step_s": marks["first"],
-        "teardown_s": marks["return"] - marks["last"],
+        **timings,
+        "examples_per_sec": timings["steps_per_sec"] * base["global_batch"],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         **out,
     }

@@ -229,12 +229,7 @@ def run(
         else:
             out = run_keras(net, size, batch, warmup, steps, logdir)
     clock = out.pop("clock")
-    marks = clock.marks
-    missing = {"first", "warm", "last", "return"} - set(marks)
-    if missing:
-        raise RuntimeError(f"{contender}/{net}: no timestamp for {sorted(missing)}")
-    window = marks["last"] - marks["warm"]
-    cpu_window = clock.cpu["last"] - clock.cpu["warm"]
+    timings = clock.timings(f"{contender}/{net}", steps)
     return {
         "contender": contender,
         "workload": net,
@@ -242,9 +237,7 @@ def run(
         "batch_size": batch,
         "warmup_steps": warmup,
         "measured_steps": steps,
-        "steps_per_sec": steps / window,
-        "cpu_steps_per_sec": steps / cpu_window if cpu_window > 0 else None,
-        "time_to_first_step_s": marks["first"],
+        **timings,
         "import_s": import_s,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         **out,
