@@ -15,8 +15,9 @@ evaluation and ``kslim train/eval --strategy`` need from it:
   ``tf.distribute.InputContext``);
 * ``worker_temp_dir``: where a non-chief worker writes its checkpoints (removed at the
   end);
-* ``agree_with_chief`` / ``ChiefSync``: every worker takes the chief's decision (fresh
-  start or resume) and the chief's restored variables;
+* ``agree_with_chief`` / ``gather_from_chief``: every worker takes the chief's decision
+  (fresh start or resume) and, through ``callbacks.ChiefSync``, the chief's restored
+  variables;
 * ``warn_replaced``: one warning per TF1 cluster argument, saying what replaced it.
 """
 
@@ -31,15 +32,14 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 __all__ = [
     "STRATEGY_NAMES",
-    "ChiefSync",
     "WorkerLostError",
     "agree_with_chief",
+    "gather_from_chief",
     "distribute_dataset",
     "in_multi_worker",
     "is_chief",
@@ -351,10 +351,17 @@ def remove_worker_temp_dir(path: str | None) -> None:
 
 
 # ------------------------------------------------------ agreeing with chief
-def _gather_from_chief(strategy, values: list) -> list:
+def gather_from_chief(strategy, values: list) -> list:
     """The chief's ``values`` on every worker, as float64 tensors of their shapes.
 
     One all-gather of all of them, packed in one vector.
+
+    Args:
+      strategy: the model's strategy.
+      values: tensors (each worker passes its own of the same shapes).
+
+    Returns:
+      The chief's values, in order.
     """
     chief = 1.0 if is_chief(strategy) else 0.0
     shapes = [tf.shape(v) for v in values]
@@ -384,38 +391,8 @@ def agree_with_chief(strategy, value: bool) -> bool:
     """
     if not in_multi_worker(strategy):
         return bool(value)
-    (chief_value,) = _gather_from_chief(strategy, [tf.constant(float(bool(value)))])
+    (chief_value,) = gather_from_chief(strategy, [tf.constant(float(bool(value)))])
     return bool(chief_value.numpy() > 0.5)
-
-
-class ChiefSync(keras.callbacks.Callback):
-    """At the start of training every worker takes the chief's variables.
-
-    The chief restored its logdir's newest checkpoint (non-chief workers wrote none
-    there and may not see the chief's disk); this callback then copies the chief's
-    weights, optimizer state and global step to every worker with one all-gather, so a
-    restarted cluster resumes at the same global step everywhere. Put it after the
-    ``CheckpointSaver``. Nothing happens on one machine.
-
-    Args:
-      strategy: the model's strategy.
-    """
-
-    def __init__(self, strategy) -> None:
-        super().__init__()
-        self.strategy = strategy
-
-    def on_train_begin(self, logs=None) -> None:
-        """Sets every worker's variables to the chief's (multi-worker strategies only)."""
-        if not in_multi_worker(self.strategy):
-            return
-        from kslim.learning.callbacks._common import build_optimizer, checkpoint_variables
-
-        build_optimizer(self.model)
-        variables = list(checkpoint_variables(self.model).values())
-        values = _gather_from_chief(self.strategy, [tf.convert_to_tensor(v) for v in variables])
-        for variable, value in zip(variables, values, strict=True):
-            variable.assign(tf.cast(value, variable.dtype))
 
 
 def peer_error(error: BaseException) -> bool:

@@ -14,12 +14,12 @@ import tensorflow as tf
 
 from kslim.learning.callbacks import (
     CheckpointSaver,
+    ChiefSync,
     ChunkPlan,
     ChunkPlanner,
     GraphWriter,
     InitFnOnFreshStart,
     LastLoss,
-    Phase,
     StepLogger,
     StopAtStep,
     SummarySaver,
@@ -28,7 +28,6 @@ from kslim.learning.callbacks import (
 )
 from kslim.learning.callbacks.checkpoint_saver import check_writable
 from kslim.learning.distribute import (
-    ChiefSync,
     WorkerLostError,
     agree_with_chief,
     distribute_dataset,
@@ -143,12 +142,6 @@ class _ClusterInitFn(InitFnOnFreshStart):
         if agree_with_chief(self.strategy, self.logdir is None or resume is None):
             self.init_fn(self.model)
             self.called = True
-
-
-class _ChiefSync(ChiefSync):
-    """``ChiefSync`` in its place: after the chief's restore, before the first step."""
-
-    phase = Phase.CHECKPOINT + 5
 
 
 def train(
@@ -366,7 +359,7 @@ def train(
         if logdir is not None
         else None,
         # After the chief's restore: every worker takes the chief's variables and step.
-        _ChiefSync(strategy) if multi_worker else None,
+        ChiefSync(strategy) if multi_worker else None,
         StopAtStep(number_of_steps=number_of_steps)
         if number_of_steps is not None and not custom_step
         else None,

@@ -6,6 +6,7 @@ implement ``ChunkEvents``; ``Phase`` orders them in ``learning.train``.
 """
 
 from kslim.learning.callbacks.checkpoint_saver import CheckpointSaver
+from kslim.learning.callbacks.chief_sync import ChiefSync
 from kslim.learning.callbacks.chunk_events import (
     ChunkEvents,
     ChunkEventsCallback,
@@ -25,6 +26,7 @@ from kslim.learning.callbacks.tracer import Tracer
 
 __all__ = [
     "CheckpointSaver",
+    "ChiefSync",
     "ChunkEvents",
     "ChunkEventsCallback",
     "ChunkPlan",
