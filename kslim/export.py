@@ -268,7 +268,7 @@ def export_saved_model(
     if checkpoint is not None:
         _restore(model, restored_extra, checkpoint)
 
-    def call(*args):
+    def call(*args: Any):
         outputs = model(list(args) if len(args) > 1 else args[0], training=False)
         return _as_output_dict(outputs)
 
@@ -305,7 +305,7 @@ def _signature_fn(name: str, spec: Any, call: Callable) -> Callable:
         raise ValueError(f"extra_signatures: invalid signature name {name!r}")
     if callable(spec):
 
-        def fn(*args):
+        def fn(*args: Any):
             result = spec(call(*args))
             return dict(result) if isinstance(result, Mapping) else {name: result}
 
@@ -317,7 +317,7 @@ def _signature_fn(name: str, spec: Any, call: Callable) -> Callable:
             f"callable, got {spec!r}"
         )
 
-    def select(*args):
+    def select(*args: Any):
         outputs = call(*args)
         missing = [k for k in keys if k not in outputs]
         if missing:

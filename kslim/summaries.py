@@ -16,6 +16,7 @@ from kslim.layers.base import apply_op, is_symbolic, register_op
 from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
+from kslim.tensor_types import Collections, Scope, TensorLike
 
 __all__ = [
     "add_histogram_summaries",
@@ -38,7 +39,9 @@ def _tensor_name(tensor: Any) -> str:
     raise ValueError(f"summary of {tensor!r} needs a name")
 
 
-def _get_summary_name(tensor, name=None, prefix=None, postfix=None) -> str:
+def _get_summary_name(
+    tensor: TensorLike, name: str | None = None, prefix: str | None = None, postfix=None
+) -> str:
     if not name:
         name = _tensor_name(tensor)
     if prefix:
@@ -87,7 +90,7 @@ def _record(
     tensor: Any,
     kind: str,
     print_summary: bool = False,
-    collections=None,
+    collections: Collections | None = None,
     name: str | None = None,
 ) -> SummaryEntry:
     if not (
@@ -117,12 +120,14 @@ def _clean_tag(name: str) -> str:
     return _TAG_ILLEGAL.sub("_", name).lstrip("/")
 
 
-def _check_name(api: str, name) -> None:
+def _check_name(api: str, name: str) -> None:
     if not isinstance(name, str) or not name:
         raise ValueError(f"{api}: name must be a non-empty string, got {name!r}")
 
 
-def _tf1_summary(api: str, kind: str, name, tensor, collections, family) -> SummaryEntry:
+def _tf1_summary(
+    api: str, kind: str, name: str, tensor: TensorLike, collections: Collections | None, family
+) -> SummaryEntry:
     """Records a TF1 ``tf.summary.*`` op: tag made unique in the current name scope."""
     from kslim.ops.variable_scope import current_name_scope
 
@@ -140,7 +145,7 @@ def _tf1_summary(api: str, kind: str, name, tensor, collections, family) -> Summ
     return _record(tag, tensor, kind, collections=collections, name=op_name)
 
 
-def tf1_scalar(name, tensor, collections=None, family=None):
+def tf1_scalar(name: str, tensor: TensorLike, collections: Collections | None = None, family=None):
     """``tf.compat.v1.summary.scalar`` on kslim tensors (symbolic or concrete).
 
     Returns:
@@ -160,12 +165,20 @@ def tf1_scalar(name, tensor, collections=None, family=None):
     return entry
 
 
-def tf1_histogram(name, values, collections=None, family=None):
+def tf1_histogram(
+    name: str, values: TensorLike, collections: Collections | None = None, family=None
+):
     """``tf.compat.v1.summary.histogram`` on kslim tensors or variables."""
     return _tf1_summary("tf.summary.histogram", "histogram", name, values, collections, family)
 
 
-def tf1_image(name, tensor, max_outputs=3, collections=None, family=None):
+def tf1_image(
+    name: str,
+    tensor: TensorLike,
+    max_outputs=3,
+    collections: Collections | None = None,
+    family=None,
+):
     """``tf.compat.v1.summary.image`` on a kslim tensor [N, H, W, C]."""
     if isinstance(max_outputs, bool) or not isinstance(max_outputs, int) or max_outputs < 1:
         raise ValueError(
@@ -187,7 +200,7 @@ class MergedSummary(list):
         return self is other
 
 
-def _flatten_entries(inputs) -> list:
+def _flatten_entries(inputs: TensorLike) -> list:
     out = []
     for item in inputs:
         if isinstance(item, MergedSummary):
@@ -202,7 +215,7 @@ def _flatten_entries(inputs) -> list:
     return out
 
 
-def tf1_merge(inputs, collections=None, name=None):
+def tf1_merge(inputs: TensorLike, collections: Collections | None = None, name: str | None = None):
     """``tf.compat.v1.summary.merge``: one ``MergedSummary`` of ``inputs``."""
     del name
     if isinstance(inputs, (SummaryEntry, MergedSummary)):
@@ -213,7 +226,7 @@ def tf1_merge(inputs, collections=None, name=None):
     return merged
 
 
-def tf1_merge_all(key=GraphKeys.SUMMARIES, scope=None, name=None):
+def tf1_merge_all(key=GraphKeys.SUMMARIES, scope: Scope | None = None, name: str | None = None):
     """``tf.compat.v1.summary.merge_all``: the summaries in collection ``key``, or None."""
     del name
     entries = get_default_graph().get_collection(key, scope)
@@ -222,17 +235,23 @@ def tf1_merge_all(key=GraphKeys.SUMMARIES, scope=None, name=None):
     return tf1_merge(entries)
 
 
-def add_histogram_summary(tensor, name=None, prefix=None) -> SummaryEntry:
+def add_histogram_summary(
+    tensor: TensorLike, name: str | None = None, prefix: str | None = None
+) -> SummaryEntry:
     """Records a histogram summary of ``tensor``; returns ``(tag, tensor, kind)``."""
     return _record(_get_summary_name(tensor, name, prefix), tensor, "histogram")
 
 
-def add_image_summary(tensor, name=None, prefix=None, print_summary=False) -> SummaryEntry:
+def add_image_summary(
+    tensor: TensorLike, name: str | None = None, prefix: str | None = None, print_summary=False
+) -> SummaryEntry:
     """Records an image summary of ``tensor`` [N, H, W, C]."""
     return _record(_get_summary_name(tensor, name, prefix), tensor, "image", print_summary)
 
 
-def add_scalar_summary(tensor, name=None, prefix=None, print_summary=False) -> SummaryEntry:
+def add_scalar_summary(
+    tensor: TensorLike, name: str | None = None, prefix: str | None = None, print_summary=False
+) -> SummaryEntry:
     """Records a scalar summary of ``tensor``.
 
     Raises:
@@ -245,11 +264,13 @@ def add_scalar_summary(tensor, name=None, prefix=None, print_summary=False) -> S
 
 
 @register_op("zero_fraction")
-def _zero_fraction_op(x):
+def _zero_fraction_op(x: TensorLike):
     return tf.math.zero_fraction(x)
 
 
-def add_zero_fraction_summary(tensor, name=None, prefix=None, print_summary=False) -> SummaryEntry:
+def add_zero_fraction_summary(
+    tensor: TensorLike, name: str | None = None, prefix: str | None = None, print_summary=False
+) -> SummaryEntry:
     """Records the fraction of zeros of ``tensor`` (tag ``<name>/Fraction_of_Zero_Values``)."""
     tag = _get_summary_name(tensor, name, prefix, "Fraction_of_Zero_Values")
     if is_symbolic(tensor):
@@ -260,21 +281,23 @@ def add_zero_fraction_summary(tensor, name=None, prefix=None, print_summary=Fals
     return _record(tag, value, "scalar", print_summary)
 
 
-def add_histogram_summaries(tensors, prefix=None) -> list[SummaryEntry]:
+def add_histogram_summaries(tensors, prefix: str | None = None) -> list[SummaryEntry]:
     """``add_histogram_summary`` for each tensor."""
     return [add_histogram_summary(t, prefix=prefix) for t in tensors]
 
 
-def add_image_summaries(tensors, prefix=None) -> list[SummaryEntry]:
+def add_image_summaries(tensors, prefix: str | None = None) -> list[SummaryEntry]:
     """``add_image_summary`` for each tensor."""
     return [add_image_summary(t, prefix=prefix) for t in tensors]
 
 
-def add_scalar_summaries(tensors, prefix=None, print_summary=False) -> list[SummaryEntry]:
+def add_scalar_summaries(
+    tensors, prefix: str | None = None, print_summary=False
+) -> list[SummaryEntry]:
     """``add_scalar_summary`` for each tensor."""
     return [add_scalar_summary(t, prefix=prefix, print_summary=print_summary) for t in tensors]
 
 
-def add_zero_fraction_summaries(tensors, prefix=None) -> list[SummaryEntry]:
+def add_zero_fraction_summaries(tensors, prefix: str | None = None) -> list[SummaryEntry]:
     """``add_zero_fraction_summary`` for each tensor."""
     return [add_zero_fraction_summary(t, prefix=prefix) for t in tensors]

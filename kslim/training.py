@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -29,6 +30,7 @@ from kslim.learning.train_op import (
     multiply_gradients,
 )
 from kslim.learning.train_op import create_train_op as _learning_create_train_op
+from kslim.tensor_types import Logs
 
 __all__ = [
     "StopAtStepHook",
@@ -141,7 +143,7 @@ class StopAtStepHook(StopAtStep):
         self.num_steps = num_steps
         self.last_step = last_step
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         """Turns ``num_steps`` into the absolute step to stop at."""
         if self.num_steps is not None:
             self.number_of_steps = max(1, global_step(self.model) + self.num_steps)
@@ -174,7 +176,7 @@ def _convert_hooks(hooks, what: str) -> list:
 
 def train(
     train_op,
-    logdir,
+    logdir: str,
     master="",
     is_chief=True,
     scaffold=None,
@@ -182,7 +184,7 @@ def train(
     chief_only_hooks=None,
     save_checkpoint_secs=600,
     save_summaries_steps=100,
-    config=None,
+    config: dict[str, Any] | None = None,
     max_wait_secs=7200,
     run_metadata=None,
     *,

@@ -8,6 +8,7 @@ from typing import Any
 import tensorflow as tf
 
 from kslim.ops.graph import get_default_graph
+from kslim.tensor_types import Collections, DTypeLike, ShapeLike, TensorLike
 
 __all__ = [
     "collect_named_outputs",
@@ -87,7 +88,7 @@ def convert_collection_to_dict(collection: str, clear_collection: bool = False) 
     return output
 
 
-def constant_value(value_or_tensor_or_var, dtype=None) -> Any:
+def constant_value(value_or_tensor_or_var, dtype: DTypeLike | None = None) -> Any:
     """The static value of a Python value or constant tensor (None if unknown).
 
     Raises:
@@ -115,7 +116,7 @@ def static_cond(pred, fn1, fn2) -> Any:
     return fn1() if pred else fn2()
 
 
-def smart_cond(pred, fn1, fn2, name=None) -> Any:
+def smart_cond(pred, fn1, fn2, name: str | None = None) -> Any:
     """Static cond when ``pred`` is known, else ``tf.cond``."""
     static = constant_value(pred)
     if static is not None:
@@ -123,7 +124,7 @@ def smart_cond(pred, fn1, fn2, name=None) -> Any:
     return tf.cond(pred, fn1, fn2, name=name)
 
 
-def get_variable_collections(variables_collections, name) -> Any:
+def get_variable_collections(variables_collections: Collections | None, name: str) -> Any:
     """``variables_collections.get(name)`` for a dict, else the value itself."""
     if isinstance(variables_collections, dict):
         return variables_collections.get(name, None)
@@ -148,7 +149,7 @@ def two_element_tuple(int_or_tuple) -> tuple[int, int]:
     raise ValueError("Must be an int, a list with 2 elements or a TensorShape of length 2")
 
 
-def n_positive_integers(n: int, value, name: str = "value") -> tuple[int, ...]:
+def n_positive_integers(n: int, value: TensorLike, name: str = "value") -> tuple[int, ...]:
     """Returns ``value`` as a tuple of ``n`` positive ints (an int is repeated).
 
     Raises:
@@ -180,7 +181,7 @@ def n_positive_integers(n: int, value, name: str = "value") -> tuple[int, ...]:
     )
 
 
-def channel_dimension(shape, data_format: str, min_rank: int = 1) -> int:
+def channel_dimension(shape: ShapeLike, data_format: str, min_rank: int = 1) -> int:
     """The channels dimension of ``shape`` for ``data_format`` ('NC...' or 'N...C').
 
     Raises:
@@ -198,7 +199,7 @@ def channel_dimension(shape, data_format: str, min_rank: int = 1) -> int:
     return int(value)
 
 
-def last_dimension(shape, min_rank: int = 1) -> int:
+def last_dimension(shape: ShapeLike, min_rank: int = 1) -> int:
     """The last dimension of ``shape``.
 
     Raises:

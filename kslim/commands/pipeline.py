@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from kslim.data.dataset import Dataset
+from kslim.tensor_types import TensorLike
 
 
 def positive_int(value: Any, flag: str) -> int:
@@ -124,7 +125,7 @@ class StderrHandler(logging.StreamHandler):
         return sys.stderr
 
     @stream.setter
-    def stream(self, value):
+    def stream(self, value: TensorLike):
         del value
 
 

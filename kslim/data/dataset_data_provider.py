@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from kslim.data.data_provider import DataProvider
 from kslim.data.parallel_reader import parallel_read
+from kslim.tensor_types import TensorLike
 
 __all__ = ["CACHE_BUDGET_BYTES", "DatasetDataProvider"]
 
@@ -182,7 +183,7 @@ class DatasetDataProvider(DataProvider):
             map_fn = decode
         else:
 
-            def map_fn(key, value):
+            def map_fn(key, value: TensorLike):
                 return _as_element(preprocess_fn(*decode(key, value)))
 
         return self._records.map(map_fn, num_parallel_calls=num_parallel_calls)
@@ -257,7 +258,7 @@ class DatasetDataProvider(DataProvider):
         decoder = self._decoder
         record_key = self._record_key
 
-        def decode(key, value):
+        def decode(key, value: TensorLike):
             # An empty item list means "every item" to a slim decoder.
             values = decoder.decode(value, decoder_items) if decoder_items else []
             by_name = dict(zip(decoder_items, values, strict=True))

@@ -15,6 +15,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from kslim.tensor_types import TensorLike
+
 __all__ = [
     "BackupHandler",
     "BoundingBox",
@@ -456,7 +458,7 @@ class NumBoxesSequence(ItemHandler):
           ValueError: if a keyed tensor is not a ``tf.SparseTensor``.
         """
 
-        def num_boxes_of(tensor):
+        def num_boxes_of(tensor: TensorLike):
             if not isinstance(tensor, tf.SparseTensor):
                 raise ValueError("tensor must be of type tf.SparseTensor.")
             box_ids = tf.SparseTensor(tensor.indices, tensor.indices[:, 1], tensor.dense_shape)

@@ -112,7 +112,7 @@ def _fixed_length_records(
     header_bytes=None,
     footer_bytes=None,
     hop_bytes=None,
-    name=None,
+    name: str | None = None,
     encoding=None,
 ):
     """FixedLengthRecordReader's records; ``hop_bytes`` gives windows every ``hop`` bytes."""

@@ -50,7 +50,7 @@ def _warn_unused(fn: str, **args: Any) -> None:
         )
 
 
-def _eval_strategy(strategy, evaluator: Evaluator, fn: str):
+def _eval_strategy(strategy: tf.distribute.Strategy | None, evaluator: Evaluator, fn: str):
     """The strategy an evaluation runs under (kslim.learning.distribute.resolve_strategy)."""
     from kslim.learning.distribute import resolve_strategy
 
@@ -66,12 +66,19 @@ def _check_num_evals(num_evals) -> None:
         raise ValueError(f"num_evals must be a positive int or None, got {num_evals!r}")
 
 
-def _check_summaries(summaries, logdir) -> None:
+def _check_summaries(summaries, logdir: str) -> None:
     if summaries and logdir is None:
         raise ValueError("One of log_dir or summary_writer should be used.")
 
 
-def _prepare(fn: str, graph, summary_op, logdir, evaluator_args: tuple, strategy):
+def _prepare(
+    fn: str,
+    graph,
+    summary_op,
+    logdir: str,
+    evaluator_args: tuple,
+    strategy: tf.distribute.Strategy | None,
+):
     """``(evaluator, strategy)``: the cached compiled evaluator of ``graph`` and the strategy.
 
     Raises:
@@ -92,7 +99,7 @@ def _prepare(fn: str, graph, summary_op, logdir, evaluator_args: tuple, strategy
 def evaluate_once(
     master,
     checkpoint_path,
-    logdir,
+    logdir: str,
     num_evals=1,
     initial_op=None,
     initial_op_feed_dict=None,
@@ -109,7 +116,7 @@ def evaluate_once(
     dataset=None,
     batch_size: int = 32,
     graph=None,
-    strategy=None,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> Any:
     """Evaluates the model at one checkpoint (slim's ``evaluate_once``).
 
@@ -204,7 +211,7 @@ def evaluate_once(
 def evaluation_loop(
     master,
     checkpoint_dir,
-    logdir,
+    logdir: str,
     num_evals=1,
     initial_op=None,
     initial_op_feed_dict=None,
@@ -226,7 +233,7 @@ def evaluation_loop(
     dataset=None,
     batch_size: int = 32,
     graph=None,
-    strategy=None,
+    strategy: tf.distribute.Strategy | None = None,
 ) -> Any:
     """Evaluates each new checkpoint of ``checkpoint_dir`` (slim's ``evaluation_loop``).
 

@@ -26,6 +26,7 @@ from kslim.learning.chunk_loop import run_steps
 from kslim.metrics.state import METRICS, StreamingMetric, reset_variables
 from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
+from kslim.tensor_types import TensorLike
 from kslim.variables import get_variable_full_name
 from kslim.variables.assign import variables_by_checkpoint_name
 
@@ -331,7 +332,9 @@ def _checkpoint_global_step(path: str) -> int:
     return 0 if step is None else step
 
 
-def _write_summaries(summaries, values, logdir: str, step: int, writer_cache: dict) -> None:
+def _write_summaries(
+    summaries, values: TensorLike, logdir: str, step: int, writer_cache: dict
+) -> None:
     writer = writer_cache.get(logdir)
     if writer is None:
         writer = writer_cache[logdir] = tf.summary.create_file_writer(logdir)

@@ -36,8 +36,8 @@ def adaptive_clipping_fn(
     static_max_norm=None,
     global_step=None,
     report_summary=False,
-    epsilon=1e-8,
-    name=None,
+    epsilon: float = 1e-8,
+    name: str | None = None,
 ) -> Callable:
     """Returns ``fn(grads_and_vars) -> clipped grads_and_vars`` (slim's adaptive clipping).
 

@@ -18,12 +18,13 @@ from kslim.layers import _config as cfg
 from kslim.layers.base import SlimLayer, call_layer, get_or_create_layer, layer_name
 from kslim.layers.initializers import to_keras_initializer
 from kslim.ops.variable_scope import VariableScope
+from kslim.tensor_types import Collections, Initializer, ShapeLike, Tensor
 from kslim.utils import collect_named_outputs
 
 __all__ = ["AffineNorm", "apply_norm", "check_param_initializers", "tensor_name"]
 
 
-def check_param_initializers(param_initializers) -> dict:
+def check_param_initializers(param_initializers: dict[str, Initializer] | None) -> dict:
     """``param_initializers`` as Keras initializers keyed beta/gamma.
 
     Args:
@@ -45,7 +46,7 @@ def check_param_initializers(param_initializers) -> dict:
     return {k: to_keras_initializer(v) for k, v in param_initializers.items()}
 
 
-def tensor_name(inputs) -> str:
+def tensor_name(inputs: Tensor) -> str:
     """The tensor's name for slim's error messages (its repr when it has none)."""
     name = getattr(inputs, "name", None)
     return name if isinstance(name, str) else repr(inputs)
@@ -60,7 +61,7 @@ class AffineNorm(SlimLayer):
         center: bool = True,
         scale: bool = True,
         activation=None,
-        param_initializers=None,
+        param_initializers: dict[str, Initializer] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -69,7 +70,7 @@ class AffineNorm(SlimLayer):
         self.activation = cfg.de_act(activation)
         self.param_initializers = {k: cfg.de_init(v) for k, v in (param_initializers or {}).items()}
 
-    def build_params(self, shape) -> None:
+    def build_params(self, shape: ShapeLike) -> None:
         """Creates ``beta`` and ``gamma`` (those ``center``/``scale`` ask for) of ``shape``."""
         init = self.param_initializers
         self.beta = self.gamma = None
@@ -103,11 +104,11 @@ class AffineNorm(SlimLayer):
 def apply_norm(
     sc: VariableScope,
     factory: Callable[..., AffineNorm],
-    inputs,
+    inputs: Tensor,
     center: bool,
     scale: bool,
-    variables_collections=None,
-    outputs_collections=None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """The body of an affine norm's slim function, inside its variable scope ``sc``.
 

@@ -24,6 +24,15 @@ import tensorflow as tf
 from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import VariableScope, name_scope
+from kslim.tensor_types import (
+    Activation,
+    Collections,
+    DTypeLike,
+    Initializer,
+    Regularizer,
+    ShapeLike,
+    Tensor,
+)
 
 _OPS: dict[str, Callable] = {}
 
@@ -67,7 +76,13 @@ class SlimLayer(keras.layers.Layer):
         self.scope = scope
 
     def slim_weight(
-        self, name: str, shape, initializer, regularizer=None, trainable: bool = True, dtype=None
+        self,
+        name: str,
+        shape: ShapeLike,
+        initializer: Initializer | None,
+        regularizer: Regularizer | None = None,
+        trainable: bool = True,
+        dtype: DTypeLike | None = None,
     ) -> keras.Variable:
         """Creates variable ``<scope>/<name>`` (its ``.path`` is the slim name).
 
@@ -125,7 +140,7 @@ class _SlimOpNameScope:
         self.tf_scope.__enter__()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any):
         self.tf_scope.__exit__(*exc)
         return self.keras_scope.__exit__(*exc)
 
@@ -159,7 +174,7 @@ class SlimOp(keras.layers.Layer):
         self.op = op
         self.op_kwargs = dict(op_kwargs or {})
 
-    def call(self, inputs, training=None) -> tf.Tensor:
+    def call(self, inputs: Tensor, training=None) -> tf.Tensor:
         """Runs ``_OPS[op]`` on ``inputs`` with the op's keyword arguments."""
         kwargs = dict(self.op_kwargs)
         if kwargs.pop("_training", False):
@@ -168,7 +183,7 @@ class SlimOp(keras.layers.Layer):
             return _OPS[self.op](*inputs, **kwargs)
         return _OPS[self.op](inputs, **kwargs)
 
-    def compute_output_spec(self, inputs, training=None) -> Any:
+    def compute_output_spec(self, inputs: Tensor, training=None) -> Any:
         """The output spec of ``call`` on ``inputs``, traced symbolically."""
         return keras_graph.compute_output_spec(self.call, inputs)
 
@@ -179,7 +194,9 @@ class SlimOp(keras.layers.Layer):
         return config
 
 
-def apply_op(op: str, inputs, scope: str, **op_kwargs: Any) -> keras.KerasTensor | tf.Tensor:
+def apply_op(
+    op: str, inputs: Tensor, scope: str, **op_kwargs: Any
+) -> keras.KerasTensor | tf.Tensor:
     """Applies registered op ``op`` to ``inputs`` (a tensor or list of tensors).
 
     Args:
@@ -202,7 +219,7 @@ def apply_op(op: str, inputs, scope: str, **op_kwargs: Any) -> keras.KerasTensor
 
 
 def apply_named_op(
-    op: str, inputs, scope: str | None, default_name: str, **op_kwargs
+    op: str, inputs: Tensor, scope: str | None, default_name: str, **op_kwargs: Any
 ) -> tuple[keras.KerasTensor | tf.Tensor, str]:
     """Opens ``name_scope(scope, default_name)`` and applies ``op`` in it.
 
@@ -261,7 +278,9 @@ def get_or_create_layer(
 
 
 def record_variables(
-    layer: keras.layers.Layer, variables_collections=None, model_variable: bool = True
+    layer: keras.layers.Layer,
+    variables_collections: Collections | None = None,
+    model_variable: bool = True,
 ) -> None:
     """Adds a freshly built layer's variables to the graph's collections.
 
@@ -287,7 +306,7 @@ def record_variables(
         graph.unique_name(variable.path)  # TF1: the variable's op name is in use
 
 
-def _follow_input_dtype(layer, inputs) -> None:
+def _follow_input_dtype(layer, inputs: Tensor) -> None:
     """slim layers compute in their input's float dtype (Keras would cast to float32).
 
     Only when the global Keras dtype policy is the default, so a user's mixed
@@ -321,7 +340,11 @@ def _apply_scope_regularizer(layer) -> None:
 
 
 def call_layer(
-    layer, inputs, created: bool, variables_collections=None, **call_kwargs
+    layer,
+    inputs: Tensor,
+    created: bool,
+    variables_collections: Collections | None = None,
+    **call_kwargs: Any,
 ) -> keras.KerasTensor | tf.Tensor:
     """Calls ``layer`` and, on first creation, records its variables."""
     if created:
@@ -358,7 +381,7 @@ __all__ = [
 ]
 
 
-def apply_activation(activation_fn, outputs, scope_prefix: str):
+def apply_activation(activation_fn: Activation | None, outputs, scope_prefix: str):
     """Applies ``activation_fn`` as a named weightless op (or directly, eagerly)."""
     from kslim.layers.activations import activation_name
 
@@ -383,7 +406,7 @@ def _activation_op(x, activation):
     return get_activation(activation)(x)
 
 
-def wrap_regularizer(regularizer):
+def wrap_regularizer(regularizer: Regularizer | None):
     """Makes a slim regularizer safe for Keras (None penalties become 0)."""
     from kslim.layers.regularizers import is_disabled
 

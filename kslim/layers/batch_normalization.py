@@ -19,6 +19,7 @@ from kslim.layers.base import (
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import Activation, Collections, Initializer, Reuse, Scope, ShapeLike, Tensor
 from kslim.utils import collect_named_outputs
 
 __all__ = ["BatchNorm", "batch_norm"]
@@ -85,7 +86,7 @@ class BatchNorm(SlimLayer):
         is_training=True,
         channels_axis: int = -1,
         bessel: bool = True,
-        param_initializers=None,
+        param_initializers: dict[str, Initializer] | None = None,
         param_regularizers=None,
         zero_debias: bool = False,
         **kwargs: Any,
@@ -102,7 +103,7 @@ class BatchNorm(SlimLayer):
         self.param_initializers = {k: cfg.de_init(v) for k, v in (param_initializers or {}).items()}
         self.param_regularizers = {k: cfg.de_reg(v) for k, v in (param_regularizers or {}).items()}
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates ``beta``, ``gamma``, ``moving_mean`` and ``moving_variance`` for the channels."""
         channels = input_shape[self.channels_axis]
         if channels is None:
@@ -161,7 +162,7 @@ class BatchNorm(SlimLayer):
         """
         return [v for v in (self.biased, self.local_step) if v is not None]
 
-    def _debias_weight(self, name: str, shape):
+    def _debias_weight(self, name: str, shape: ShapeLike):
         # TF1's _zero_debias opens variable_scope(moving_mean's name) inside the
         # layer's scope, so slim's names repeat the scope: <scope>/<scope>/moving_mean/biased.
         with keras.name_scope("moving_mean", override_parent=f"{self.scope}/{self.scope}"):
@@ -261,7 +262,7 @@ class BatchNorm(SlimLayer):
             y = tf.reshape(y, tf.shape(x))
         return y
 
-    def call(self, inputs, training=None) -> tf.Tensor:
+    def call(self, inputs: Tensor, training=None) -> tf.Tensor:
         """Normalizes by the batch moments (training, updating the averages), else the averages."""
         x = tf.convert_to_tensor(inputs)
         rank = x.shape.rank
@@ -322,25 +323,25 @@ class BatchNorm(SlimLayer):
 
 @add_arg_scope
 def batch_norm(
-    inputs,
+    inputs: Tensor,
     decay=0.999,
     center=True,
     scale=False,
-    epsilon=0.001,
-    activation_fn=None,
-    param_initializers=None,
+    epsilon: float = 0.001,
+    activation_fn: Activation | None = None,
+    param_initializers: dict[str, Initializer] | None = None,
     param_regularizers=None,
-    updates_collections=GraphKeys.UPDATE_OPS,
+    updates_collections: Collections | None = GraphKeys.UPDATE_OPS,
     is_training=True,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
     batch_weights=None,
     fused=None,
-    data_format="NHWC",
+    data_format: str = "NHWC",
     zero_debias_moving_mean=False,
-    scope=None,
+    scope: Scope | None = None,
     renorm=False,
     renorm_clipping=None,
     renorm_decay=0.99,

@@ -17,7 +17,7 @@ def _bucketize_op(x, boundaries):
     return tf.raw_ops.Bucketize(input=x, boundaries=boundaries)
 
 
-def bucketize(input_tensor, boundaries, name=None) -> keras.KerasTensor | tf.Tensor:
+def bucketize(input_tensor, boundaries, name: str | None = None) -> keras.KerasTensor | tf.Tensor:
     """Bucket index of each value: ``i`` with ``boundaries[i-1] <= x < boundaries[i]``.
 
     Values below ``boundaries[0]`` are in bucket 0, values at or above the last

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from kslim.layers.base import is_symbolic
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import Tensor
 
 __all__ = ["repeat", "stack"]
 
@@ -23,7 +24,7 @@ def _inner_scope_prefix(layer: Callable, fallback: str) -> str:
     return fallback
 
 
-def _as_input(inputs):
+def _as_input(inputs: Tensor):
     # slim converts the inputs to a tensor; KerasTensors stay symbolic.
     if is_symbolic(inputs):
         return inputs
@@ -31,7 +32,7 @@ def _as_input(inputs):
 
 
 def repeat(
-    inputs, repetitions: int, layer: Callable, *args: Any, **kwargs: Any
+    inputs: Tensor, repetitions: int, layer: Callable, *args: Any, **kwargs: Any
 ) -> keras.KerasTensor | tf.Tensor:
     """Applies ``layer`` ``repetitions`` times with the same arguments.
 
@@ -71,7 +72,9 @@ def repeat(
         return outputs
 
 
-def stack(inputs, layer: Callable, stack_args, **kwargs: Any) -> keras.KerasTensor | tf.Tensor:
+def stack(
+    inputs: Tensor, layer: Callable, stack_args, **kwargs: Any
+) -> keras.KerasTensor | tf.Tensor:
     """Applies ``layer`` once per entry of ``stack_args``, chaining the outputs.
 
     ``stack(x, fully_connected, [32, 64, 128], scope='fc')`` is

@@ -19,6 +19,16 @@ from kslim.layers.weighted import (
     shared_arguments,
 )
 from kslim.ops.arg_scope import add_arg_scope
+from kslim.tensor_types import (
+    Activation,
+    Collections,
+    Initializer,
+    Regularizer,
+    Reuse,
+    Scope,
+    Size,
+    Tensor,
+)
 from kslim.utils import n_positive_integers
 
 __all__ = [
@@ -101,25 +111,25 @@ class Convolution(WeightedLayer):
 
 @add_arg_scope
 def convolution(
-    inputs,
+    inputs: Tensor,
     num_outputs,
-    kernel_size,
-    stride=1,
-    padding="SAME",
-    data_format=None,
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: str = "SAME",
+    data_format: str | None = None,
     rate=1,
-    activation_fn=tf.nn.relu,
-    normalizer_fn=None,
-    normalizer_params=None,
-    weights_initializer=XAVIER,
-    weights_regularizer=None,
-    biases_initializer=tf.zeros_initializer(),
-    biases_regularizer=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    scope=None,
+    activation_fn: Activation | None = tf.nn.relu,
+    normalizer_fn: Activation | None = None,
+    normalizer_params: dict[str, Any] | None = None,
+    weights_initializer: Initializer | None = XAVIER,
+    weights_regularizer: Regularizer | None = None,
+    biases_initializer: Initializer | None = tf.zeros_initializer(),
+    biases_regularizer: Regularizer | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    scope: Scope | None = None,
     conv_dims=None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Adds an N-D convolution followed by an optional normalizer and activation.
@@ -190,25 +200,25 @@ def convolution(
 
 def _fixed_rank(conv_dims: int):
     def conv(
-        inputs,
+        inputs: Tensor,
         num_outputs,
-        kernel_size,
-        stride=1,
-        padding="SAME",
-        data_format=None,
+        kernel_size: Size,
+        stride: Size = 1,
+        padding: str = "SAME",
+        data_format: str | None = None,
         rate=1,
-        activation_fn=tf.nn.relu,
-        normalizer_fn=None,
-        normalizer_params=None,
-        weights_initializer=XAVIER,
-        weights_regularizer=None,
-        biases_initializer=tf.zeros_initializer(),
-        biases_regularizer=None,
-        reuse=None,
-        variables_collections=None,
-        outputs_collections=None,
-        trainable=True,
-        scope=None,
+        activation_fn: Activation | None = tf.nn.relu,
+        normalizer_fn: Activation | None = None,
+        normalizer_params: dict[str, Any] | None = None,
+        weights_initializer: Initializer | None = XAVIER,
+        weights_regularizer: Regularizer | None = None,
+        biases_initializer: Initializer | None = tf.zeros_initializer(),
+        biases_regularizer: Regularizer | None = None,
+        reuse: Reuse | None = None,
+        variables_collections: Collections | None = None,
+        outputs_collections: Collections | None = None,
+        trainable: bool = True,
+        scope: Scope | None = None,
     ):
         return convolution(
             inputs,

@@ -21,6 +21,16 @@ from kslim.layers.weighted import (
     shared_arguments,
 )
 from kslim.ops.arg_scope import add_arg_scope
+from kslim.tensor_types import (
+    Activation,
+    Collections,
+    Initializer,
+    Regularizer,
+    Reuse,
+    Scope,
+    Size,
+    Tensor,
+)
 from kslim.utils import last_dimension, n_positive_integers
 
 __all__ = [
@@ -77,22 +87,22 @@ class ConvolutionInPlane(WeightedLayer):
 
 @add_arg_scope
 def convolution2d_in_plane(
-    inputs,
-    kernel_size,
-    stride=1,
-    padding="SAME",
-    activation_fn=tf.nn.relu,
-    normalizer_fn=None,
-    normalizer_params=None,
-    weights_initializer=XAVIER,
-    weights_regularizer=None,
-    biases_initializer=tf.zeros_initializer(),
-    biases_regularizer=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    scope=None,
+    inputs: Tensor,
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: str = "SAME",
+    activation_fn: Activation | None = tf.nn.relu,
+    normalizer_fn: Activation | None = None,
+    normalizer_params: dict[str, Any] | None = None,
+    weights_initializer: Initializer | None = XAVIER,
+    weights_regularizer: Regularizer | None = None,
+    biases_initializer: Initializer | None = tf.zeros_initializer(),
+    biases_regularizer: Regularizer | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Applies the same in-plane convolution to each channel (default scope ``ConvInPlane``).
 

@@ -23,6 +23,16 @@ from kslim.layers.weighted import (
     shared_arguments,
 )
 from kslim.ops.arg_scope import add_arg_scope
+from kslim.tensor_types import (
+    Activation,
+    Collections,
+    Initializer,
+    Regularizer,
+    Reuse,
+    Scope,
+    Size,
+    Tensor,
+)
 from kslim.utils import n_positive_integers
 
 __all__ = [
@@ -123,13 +133,13 @@ def _convolution_transpose(
     dims,
     default_scope,
     formats,
-    inputs,
+    inputs: Tensor,
     num_outputs,
-    kernel_size,
-    stride,
-    padding,
-    data_format,
-    **shared_args,
+    kernel_size: Size,
+    stride: Size,
+    padding: str,
+    data_format: str,
+    **shared_args: Any,
 ):
     """conv2d/3d_transpose's body; ``shared_args``: the ``SHARED_ARGUMENTS``."""
     if data_format not in formats:
@@ -156,24 +166,24 @@ def _convolution_transpose(
 
 @add_arg_scope
 def convolution2d_transpose(
-    inputs,
+    inputs: Tensor,
     num_outputs,
-    kernel_size,
-    stride=1,
-    padding="SAME",
-    data_format="NHWC",
-    activation_fn=tf.nn.relu,
-    normalizer_fn=None,
-    normalizer_params=None,
-    weights_initializer=XAVIER,
-    weights_regularizer=None,
-    biases_initializer=tf.zeros_initializer(),
-    biases_regularizer=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    scope=None,
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: str = "SAME",
+    data_format: str = "NHWC",
+    activation_fn: Activation | None = tf.nn.relu,
+    normalizer_fn: Activation | None = None,
+    normalizer_params: dict[str, Any] | None = None,
+    weights_initializer: Initializer | None = XAVIER,
+    weights_regularizer: Regularizer | None = None,
+    biases_initializer: Initializer | None = tf.zeros_initializer(),
+    biases_regularizer: Regularizer | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Adds a 2-D transposed convolution (default scope ``Conv2d_transpose``).
 
@@ -227,24 +237,24 @@ def convolution2d_transpose(
 
 @add_arg_scope
 def convolution3d_transpose(
-    inputs,
+    inputs: Tensor,
     num_outputs,
-    kernel_size,
-    stride=1,
-    padding="SAME",
-    data_format="NDHWC",
-    activation_fn=tf.nn.relu,
-    normalizer_fn=None,
-    normalizer_params=None,
-    weights_initializer=XAVIER,
-    weights_regularizer=None,
-    biases_initializer=tf.zeros_initializer(),
-    biases_regularizer=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    scope=None,
+    kernel_size: Size,
+    stride: Size = 1,
+    padding: str = "SAME",
+    data_format: str = "NDHWC",
+    activation_fn: Activation | None = tf.nn.relu,
+    normalizer_fn: Activation | None = None,
+    normalizer_params: dict[str, Any] | None = None,
+    weights_initializer: Initializer | None = XAVIER,
+    weights_regularizer: Regularizer | None = None,
+    biases_initializer: Initializer | None = tf.zeros_initializer(),
+    biases_regularizer: Regularizer | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Adds a 3-D transposed convolution (default scope ``Conv3d_transpose``).
 

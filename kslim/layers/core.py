@@ -29,6 +29,16 @@ from kslim.layers.weighted import (
 )
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import (
+    Activation,
+    Collections,
+    Initializer,
+    Regularizer,
+    Reuse,
+    Scope,
+    ShapeLike,
+    Tensor,
+)
 from kslim.utils import collect_named_outputs
 
 __all__ = [
@@ -83,20 +93,20 @@ class FullyConnected(WeightedLayer):
 
 @add_arg_scope
 def fully_connected(
-    inputs,
+    inputs: Tensor,
     num_outputs,
-    activation_fn=tf.nn.relu,
-    normalizer_fn=None,
-    normalizer_params=None,
-    weights_initializer=XAVIER,
-    weights_regularizer=None,
-    biases_initializer=tf.zeros_initializer(),
-    biases_regularizer=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    scope=None,
+    activation_fn: Activation | None = tf.nn.relu,
+    normalizer_fn: Activation | None = None,
+    normalizer_params: dict[str, Any] | None = None,
+    weights_initializer: Initializer | None = XAVIER,
+    weights_regularizer: Regularizer | None = None,
+    biases_initializer: Initializer | None = tf.zeros_initializer(),
+    biases_regularizer: Regularizer | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Adds a fully connected layer (``weights`` [Cin, Cout], ``biases`` [Cout]).
 
@@ -157,12 +167,12 @@ def _dropout_op(x, rate, noise_shape=None, seed=None, training=False):
 
 @add_arg_scope
 def dropout(
-    inputs,
+    inputs: Tensor,
     keep_prob=0.5,
     noise_shape=None,
     is_training=True,
-    outputs_collections=None,
-    scope=None,
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
     seed=None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Dropout: kept values are scaled by ``1/keep_prob``.
@@ -211,7 +221,9 @@ def _flatten_op(x):
 
 
 @add_arg_scope
-def flatten(inputs, outputs_collections=None, scope=None) -> keras.KerasTensor | tf.Tensor:
+def flatten(
+    inputs: Tensor, outputs_collections: Collections | None = None, scope: Scope | None = None
+) -> keras.KerasTensor | tf.Tensor:
     """Flattens ``inputs`` to [batch, prod(other dims)] (name scope ``Flatten``).
 
     Raises:
@@ -241,8 +253,8 @@ class BiasAdd(SlimLayer):
         scope: str,
         data_format: str = "NHWC",
         activation=None,
-        initializer="zeros",
-        regularizer=None,
+        initializer: Initializer | None = "zeros",
+        regularizer: Regularizer | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -251,7 +263,7 @@ class BiasAdd(SlimLayer):
         self.initializer = cfg.de_init(initializer)
         self.regularizer = cfg.de_reg(regularizer)
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates ``biases`` [C] for the channel axis of ``input_shape``."""
         axis = 1 if self.data_format == "NCHW" else -1
         self.biases_var = self.slim_weight(
@@ -262,7 +274,7 @@ class BiasAdd(SlimLayer):
             self.trainable,
         )
 
-    def call(self, inputs) -> tf.Tensor:
+    def call(self, inputs: Tensor) -> tf.Tensor:
         """``inputs`` plus ``biases`` on the channel axis, then the activation (if any)."""
         y = tf.nn.bias_add(inputs, self.biases_var, data_format=self.data_format)
         if self.activation is not None:
@@ -283,16 +295,16 @@ class BiasAdd(SlimLayer):
 
 @add_arg_scope
 def bias_add(
-    inputs,
-    activation_fn=None,
-    initializer=tf.zeros_initializer(),
-    regularizer=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    data_format="NHWC",
-    scope=None,
+    inputs: Tensor,
+    activation_fn: Activation | None = None,
+    initializer: Initializer | None = tf.zeros_initializer(),
+    regularizer: Regularizer | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    data_format: str = "NHWC",
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Adds ``<scope>/biases`` [C] to ``inputs`` (default scope ``BiasAdd``).
 

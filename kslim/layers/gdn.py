@@ -16,6 +16,7 @@ import tensorflow as tf
 from kslim.layers.base import SlimLayer, call_layer, get_or_create_layer, is_symbolic
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import DTypeLike, Regularizer, Reuse, ShapeLike, Tensor
 
 __all__ = ["GDN", "gdn"]
 
@@ -23,7 +24,7 @@ _CHANNEL_AXIS = {"channels_first": 1, "channels_last": -1}
 
 
 @tf.custom_gradient
-def _lower_bound(inputs, bound):
+def _lower_bound(inputs: Tensor, bound):
     """``tf.maximum(inputs, bound)`` whose gradient passes where it would raise ``inputs``."""
 
     def grad(upstream):
@@ -78,7 +79,7 @@ class GDN(SlimLayer):
         self.data_format = data_format
         self.slim_activity_regularizer = activity_regularizer
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates the reparameterized ``beta`` and ``gamma`` for the input's channels."""
         rank = len(input_shape)
         if not 3 <= rank <= 5:
@@ -90,10 +91,10 @@ class GDN(SlimLayer):
         pedestal = self.reparam_offset**2
         gamma_init = self.gamma_init
 
-        def beta_initializer(shape, dtype=None):
+        def beta_initializer(shape: ShapeLike, dtype: DTypeLike | None = None):
             return tf.sqrt(tf.ones(shape, dtype) + tf.constant(pedestal, dtype))
 
-        def gamma_initializer(shape, dtype=None):
+        def gamma_initializer(shape: ShapeLike, dtype: DTypeLike | None = None):
             eye = tf.eye(shape[0], dtype=dtype)
             return tf.sqrt(tf.constant(gamma_init, dtype) * eye + tf.constant(pedestal, dtype))
 
@@ -104,7 +105,7 @@ class GDN(SlimLayer):
             "reparam_gamma", (channels, channels), gamma_initializer, trainable=self.trainable
         )
 
-    def _beta_gamma(self, dtype):
+    def _beta_gamma(self, dtype: DTypeLike):
         pedestal = tf.constant(self.reparam_offset**2, dtype)
         beta_bound = tf.constant((self.beta_min + self.reparam_offset**2) ** 0.5, dtype)
         gamma_bound = tf.constant(self.reparam_offset, dtype)
@@ -112,7 +113,7 @@ class GDN(SlimLayer):
         gamma = tf.square(_lower_bound(tf.convert_to_tensor(self.reparam_gamma), gamma_bound))
         return beta - pedestal, gamma - pedestal
 
-    def call(self, inputs) -> tf.Tensor:
+    def call(self, inputs: Tensor) -> tf.Tensor:
         """``inputs`` divided (inverse: multiplied) by the generalized divisive norm."""
         x = tf.convert_to_tensor(inputs)
         rank = x.shape.rank
@@ -127,11 +128,11 @@ class GDN(SlimLayer):
         norm = tf.sqrt(norm)
         return x * norm if self.inverse else x / norm
 
-    def compute_output_shape(self, input_shape) -> tuple:
+    def compute_output_shape(self, input_shape: ShapeLike) -> tuple:
         """The input's shape: GDN keeps it."""
         return input_shape
 
-    def apply(self, inputs, *args, **kwargs) -> keras.KerasTensor | tf.Tensor:
+    def apply(self, inputs: Tensor, *args: Any, **kwargs: Any) -> keras.KerasTensor | tf.Tensor:
         """TF1 layers' ``layer.apply(inputs)``: the same as calling the layer."""
         return self(inputs, *args, **kwargs)
 
@@ -156,7 +157,7 @@ class GDN(SlimLayer):
 class _ActivityPenalty(keras.layers.Layer):
     """``regularizer(outputs)`` as a scalar node of the functional graph."""
 
-    def __init__(self, regularizer, **kwargs: Any) -> None:
+    def __init__(self, regularizer: Regularizer | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.regularizer = regularizer
 
@@ -168,16 +169,16 @@ class _ActivityPenalty(keras.layers.Layer):
 
 
 def gdn(
-    inputs,
+    inputs: Tensor,
     inverse=False,
     beta_min=1e-6,
     gamma_init=0.1,
     reparam_offset=2**-18,
-    data_format="channels_last",
+    data_format: str = "channels_last",
     activity_regularizer=None,
-    trainable=True,
-    name=None,
-    reuse=None,
+    trainable: bool = True,
+    name: str | None = None,
+    reuse: Reuse | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Generalized divisive normalization (variable scope ``name``, default ``gdn``).
 

@@ -9,6 +9,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from kslim.tensor_types import DTypeLike, ShapeLike
+
 __all__ = [
     "xavier_initializer",
     "xavier_initializer_conv2d",
@@ -47,7 +49,7 @@ class VarianceScaling(keras.initializers.Initializer):
         self.uniform = bool(uniform)
         self.seed = seed
 
-    def __call__(self, shape, dtype=None):
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None):
         """An initial value of ``shape`` and ``dtype``, scaled by slim's fan rule."""
         dtype = tf.as_dtype(dtype or "float32")
         if not dtype.is_floating:
@@ -87,7 +89,7 @@ def variance_scaling_initializer(
     mode: str = "FAN_IN",
     uniform: bool = False,
     seed: int | None = None,
-    dtype=tf.float32,
+    dtype: DTypeLike = tf.float32,
 ) -> VarianceScaling:
     """slim's variance-scaling initializer (see ``VarianceScaling``).
 
@@ -100,7 +102,7 @@ def variance_scaling_initializer(
 
 
 def xavier_initializer(
-    uniform: bool = True, seed: int | None = None, dtype=tf.float32
+    uniform: bool = True, seed: int | None = None, dtype: DTypeLike = tf.float32
 ) -> keras.initializers.Initializer:
     """Glorot/Xavier initializer: ``variance_scaling(1.0, 'FAN_AVG', uniform)``.
 

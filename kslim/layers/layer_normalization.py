@@ -11,6 +11,7 @@ from kslim.layers.activations import activation_name
 from kslim.layers.affine_normalization import AffineNorm, apply_norm, tensor_name
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import Activation, Collections, Reuse, Scope, ShapeLike, Tensor
 
 __all__ = ["LayerNorm", "layer_norm"]
 
@@ -44,11 +45,11 @@ class LayerNorm(AffineNorm):
         self.begin_norm_axis = int(begin_norm_axis)
         self.begin_params_axis = int(begin_params_axis)
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates ``beta``/``gamma`` over ``input_shape[begin_params_axis:]``."""
         self.build_params(tuple(int(d) for d in tuple(input_shape)[self.begin_params_axis :]))
 
-    def call(self, inputs) -> tf.Tensor:
+    def call(self, inputs: Tensor) -> tf.Tensor:
         """``inputs`` normalized over ``[begin_norm_axis, rank)``, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
@@ -72,17 +73,17 @@ class LayerNorm(AffineNorm):
 
 @add_arg_scope
 def layer_norm(
-    inputs,
+    inputs: Tensor,
     center=True,
     scale=True,
-    activation_fn=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
+    activation_fn: Activation | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
     begin_norm_axis=1,
     begin_params_axis=-1,
-    scope=None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Layer normalization (default scope ``LayerNorm``), slim's defaults.
 

@@ -20,6 +20,7 @@ from kslim.layers.affine_normalization import (
 )
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import Activation, Collections, Initializer, Reuse, Scope, ShapeLike, Tensor
 
 __all__ = ["GroupNorm", "InstanceNorm", "group_norm", "instance_norm"]
 
@@ -54,7 +55,7 @@ class GroupNorm(AffineNorm):
         scale: bool = True,
         epsilon: float = 1e-6,
         activation=None,
-        param_initializers=None,
+        param_initializers: dict[str, Initializer] | None = None,
         mean_close_to_zero: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -65,11 +66,11 @@ class GroupNorm(AffineNorm):
         self.epsilon = float(epsilon)
         self.mean_close_to_zero = bool(mean_close_to_zero)
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates ``beta``/``gamma`` for the channels of ``input_shape``."""
         self.build_params((int(input_shape[self.channels_axis]),))
 
-    def call(self, inputs) -> tf.Tensor:
+    def call(self, inputs: Tensor) -> tf.Tensor:
         """``inputs`` normalized per group of channels, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
@@ -115,20 +116,20 @@ class GroupNorm(AffineNorm):
 
 @add_arg_scope
 def group_norm(
-    inputs,
+    inputs: Tensor,
     groups=32,
     channels_axis=-1,
     reduction_axes=(-3, -2),
     center=True,
     scale=True,
-    epsilon=1e-6,
-    activation_fn=None,
-    param_initializers=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    scope=None,
+    epsilon: float = 1e-6,
+    activation_fn: Activation | None = None,
+    param_initializers: dict[str, Initializer] | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    scope: Scope | None = None,
     mean_close_to_zero=False,
 ) -> keras.KerasTensor | tf.Tensor:
     """Group normalization (default scope ``GroupNorm``), slim's defaults.
@@ -236,7 +237,7 @@ class InstanceNorm(AffineNorm):
         scale: bool = True,
         epsilon: float = 1e-6,
         activation=None,
-        param_initializers=None,
+        param_initializers: dict[str, Initializer] | None = None,
         data_format: str = "NHWC",
         **kwargs: Any,
     ) -> None:
@@ -247,11 +248,11 @@ class InstanceNorm(AffineNorm):
     def _channel_axis(self, rank: int) -> int:
         return 1 if self.data_format == "NCHW" else rank - 1
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates ``beta``/``gamma`` for the channels of ``input_shape``."""
         self.build_params((int(input_shape[self._channel_axis(len(input_shape))]),))
 
-    def call(self, inputs) -> tf.Tensor:
+    def call(self, inputs: Tensor) -> tf.Tensor:
         """``inputs`` normalized per example and channel, scaled, shifted, activated."""
         x = inputs
         rank = x.shape.rank
@@ -275,18 +276,18 @@ class InstanceNorm(AffineNorm):
 
 @add_arg_scope
 def instance_norm(
-    inputs,
+    inputs: Tensor,
     center=True,
     scale=True,
-    epsilon=1e-6,
-    activation_fn=None,
-    param_initializers=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    data_format="NHWC",
-    scope=None,
+    epsilon: float = 1e-6,
+    activation_fn: Activation | None = None,
+    param_initializers: dict[str, Initializer] | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    data_format: str = "NHWC",
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Instance normalization (default scope ``InstanceNorm``), slim's defaults.
 

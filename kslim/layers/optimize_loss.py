@@ -68,7 +68,7 @@ def optimize_loss(
     learning_rate_decay_fn=None,
     update_ops=None,
     variables=None,
-    name=None,
+    name: str | None = None,
     summaries=None,
     colocate_gradients_with_ops=False,
     increment_global_step=True,

@@ -11,14 +11,16 @@ __all__ = ["poincare_normalize"]
 
 
 @register_op("poincare_normalize")
-def _poincare_normalize_op(x, axis=1, epsilon=1e-5):
+def _poincare_normalize_op(x, axis=1, epsilon: float = 1e-5):
     x = tf.convert_to_tensor(x)
     square_sum = tf.reduce_sum(tf.square(x), axis, keepdims=True)
     inv_norm = tf.minimum((1.0 - epsilon) * tf.math.rsqrt(square_sum), 1.0)
     return x * inv_norm
 
 
-def poincare_normalize(x, axis=1, epsilon=1e-5, name=None) -> keras.KerasTensor | tf.Tensor:
+def poincare_normalize(
+    x, axis=1, epsilon: float = 1e-5, name: str | None = None
+) -> keras.KerasTensor | tf.Tensor:
     """Projects each slice along ``axis`` into the ball of norm ``1 - epsilon``.
 
     ``x * (1 - epsilon) / ||x||`` where ``||x|| > 1 - epsilon``, else ``x``.

@@ -8,13 +8,14 @@ import tensorflow as tf
 from kslim.layers.base import apply_named_op, register_op
 from kslim.layers.layout import channels_first, to_channels_first, to_channels_last
 from kslim.ops.arg_scope import add_arg_scope
+from kslim.tensor_types import Collections, Scope, Size, Tensor
 from kslim.utils import collect_named_outputs, n_positive_integers
 
 __all__ = ["max_pool2d", "avg_pool2d", "max_pool3d", "avg_pool3d", "pool"]
 
 
 @register_op("pool")
-def _pool_op(x, pooling_type, window, strides, padding, data_format, dilations=None):
+def _pool_op(x, pooling_type, window, strides, padding: str, data_format: str, dilations=None):
     rank = len(window)
     if channels_first(data_format):
         x = to_channels_last(x, rank)
@@ -35,14 +36,14 @@ def _pool(
     kind,
     dims,
     valid_formats,
-    default_name,
-    inputs,
-    kernel_size,
-    stride,
-    padding,
-    data_format,
-    outputs_collections,
-    scope,
+    default_name: str,
+    inputs: Tensor,
+    kernel_size: Size,
+    stride: Size,
+    padding: str,
+    data_format: str,
+    outputs_collections: Collections | None,
+    scope: Scope,
     dilation_rate=1,
 ):
     if data_format not in valid_formats:
@@ -95,13 +96,13 @@ def _pool_arguments(arguments: dict) -> dict:
 
 @add_arg_scope
 def max_pool2d(
-    inputs,
-    kernel_size,
-    stride=2,
-    padding="VALID",
-    data_format="NHWC",
-    outputs_collections=None,
-    scope=None,
+    inputs: Tensor,
+    kernel_size: Size,
+    stride: Size = 2,
+    padding: str = "VALID",
+    data_format: str = "NHWC",
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """2-D max pooling (name scope ``MaxPool2D``).
 
@@ -125,13 +126,13 @@ def max_pool2d(
 
 @add_arg_scope
 def avg_pool2d(
-    inputs,
-    kernel_size,
-    stride=2,
-    padding="VALID",
-    data_format="NHWC",
-    outputs_collections=None,
-    scope=None,
+    inputs: Tensor,
+    kernel_size: Size,
+    stride: Size = 2,
+    padding: str = "VALID",
+    data_format: str = "NHWC",
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """2-D average pooling (name scope ``AvgPool2D``); arguments as ``max_pool2d``."""
     return _pool("AVG", 2, ("NCHW", "NHWC"), "AvgPool2D", **_pool_arguments(locals()))
@@ -139,13 +140,13 @@ def avg_pool2d(
 
 @add_arg_scope
 def max_pool3d(
-    inputs,
-    kernel_size,
-    stride=2,
-    padding="VALID",
-    data_format="NDHWC",
-    outputs_collections=None,
-    scope=None,
+    inputs: Tensor,
+    kernel_size: Size,
+    stride: Size = 2,
+    padding: str = "VALID",
+    data_format: str = "NDHWC",
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """3-D max pooling (name scope ``MaxPool3D``); ``data_format`` NDHWC or NCDHW."""
     return _pool("MAX", 3, ("NCDHW", "NDHWC"), "MaxPool3D", **_pool_arguments(locals()))
@@ -153,13 +154,13 @@ def max_pool3d(
 
 @add_arg_scope
 def avg_pool3d(
-    inputs,
-    kernel_size,
-    stride=2,
-    padding="VALID",
-    data_format="NDHWC",
-    outputs_collections=None,
-    scope=None,
+    inputs: Tensor,
+    kernel_size: Size,
+    stride: Size = 2,
+    padding: str = "VALID",
+    data_format: str = "NDHWC",
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """3-D average pooling (name scope ``AvgPool3D``); arguments as ``max_pool3d``."""
     return _pool("AVG", 3, ("NCDHW", "NDHWC"), "AvgPool3D", **_pool_arguments(locals()))
@@ -167,15 +168,15 @@ def avg_pool3d(
 
 @add_arg_scope
 def pool(
-    inputs,
-    kernel_size,
+    inputs: Tensor,
+    kernel_size: Size,
     pooling_type,
-    padding="VALID",
-    data_format=None,
+    padding: str = "VALID",
+    data_format: str | None = None,
     dilation_rate=1,
-    stride=1,
-    outputs_collections=None,
-    scope=None,
+    stride: Size = 1,
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """N-D pooling (``tf.nn.pool``); name scope ``<type>_pool``.
 

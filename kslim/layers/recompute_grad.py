@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -84,7 +85,7 @@ def recompute_grad(fn, use_data_dep=_USE_DEFAULT, tupleize_grads=False) -> Calla
         return fn(*args, **({"is_recomputing": recomputing} if takes_flag else {}))
 
     @functools.wraps(fn)
-    def wrapped(*args):
+    def wrapped(*args: Any):
         if is_symbolic(args):
             with keras.RematScope(mode="full"):
                 return call_fn(args, False)
@@ -96,12 +97,12 @@ def recompute_grad(fn, use_data_dep=_USE_DEFAULT, tupleize_grads=False) -> Calla
         scopes = current_arg_scope()
 
         @tf.custom_gradient
-        def forward(*xs):
+        def forward(*xs: Any):
             with tf.GradientTape() as probe:
                 outputs = call_fn(xs, False)
             used = {id(v) for v in probe.watched_variables()}
 
-            def grad(*upstream, variables=None):
+            def grad(*upstream: Any, variables=None):
                 variables = list(variables or [])
                 with graph.as_default(), arg_scope(scopes):
                     with variable_scope(scope, reuse=True):

@@ -10,6 +10,8 @@ from typing import Any
 import keras
 import tensorflow as tf
 
+from kslim.tensor_types import Regularizer
+
 __all__ = [
     "l1_regularizer",
     "l2_regularizer",
@@ -96,7 +98,7 @@ def _disabled(_weights):
     return None
 
 
-def is_disabled(regularizer) -> bool:
+def is_disabled(regularizer: Regularizer | None) -> bool:
     """True for the regularizer a scale of 0 returns (it adds no loss)."""
     return regularizer is _disabled
 

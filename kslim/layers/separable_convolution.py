@@ -26,6 +26,17 @@ from kslim.layers.weighted import (
     shared_arguments,
 )
 from kslim.ops.arg_scope import add_arg_scope
+from kslim.tensor_types import (
+    Activation,
+    Collections,
+    Initializer,
+    Regularizer,
+    Reuse,
+    Scope,
+    ShapeLike,
+    Size,
+    Tensor,
+)
 from kslim.utils import n_positive_integers
 
 __all__ = [
@@ -94,7 +105,7 @@ class SeparableConvolution2D(WeightedLayer):
             "pointwise_initializer": cfg.ser_init(self.pointwise_initializer),
         }
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates ``depthwise_weights``, ``pointwise_weights`` (if any) and ``biases``."""
         cin = input_channels(keras.KerasTensor(input_shape), self.data_format)
         mid = cin * self.depth_multiplier
@@ -133,7 +144,7 @@ class SeparableConvolution2D(WeightedLayer):
         )
 
 
-def _separable_collections(variables_collections):
+def _separable_collections(variables_collections: Collections | None):
     """slim files both separable weights under the ``weights`` key of a dict."""
     if not isinstance(variables_collections, dict):
         return variables_collections
@@ -147,27 +158,27 @@ def _separable_collections(variables_collections):
 
 @add_arg_scope
 def separable_convolution2d(
-    inputs,
+    inputs: Tensor,
     num_outputs,
-    kernel_size,
+    kernel_size: Size,
     depth_multiplier=1,
-    stride=1,
-    padding="SAME",
-    data_format="NHWC",
+    stride: Size = 1,
+    padding: str = "SAME",
+    data_format: str = "NHWC",
     rate=1,
-    activation_fn=tf.nn.relu,
-    normalizer_fn=None,
-    normalizer_params=None,
-    weights_initializer=XAVIER,
+    activation_fn: Activation | None = tf.nn.relu,
+    normalizer_fn: Activation | None = None,
+    normalizer_params: dict[str, Any] | None = None,
+    weights_initializer: Initializer | None = XAVIER,
     pointwise_initializer=None,
-    weights_regularizer=None,
-    biases_initializer=tf.zeros_initializer(),
-    biases_regularizer=None,
-    reuse=None,
-    variables_collections=None,
-    outputs_collections=None,
-    trainable=True,
-    scope=None,
+    weights_regularizer: Regularizer | None = None,
+    biases_initializer: Initializer | None = tf.zeros_initializer(),
+    biases_regularizer: Regularizer | None = None,
+    reuse: Reuse | None = None,
+    variables_collections: Collections | None = None,
+    outputs_collections: Collections | None = None,
+    trainable: bool = True,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Adds a depthwise-separable 2-D convolution (default scope ``SeparableConv2d``).
 

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from kslim.layers.base import apply_op, register_op
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import Collections, Scope, TensorLike
 from kslim.utils import collect_named_outputs
 
 __all__ = ["dense_to_sparse"]
@@ -21,7 +22,10 @@ def _dense_to_sparse_op(x, eos_token=0):
 
 
 def dense_to_sparse(
-    tensor, eos_token=0, outputs_collections=None, scope=None
+    tensor: TensorLike,
+    eos_token=0,
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> tf.SparseTensor | keras.KerasTensor:
     """The entries of ``tensor`` other than ``eos_token`` as a ``tf.SparseTensor``.
 

@@ -21,6 +21,7 @@ from kslim.layers.base import (
 from kslim.layers.transforms import single_input
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import Collections, Scope, ShapeLike, Tensor
 from kslim.utils import collect_named_outputs
 
 __all__ = [
@@ -52,7 +53,7 @@ class SpatialSoftmax(SlimLayer):
         self.temperature = None if temperature is None else float(temperature)
         self.data_format = data_format
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates the scalar ``temperature`` variable."""
         init = "ones" if self.temperature is None else keras.initializers.Constant(self.temperature)
         self.temperature_var = self.slim_weight(
@@ -93,10 +94,10 @@ class SpatialSoftmax(SlimLayer):
 def spatial_softmax(
     features,
     temperature=None,
-    name=None,
-    variables_collections=None,
-    trainable=True,
-    data_format="NHWC",
+    name: str | None = None,
+    variables_collections: Collections | None = None,
+    trainable: bool = True,
+    data_format: str = "NHWC",
 ) -> keras.KerasTensor | tf.Tensor:
     """Spatial softmax keypoints of a feature map (variable scope ``spatial_softmax``).
 
@@ -144,7 +145,7 @@ def spatial_softmax(
 
 
 @register_op("images_to_sequence")
-def _images_to_sequence_op(x, data_format="NHWC"):
+def _images_to_sequence_op(x, data_format: str = "NHWC"):
     x = tf.convert_to_tensor(x)
     if data_format == "NCHW":
         x = tf.transpose(x, [0, 2, 3, 1])
@@ -157,7 +158,10 @@ def _images_to_sequence_op(x, data_format="NHWC"):
 
 @add_arg_scope
 def images_to_sequence(
-    inputs, data_format="NHWC", outputs_collections=None, scope=None
+    inputs: Tensor,
+    data_format: str = "NHWC",
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """[N, H, W, C] images to a [W, N·H, C] sequence (name scope ``ImagesToSequence``).
 
@@ -213,7 +217,11 @@ def _sequence_to_images_op(x, height, output_data_format="channels_last"):
 
 @add_arg_scope
 def sequence_to_images(
-    inputs, height, output_data_format="channels_last", outputs_collections=None, scope=None
+    inputs: Tensor,
+    height,
+    output_data_format="channels_last",
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """[W, N·H, C] sequence back to images (name scope ``SequenceToImages``).
 

@@ -22,6 +22,7 @@ from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
 from kslim.summaries import SummaryEntry, tf1_histogram, tf1_scalar
+from kslim.tensor_types import TensorLike
 
 __all__ = [
     "summarize_activation",
@@ -112,7 +113,7 @@ def _fraction_where_op(x, compare: str, threshold: float):
     return tf.reduce_mean(tf.cast(hits, tf.float32))
 
 
-def _fraction_where(tensor, compare: str, threshold: float, scope: str):
+def _fraction_where(tensor: TensorLike, compare: str, threshold: float, scope: str):
     """The fraction of ``tensor``'s entries with ``entry <compare> threshold``."""
     if is_symbolic(tensor):
         with name_scope(scope) as ns:
@@ -122,7 +123,7 @@ def _fraction_where(tensor, compare: str, threshold: float, scope: str):
     return _fraction_where_op(tf.convert_to_tensor(tensor), compare, threshold)
 
 
-def _add_scalar_summary(tensor, tag=None):
+def _add_scalar_summary(tensor: TensorLike, tag=None):
     # slim's summaries are TF1's tf.summary.scalar/histogram: the tag is made unique
     # in the current name scope (a second 'x' is 'x_1').
     shape = getattr(tensor, "shape", None)
@@ -131,7 +132,7 @@ def _add_scalar_summary(tensor, tag=None):
     return tf1_scalar(tag or f"{_op_name(tensor)}_summary", tensor)
 
 
-def _add_histogram_summary(tensor, tag=None):
+def _add_histogram_summary(tensor: TensorLike, tag=None):
     return tf1_histogram(tag or f"{_op_name(tensor)}_summary", tensor)
 
 
@@ -176,7 +177,7 @@ def summarize_activation(op) -> SummaryEntry:
     return _add_histogram_summary(op, f"{name}/activation")
 
 
-def summarize_tensor(tensor, tag=None) -> SummaryEntry | None:
+def summarize_tensor(tensor: TensorLike, tag=None) -> SummaryEntry | None:
     """Summarizes ``tensor``: a scalar summary for rank 0, a histogram otherwise.
 
     Args:

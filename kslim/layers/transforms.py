@@ -14,6 +14,7 @@ import tensorflow as tf
 from kslim.layers.base import apply_named_op, apply_op, is_symbolic, register_op
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import Collections, Scope, Tensor, TensorLike
 from kslim.utils import collect_named_outputs, last_dimension
 
 __all__ = [
@@ -41,7 +42,7 @@ def single_input(x) -> keras.KerasTensor | tf.Tensor:
 
 
 @register_op("one_hot_encoding")
-def _one_hot_op(labels, num_classes, on_value=1.0, off_value=0.0):
+def _one_hot_op(labels: TensorLike, num_classes, on_value=1.0, off_value=0.0):
     labels = tf.convert_to_tensor(labels)
     if labels.dtype == tf.int32:
         labels = tf.cast(labels, tf.int64)
@@ -50,7 +51,12 @@ def _one_hot_op(labels, num_classes, on_value=1.0, off_value=0.0):
 
 @add_arg_scope
 def one_hot_encoding(
-    labels, num_classes, on_value=1.0, off_value=0.0, outputs_collections=None, scope=None
+    labels: TensorLike,
+    num_classes,
+    on_value=1.0,
+    off_value=0.0,
+    outputs_collections: Collections | None = None,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """One-hot encodes ``labels`` with ``tf.one_hot`` (name scope ``OneHotEncoding``).
 
@@ -88,7 +94,7 @@ def one_hot_encoding(
 
 
 @register_op("softmax")
-def _softmax_op(logits):
+def _softmax_op(logits: TensorLike):
     logits = tf.convert_to_tensor(logits)
     num_logits = int(logits.shape[-1])
     predictions = tf.nn.softmax(tf.reshape(logits, [-1, num_logits]))
@@ -98,7 +104,7 @@ def _softmax_op(logits):
 
 
 @add_arg_scope
-def softmax(logits, scope=None) -> keras.KerasTensor | tf.Tensor:
+def softmax(logits: TensorLike, scope: Scope | None = None) -> keras.KerasTensor | tf.Tensor:
     """Softmax over the last axis of an N-D tensor (variable scope ``softmax``).
 
     Args:
@@ -121,14 +127,16 @@ def softmax(logits, scope=None) -> keras.KerasTensor | tf.Tensor:
 
 
 @register_op("unit_norm")
-def _unit_norm_op(x, dim, epsilon=1e-7):
+def _unit_norm_op(x, dim, epsilon: float = 1e-7):
     x = tf.convert_to_tensor(x)
     lengths = tf.sqrt(epsilon + tf.reduce_sum(tf.square(x), dim, keepdims=True))
     return x / lengths
 
 
 @add_arg_scope
-def unit_norm(inputs, dim, epsilon=1e-7, scope=None) -> keras.KerasTensor | tf.Tensor:
+def unit_norm(
+    inputs: Tensor, dim, epsilon: float = 1e-7, scope: Scope | None = None
+) -> keras.KerasTensor | tf.Tensor:
     """``inputs / sqrt(epsilon + sum(inputs², dim))`` (variable scope ``UnitNorm``).
 
     Args:
@@ -177,7 +185,9 @@ def _maxout_op(x, num_units, axis=-1):
 
 
 @add_arg_scope
-def maxout(inputs, num_units, axis=-1, scope=None) -> keras.KerasTensor | tf.Tensor:
+def maxout(
+    inputs: Tensor, num_units, axis=-1, scope: Scope | None = None
+) -> keras.KerasTensor | tf.Tensor:
     """Maxout (variable scope ``MaxOut``): max over groups of ``axis``.
 
     As in slim, the grouped axis is reshaped to ``num_units`` and the group
@@ -234,7 +244,7 @@ def _scale_gradient_op(x, gradient_multiplier):
     return identity(x)
 
 
-def scale_gradient(inputs, gradient_multiplier) -> keras.KerasTensor | tf.Tensor:
+def scale_gradient(inputs: Tensor, gradient_multiplier) -> keras.KerasTensor | tf.Tensor:
     """Identity forward; the gradient to ``inputs`` is multiplied by ``gradient_multiplier``.
 
     Not arg-scoped, as in slim. On a KerasTensor it is a graph node (layer

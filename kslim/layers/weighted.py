@@ -32,6 +32,16 @@ from kslim.layers.base import (
 from kslim.layers.initializers import to_keras_initializer, xavier_initializer
 from kslim.layers.layout import channels_first, to_channels_first, to_channels_last
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import (
+    Activation,
+    Collections,
+    Initializer,
+    Regularizer,
+    Reuse,
+    Scope,
+    ShapeLike,
+    Tensor,
+)
 from kslim.utils import collect_named_outputs
 
 __all__ = [
@@ -87,7 +97,7 @@ def check_num_outputs(num_outputs: Any, allow_none: bool = False) -> None:
         raise ValueError(f"num_outputs must be a positive int, got num_outputs={num_outputs!r}")
 
 
-def input_channels(inputs, data_format: str | None, argname: str = "inputs") -> int:
+def input_channels(inputs: Tensor, data_format: str | None, argname: str = "inputs") -> int:
     """The static channel count of ``inputs``.
 
     Args:
@@ -114,7 +124,7 @@ def input_channels(inputs, data_format: str | None, argname: str = "inputs") -> 
     return int(channels)
 
 
-def check_rank(inputs, rank: int, fn: str) -> tuple:
+def check_rank(inputs: Tensor, rank: int, fn: str) -> tuple:
     """The static shape of ``inputs``, which must have rank ``rank``.
 
     Args:
@@ -136,7 +146,7 @@ def check_rank(inputs, rank: int, fn: str) -> tuple:
     return tuple(shape)
 
 
-def check_padding(padding) -> str:
+def check_padding(padding: str) -> str:
     """``padding`` upper-cased.
 
     Args:
@@ -179,10 +189,10 @@ class WeightedLayer(SlimLayer):
         scope: str,
         activation=None,
         use_bias: bool = True,
-        weights_initializer="glorot_uniform",
-        biases_initializer="zeros",
-        weights_regularizer=None,
-        biases_regularizer=None,
+        weights_initializer: Initializer | None = "glorot_uniform",
+        biases_initializer: Initializer | None = "zeros",
+        weights_regularizer: Regularizer | None = None,
+        biases_regularizer: Regularizer | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -210,7 +220,7 @@ class WeightedLayer(SlimLayer):
         """The spatial rank to transpose around the op, or None (channels last)."""
         return None
 
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates ``weights`` and ``biases`` of ``variable_shapes(input_shape)``."""
         self.add_weights_and_biases(*self.variable_shapes(tuple(input_shape)))
 
@@ -246,7 +256,7 @@ class WeightedLayer(SlimLayer):
                 self.trainable,
             )
 
-    def call(self, inputs) -> tf.Tensor:
+    def call(self, inputs: Tensor) -> tf.Tensor:
         """``op`` on ``inputs`` (channels-last), plus ``biases``, then the activation."""
         rank = self.layout_rank()
         x = inputs if rank is None else to_channels_last(inputs, rank)
@@ -285,22 +295,22 @@ def shared_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def apply_weighted_layer(
-    inputs,
+    inputs: Tensor,
     default_scope: str,
     make_layer: Callable[..., WeightedLayer],
     *,
-    activation_fn,
-    normalizer_fn,
-    normalizer_params,
-    weights_initializer,
-    weights_regularizer,
-    biases_initializer,
-    biases_regularizer,
-    reuse,
-    variables_collections,
-    outputs_collections,
-    trainable,
-    scope,
+    activation_fn: Activation | None,
+    normalizer_fn: Activation | None,
+    normalizer_params: dict[str, Any] | None,
+    weights_initializer: Initializer | None,
+    weights_regularizer: Regularizer | None,
+    biases_initializer: Initializer | None,
+    biases_regularizer: Regularizer | None,
+    reuse: Reuse,
+    variables_collections: Collections | None,
+    outputs_collections: Collections | None,
+    trainable: bool,
+    scope: Scope,
     first_variable: str = "weights",
 ) -> keras.KerasTensor | tf.Tensor:
     """The body of a slim weighted-layer function, after its own argument checks.

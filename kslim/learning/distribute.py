@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from kslim.tensor_types import TensorLike
+
 __all__ = [
     "STRATEGY_NAMES",
     "WorkerLostError",
@@ -127,7 +129,9 @@ def _model_variables(model) -> list:
     return variables
 
 
-def resolve_strategy(strategy, model=None, fn: str = "learning.train") -> tf.distribute.Strategy:
+def resolve_strategy(
+    strategy: tf.distribute.Strategy | None, model=None, fn: str = "learning.train"
+) -> tf.distribute.Strategy:
     """The strategy a training or evaluation call runs under.
 
     ``strategy=None`` takes the strategy the model was created under (a graph built in
@@ -180,19 +184,19 @@ def resolve_strategy(strategy, model=None, fn: str = "learning.train") -> tf.dis
     return strategy
 
 
-def in_multi_worker(strategy) -> bool:
+def in_multi_worker(strategy: tf.distribute.Strategy | None) -> bool:
     """True for a strategy whose replicas span several worker processes."""
     return bool(getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)())
 
 
-def _task(strategy) -> tuple[str | None, int | None]:
+def _task(strategy: tf.distribute.Strategy | None) -> tuple[str | None, int | None]:
     resolver = getattr(strategy, "cluster_resolver", None)
     if resolver is None or not in_multi_worker(strategy):
         return None, None
     return resolver.task_type, resolver.task_id
 
 
-def is_chief(strategy) -> bool:
+def is_chief(strategy: tf.distribute.Strategy | None) -> bool:
     """False on the workers of a multi-worker strategy that are not its chief.
 
     The chief is the ``chief`` task, or worker 0 when the cluster has none (what
@@ -202,7 +206,7 @@ def is_chief(strategy) -> bool:
     return bool(getattr(strategy.extended, "should_checkpoint", True))
 
 
-def task_label(strategy) -> str | None:
+def task_label(strategy: tf.distribute.Strategy | None) -> str | None:
     """``"worker 1"`` for a task of a multi-worker strategy, None on one machine."""
     task_type, task_id = _task(strategy)
     if task_type is None:
@@ -223,7 +227,7 @@ class _PrefixFilter(logging.Filter):
 
 
 @contextlib.contextmanager
-def worker_log_prefix(strategy) -> Iterator[None]:
+def worker_log_prefix(strategy: tf.distribute.Strategy | None) -> Iterator[None]:
     """While active, kslim's log lines on a non-chief worker start with its task id.
 
     ``"worker 1: global step 3: loss = ..."``. The ``kslim`` logger gets a filter that
@@ -245,7 +249,7 @@ def worker_log_prefix(strategy) -> Iterator[None]:
 
 # ------------------------------------------------------------------- data
 def distribute_dataset(
-    strategy, dataset: tf.data.Dataset, argname: str = "dataset"
+    strategy: tf.distribute.Strategy | None, dataset: tf.data.Dataset, argname: str = "dataset"
 ) -> tf.data.Dataset | tf.distribute.DistributedDataset:
     """The strategy's distributed dataset of ``dataset``'s global batches.
 
@@ -289,7 +293,7 @@ def distribute_dataset(
         local = total // context.num_input_pipelines
         first = context.input_pipeline_id * local
 
-        def split(x):
+        def split(x: TensorLike):
             rows = tf.shape(x)[0]
             tf.debugging.assert_equal(
                 rows % total,
@@ -303,7 +307,7 @@ def distribute_dataset(
                 shape = tf.concat([[total, per], tf.shape(x)[1:]], 0)
             return tf.reshape(x, shape)[first : first + local]
 
-        def to_replicas(*element):
+        def to_replicas(*element: Any):
             structure = element[0] if len(element) == 1 else element
             return tf.data.Dataset.from_tensor_slices(tf.nest.map_structure(split, structure))
 
@@ -313,7 +317,7 @@ def distribute_dataset(
 
 
 # ---------------------------------------------------------- non-chief files
-def worker_temp_dir(logdir: str | None, strategy) -> str | None:
+def worker_temp_dir(logdir: str | None, strategy: tf.distribute.Strategy | None) -> str | None:
     """An empty temporary folder for a non-chief worker's checkpoints.
 
     ``tf.distribute``'s multi-worker guides have every worker run the same saves (a save
@@ -351,7 +355,7 @@ def remove_worker_temp_dir(path: str | None) -> None:
 
 
 # ------------------------------------------------------ agreeing with chief
-def gather_from_chief(strategy, values: list) -> list:
+def gather_from_chief(strategy: tf.distribute.Strategy | None, values: list) -> list:
     """The chief's ``values`` on every worker, as float64 tensors of their shapes.
 
     One all-gather of all of them, packed in one vector.
@@ -383,7 +387,7 @@ def gather_from_chief(strategy, values: list) -> list:
     return out
 
 
-def agree_with_chief(strategy, value: bool) -> bool:
+def agree_with_chief(strategy: tf.distribute.Strategy | None, value: bool) -> bool:
     """The chief's ``value`` on every worker of a multi-worker strategy.
 
     ``value`` itself on one machine. Every worker must call it at the same point (a

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from kslim.learning.hyperparameters import tf_variable, to_float
 from kslim.learning.tf1_optimizer import TF1Optimizer, hyper_tensor
+from kslim.tensor_types import DTypeLike
 
 __all__ = ["TF1Adagrad", "TF1Adam", "TF1Momentum", "TF1RMSProp"]
 
@@ -71,7 +72,7 @@ class TF1RMSProp(TF1Optimizer):
         specs.append(("momentum", "zeros"))
         return specs
 
-    def _hypers(self, dtype):
+    def _hypers(self, dtype: DTypeLike):
         return tuple(hyper_tensor(h, dtype) for h in (self.decay, self.momentum, self.epsilon))
 
     def _apply_dense(self, grad, var, slots, lr) -> None:
@@ -224,7 +225,7 @@ class TF1Adam(TF1Optimizer):
     def _non_slot_variables(self) -> dict[str, keras.Variable]:
         return {"beta1_power": self._beta1_power, "beta2_power": self._beta2_power}
 
-    def _hypers(self, dtype):
+    def _hypers(self, dtype: DTypeLike):
         return (
             tf.cast(self._beta1_power, dtype),
             tf.cast(self._beta2_power, dtype),

@@ -44,6 +44,7 @@ from kslim.learning.distribute import (
 )
 from kslim.learning.train_args import USE_DEFAULT, check_train_args, train_data, warn_no_effect
 from kslim.learning.train_op import TrainOp
+from kslim.tensor_types import Logs
 
 __all__ = ["StepContext", "train", "train_step"]
 
@@ -131,11 +132,13 @@ def release_training_resources(callbacks=()) -> None:
 class _ClusterInitFn(InitFnOnFreshStart):
     """``init_fn`` on every worker when the chief finds a fresh start (a collective)."""
 
-    def __init__(self, init_fn, logdir, chief: bool, strategy) -> None:
+    def __init__(
+        self, init_fn, logdir: str, chief: bool, strategy: tf.distribute.Strategy | None
+    ) -> None:
         super().__init__(init_fn, logdir, chief)
         self.strategy = strategy
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Logs | None = None):
         from kslim.checkpoints import CheckpointManager
 
         resume = CheckpointManager(self.logdir, None).recover() if self.is_chief else None
@@ -146,7 +149,7 @@ class _ClusterInitFn(InitFnOnFreshStart):
 
 def train(
     train_op,
-    logdir,
+    logdir: str,
     train_step_fn: Callable = train_step,
     train_step_kwargs=USE_DEFAULT,
     log_every_n_steps: int = 1,
@@ -179,7 +182,7 @@ def train(
     callbacks=None,
     progress_bar: bool | None = None,
     max_steps_per_chunk: int = 1000,
-    strategy=None,
+    strategy: tf.distribute.Strategy | None = None,
     jit_compile: bool = False,
 ) -> np.float32:
     """Runs slim's training loop: ``fit`` on the TrainOp with kslim callbacks.

@@ -35,7 +35,7 @@ def warn_no_effect(name: str, value: Any, why: str, stacklevel: int = 3) -> None
 
 def check_train_args(
     train_op,
-    logdir,
+    logdir: str,
     *,
     log_every_n_steps,
     master,

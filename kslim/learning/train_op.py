@@ -29,6 +29,7 @@ from kslim.learning.gradients import (
 )
 from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
+from kslim.tensor_types import TensorLike
 
 __all__ = [
     "TrainOp",
@@ -47,7 +48,7 @@ class TrainOp(keras.Model):
 
     def __init__(
         self,
-        inputs,
+        inputs: TensorLike,
         outputs,
         variables_to_train=None,
         clip_gradient_norm=0.0,
@@ -227,7 +228,7 @@ class TrainOp(keras.Model):
         if self._plan_fn is None:
 
             @tf.function
-            def plan_fn(values):
+            def plan_fn(values: TensorLike):
                 local = strategy.run(tf.identity, args=(values,))
                 return strategy.gather(local, axis=0)
 

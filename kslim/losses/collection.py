@@ -12,6 +12,7 @@ from kslim.layers.base import apply_op, is_symbolic, register_op
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
+from kslim.tensor_types import Scope
 
 __all__ = [
     "RegularizationPenalty",
@@ -35,7 +36,7 @@ def add_loss(loss, loss_collection=GraphKeys.LOSSES) -> None:
         get_default_graph().add_to_collection(loss_collection, loss)
 
 
-def get_losses(scope=None, loss_collection=GraphKeys.LOSSES) -> list:
+def get_losses(scope: Scope | None = None, loss_collection=GraphKeys.LOSSES) -> list:
     """Returns the losses of ``loss_collection`` whose name matches ``scope``.
 
     Args:
@@ -86,7 +87,7 @@ class RegularizationPenalty(keras.layers.Layer):
         return config
 
 
-def get_regularization_losses(scope=None) -> list:
+def get_regularization_losses(scope: Scope | None = None) -> list:
     """Returns the regularization penalties of the graph's layers (and any added).
 
     On a graph built from KerasTensors each penalty is a scalar KerasTensor
@@ -146,12 +147,12 @@ def _eager_regularized(graph):
 
 
 @register_op("add_n")
-def _add_n_op(*tensors):
+def _add_n_op(*tensors: Any):
     return tf.add_n([tf.cast(t, tf.float32) for t in tensors])
 
 
 def get_total_loss(
-    add_regularization_losses=True, name="total_loss"
+    add_regularization_losses=True, name: str = "total_loss"
 ) -> keras.KerasTensor | tf.Tensor:
     """Sum of the LOSSES collection and (by default) the regularization losses.
 

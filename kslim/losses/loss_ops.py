@@ -7,6 +7,7 @@ the graph's LOSSES collection (``kslim.losses.collection``).
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -19,6 +20,7 @@ from kslim.losses.reduction import (
     split_weights,
     weighted_reduce,
 )
+from kslim.tensor_types import Scope, TensorLike
 
 _log = logging.getLogger("kslim")
 
@@ -50,24 +52,27 @@ def _check_same_shape(a, b, name_a, name_b):
         )
 
 
-def _check_pair(predictions, labels, name_a="predictions", name_b="labels"):
+def _check_pair(predictions: TensorLike, labels: TensorLike, name_a="predictions", name_b="labels"):
     check_labels(labels, name_b)
     _check_same_shape(predictions, labels, name_a, name_b)
 
 
-def _as_float32(*tensors):
+def _as_float32(*tensors: Any):
     return [tf.cast(t, tf.float32) for t in tensors]
 
 
 @register_op("absolute_difference")
-def _absolute_difference_op(*args, **kwargs):
+def _absolute_difference_op(*args: Any, **kwargs: Any):
     (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     return weighted_reduce(tf.abs(predictions - labels), weights)
 
 
 def absolute_difference(
-    predictions, labels=None, weights=1.0, scope=None
+    predictions: TensorLike,
+    labels: TensorLike | None = None,
+    weights: TensorLike = 1.0,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Weighted mean absolute error ``|predictions - labels|``.
 
@@ -94,14 +99,17 @@ def absolute_difference(
 
 
 @register_op("mean_squared_error")
-def _mean_squared_error_op(*args, **kwargs):
+def _mean_squared_error_op(*args: Any, **kwargs: Any):
     (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     return weighted_reduce(tf.math.squared_difference(predictions, labels), weights)
 
 
 def mean_squared_error(
-    predictions, labels=None, weights=1.0, scope=None
+    predictions: TensorLike,
+    labels: TensorLike | None = None,
+    weights: TensorLike = 1.0,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Weighted mean of ``(predictions - labels)**2``.
 
@@ -125,7 +133,7 @@ def mean_squared_error(
     )
 
 
-def _num_present_per_batch(losses, weights):
+def _num_present_per_batch(losses, weights: TensorLike):
     """slim's ``_num_present(losses, weights, per_batch=True)``: [batch] counts."""
     batch_size = tf.shape(losses)[0]
     if weights.shape.rank == 0:
@@ -141,7 +149,7 @@ def _num_present_per_batch(losses, weights):
 
 
 @register_op("mean_pairwise_squared_error")
-def _mean_pairwise_squared_error_op(*args, **kwargs):
+def _mean_pairwise_squared_error_op(*args: Any, **kwargs: Any):
     (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     weights = tf.cast(tf.convert_to_tensor(weights), tf.float32)
@@ -164,7 +172,10 @@ def _mean_pairwise_squared_error_op(*args, **kwargs):
 
 
 def mean_pairwise_squared_error(
-    predictions, labels=None, weights=1.0, scope=None
+    predictions: TensorLike,
+    labels: TensorLike | None = None,
+    weights: TensorLike = 1.0,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """slim's pairwise-difference loss, summed (not averaged) over the batch.
 
@@ -204,7 +215,7 @@ def mean_pairwise_squared_error(
 
 
 @register_op("log_loss")
-def _log_loss_op(*args, epsilon=1e-7, **kwargs):
+def _log_loss_op(*args: Any, epsilon: float = 1e-7, **kwargs: Any):
     (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     losses = -labels * tf.math.log(predictions + epsilon) - (1.0 - labels) * tf.math.log(
@@ -214,7 +225,11 @@ def _log_loss_op(*args, epsilon=1e-7, **kwargs):
 
 
 def log_loss(
-    predictions, labels=None, weights=1.0, epsilon=1e-7, scope=None
+    predictions: TensorLike,
+    labels: TensorLike | None = None,
+    weights: TensorLike = 1.0,
+    epsilon: float = 1e-7,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Weighted binary log loss ``−l·log(p+ε) − (1−l)·log(1−p+ε)``.
 
@@ -240,12 +255,14 @@ def log_loss(
 
 
 @register_op("hinge_loss")
-def _hinge_loss_op(logits, labels):
+def _hinge_loss_op(logits: TensorLike, labels: TensorLike):
     labels = tf.cast(labels, logits.dtype)
     return tf.nn.relu(1.0 - (2.0 * labels - 1.0) * logits)
 
 
-def hinge_loss(logits, labels=None, scope=None) -> keras.KerasTensor | tf.Tensor:
+def hinge_loss(
+    logits: TensorLike, labels: TensorLike | None = None, scope: Scope | None = None
+) -> keras.KerasTensor | tf.Tensor:
     """Per-element hinge loss ``relu(1 − (2·labels − 1)·logits)``.
 
     Unlike the other losses it is unreduced and NOT added to LOSSES (as in slim).
@@ -266,7 +283,7 @@ def hinge_loss(logits, labels=None, scope=None) -> keras.KerasTensor | tf.Tensor
 
 
 @register_op("cosine_distance")
-def _cosine_distance_op(*args, axis, **kwargs):
+def _cosine_distance_op(*args: Any, axis, **kwargs: Any):
     (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     losses = 1.0 - tf.reduce_sum(predictions * labels, axis=[axis])
@@ -274,7 +291,12 @@ def _cosine_distance_op(*args, axis, **kwargs):
 
 
 def cosine_distance(
-    predictions, labels=None, axis=None, weights=1.0, scope=None, dim=None
+    predictions: TensorLike,
+    labels: TensorLike | None = None,
+    axis=None,
+    weights: TensorLike = 1.0,
+    scope: Scope | None = None,
+    dim=None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Weighted cosine distance ``1 − Σ_axis predictions·labels``.
 
@@ -316,7 +338,7 @@ def cosine_distance(
 
 
 @register_op("sigmoid_cross_entropy")
-def _sigmoid_ce_op(*args, label_smoothing=0.0, **kwargs):
+def _sigmoid_ce_op(*args: Any, label_smoothing=0.0, **kwargs: Any):
     (logits, labels), weights = split_weights(args, kwargs)
     labels = tf.cast(labels, logits.dtype)
     if label_smoothing > 0:
@@ -326,7 +348,11 @@ def _sigmoid_ce_op(*args, label_smoothing=0.0, **kwargs):
 
 
 def sigmoid_cross_entropy(
-    logits, multi_class_labels, weights=1.0, label_smoothing=0, scope=None
+    logits: TensorLike,
+    multi_class_labels,
+    weights: TensorLike = 1.0,
+    label_smoothing=0,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Weighted sigmoid cross-entropy of ``logits`` against 0/1 labels.
 
@@ -357,7 +383,7 @@ def sigmoid_cross_entropy(
 
 
 @register_op("softmax_cross_entropy")
-def _softmax_ce_op(*args, label_smoothing=0.0, **kwargs):
+def _softmax_ce_op(*args: Any, label_smoothing=0.0, **kwargs: Any):
     (logits, labels), weights = split_weights(args, kwargs)
     labels = tf.cast(labels, logits.dtype)
     if label_smoothing > 0:
@@ -369,7 +395,11 @@ def _softmax_ce_op(*args, label_smoothing=0.0, **kwargs):
 
 
 def softmax_cross_entropy(
-    logits, onehot_labels, weights=1.0, label_smoothing=0, scope=None
+    logits: TensorLike,
+    onehot_labels,
+    weights: TensorLike = 1.0,
+    label_smoothing=0,
+    scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Softmax cross-entropy of ``logits`` [batch, classes] against one-hot labels.
 
@@ -400,7 +430,7 @@ def softmax_cross_entropy(
 
 
 @register_op("sparse_softmax_cross_entropy")
-def _sparse_softmax_ce_op(*args, **kwargs):
+def _sparse_softmax_ce_op(*args: Any, **kwargs: Any):
     (logits, labels), weights = split_weights(args, kwargs)
     labels = tf.reshape(labels, [tf.shape(labels)[0]])
     if not labels.dtype.is_integer:
@@ -410,7 +440,7 @@ def _sparse_softmax_ce_op(*args, **kwargs):
 
 
 def sparse_softmax_cross_entropy(
-    logits, labels, weights=1.0, scope=None
+    logits: TensorLike, labels: TensorLike, weights: TensorLike = 1.0, scope: Scope | None = None
 ) -> keras.KerasTensor | tf.Tensor:
     """Softmax cross-entropy of ``logits`` against integer class ``labels``.
 

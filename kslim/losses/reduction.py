@@ -18,11 +18,12 @@ import tensorflow as tf
 from kslim.layers.base import apply_op, is_symbolic, register_op
 from kslim.losses.collection import add_loss
 from kslim.ops.variable_scope import name_scope
+from kslim.tensor_types import Scope, TensorLike
 
 __all__ = ["compute_weighted_loss"]
 
 
-def weighted_reduce(losses, weights):
+def weighted_reduce(losses, weights: TensorLike):
     """slim's compute_weighted_loss on tensors: sum(w·l) / #non-zero weights."""
     input_dtype = losses.dtype
     losses = tf.cast(losses, tf.float32)
@@ -128,12 +129,14 @@ def split_weights(args, kwargs):
 
 
 @register_op("weighted_loss")
-def _weighted_loss_op(*args, **kwargs):
+def _weighted_loss_op(*args: Any, **kwargs: Any):
     (losses,), weights = split_weights(args, kwargs)
     return weighted_reduce(tf.convert_to_tensor(losses), weights)
 
 
-def compute_weighted_loss(losses, weights=1.0, scope=None) -> keras.KerasTensor | tf.Tensor:
+def compute_weighted_loss(
+    losses, weights: TensorLike = 1.0, scope: Scope | None = None
+) -> keras.KerasTensor | tf.Tensor:
     """Reduces ``losses`` slim's way and adds the result to LOSSES.
 
     Args:

@@ -12,6 +12,7 @@ optional *post* step (``sqrt``, ``one_minus``) maps the mean to the value.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -25,6 +26,7 @@ from kslim.metrics.state import (
     register_metric,
     streaming_metric,
 )
+from kslim.tensor_types import Collections, TensorLike
 
 _TRANSFORMS: dict[str, Callable] = {}
 _POST = {
@@ -45,15 +47,15 @@ def register_transform(name: str) -> Callable[[Callable], Callable]:
 
 
 @register_transform("identity")
-def _identity(config, x):
+def _identity(config: dict[str, Any], x: TensorLike):
     return x["values"], x.get("weights")
 
 
-def _mean_variables(config, shapes):
+def _mean_variables(config: dict[str, Any], shapes):
     return [("total", (), "float32"), ("count", (), "float32")]
 
 
-def _mean_update(config, state, x):
+def _mean_update(config: dict[str, Any], state, x: TensorLike):
     values, weights = _TRANSFORMS[config.get("transform", "identity")](config, x)
     values = tf.cast(values, tf.float32)
     if weights is None:
@@ -68,7 +70,7 @@ def _mean_update(config, state, x):
     return _POST[config.get("post")](tf.math.divide_no_nan(total, tf.maximum(count, 0.0)))
 
 
-def _mean_value(config, state):
+def _mean_value(config: dict[str, Any], state):
     mean = tf.math.divide_no_nan(read(state, "total"), tf.maximum(read(state, "count"), 0.0))
     return _POST[config.get("post")](mean)
 
@@ -79,12 +81,12 @@ register_metric("mean", MetricSpec(_mean_variables, _mean_update, _mean_value))
 def mean_metric(
     transform: str,
     tensors: dict,
-    name,
+    name: str,
     default_name: str,
-    metrics_collections,
-    updates_collections,
+    metrics_collections: Collections | None,
+    updates_collections: Collections | None,
     post=None,
-    **config,
+    **config: Any,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """A ``mean``-kind metric with a registered ``transform`` and ``post`` step."""
     config = dict(config, transform=transform)
@@ -96,7 +98,11 @@ def mean_metric(
 
 
 def streaming_mean(
-    values, weights=None, metrics_collections=None, updates_collections=None, name=None
+    values: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted mean of ``values``.
 
@@ -126,7 +132,7 @@ def streaming_mean(
 
 
 # ---------------------------------------------------------------- mean_tensor
-def _mean_tensor_variables(config, shapes):
+def _mean_tensor_variables(config: dict[str, Any], shapes):
     # An undefined dimension (a symbolic batch: kslim inputs have batch dimension
     # None) gives growable variables of size 0 there, shaped on the first update.
     shape = tuple(shapes["values"])
@@ -148,7 +154,7 @@ def _add_or_init(state: dict, key: str, delta):
     return tf.convert_to_tensor(variable)
 
 
-def _mean_tensor_update(config, state, x):
+def _mean_tensor_update(config: dict[str, Any], state, x: TensorLike):
     values = tf.cast(x["values"], tf.float32)
     num_values = tf.ones_like(values)
     weights = x.get("weights")
@@ -162,7 +168,7 @@ def _mean_tensor_update(config, state, x):
     return tf.math.divide_no_nan(total, tf.maximum(count, 0.0))
 
 
-def _mean_tensor_value(config, state):
+def _mean_tensor_value(config: dict[str, Any], state):
     return tf.math.divide_no_nan(
         read(state, "total_tensor"), tf.maximum(read(state, "count_tensor"), 0.0)
     )
@@ -175,7 +181,11 @@ register_metric(
 
 
 def streaming_mean_tensor(
-    values, weights=None, metrics_collections=None, updates_collections=None, name=None
+    values: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming element-wise weighted mean of ``values``.
 
@@ -209,11 +219,11 @@ def streaming_mean_tensor(
 
 
 # ---------------------------------------------------------------------- count
-def _count_variables(config, shapes):
+def _count_variables(config: dict[str, Any], shapes):
     return [("count", (), "float32")]
 
 
-def _count_update(config, state, x):
+def _count_update(config: dict[str, Any], state, x: TensorLike):
     values = x["values"]
     weights = x.get("weights")
     if weights is None:
@@ -231,7 +241,11 @@ register_metric(
 
 
 def count(
-    values, weights=None, metrics_collections=None, updates_collections=None, name=None
+    values: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming count of the elements of ``values`` (or the sum of ``weights``).
 
@@ -260,7 +274,7 @@ def count(
 
 
 # --------------------------------------------------------------------- concat
-def _concat_variables(config, shapes):
+def _concat_variables(config: dict[str, Any], shapes):
     shape = list(shapes["values"])
     axis = config["axis"]
     fixed = [d for n, d in enumerate(shape) if n != axis]
@@ -276,7 +290,7 @@ def _next_array_size(required_size, growth_factor=1.5):
     return tf.cast(tf.math.ceil(growth_factor**exponent), tf.int32)
 
 
-def concat_update(state, values, axis: int, max_size, prefix: str = ""):
+def concat_update(state, values: TensorLike, axis: int, max_size, prefix: str = ""):
     """Appends ``values`` along ``axis`` to the growable buffer ``<prefix>array``."""
     array, size = state[prefix + "array"], state[prefix + "size"]
     ndim = values.shape.rank
@@ -309,12 +323,12 @@ def concat_value(state, axis: int, ndim: int, prefix: str = ""):
     return tf.transpose(valid, perm)
 
 
-def _concat_update(config, state, x):
+def _concat_update(config: dict[str, Any], state, x: TensorLike):
     values = tf.cast(x["values"], config["dtype"])
     return concat_update(state, values, config["axis"], config.get("max_size"))
 
 
-def _concat_value(config, state):
+def _concat_value(config: dict[str, Any], state):
     return concat_value(state, config["axis"], config["ndim"])
 
 
@@ -324,7 +338,12 @@ register_metric(
 
 
 def streaming_concat(
-    values, axis=0, max_size=None, metrics_collections=None, updates_collections=None, name=None
+    values: TensorLike,
+    axis=0,
+    max_size=None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Concatenates ``values`` along ``axis`` across batches.
 
@@ -376,7 +395,7 @@ def streaming_concat(
 
 
 # ---------------------------------------------------------------- aggregation
-def aggregate_metrics(*value_update_tuples) -> tuple[list, list]:
+def aggregate_metrics(*value_update_tuples: Any) -> tuple[list, list]:
     """Splits ``(value, update_op)`` pairs into ``([values], [update_ops])``.
 
     Raises:

@@ -7,6 +7,8 @@ Accuracy, confusion counts and their ratios, and the non-streaming
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -25,11 +27,12 @@ from kslim.metrics.state import (
     streaming_metric,
 )
 from kslim.ops.variable_scope import name_scope
+from kslim.tensor_types import Collections, TensorLike
 
 
 # ------------------------------------------------------------------ accuracy
 @register_transform("accuracy")
-def _accuracy_values(config, x):
+def _accuracy_values(config: dict[str, Any], x: TensorLike):
     labels = x["labels"]
     labels, predictions = remove_squeezable_dimensions(labels, x["predictions"])
     predictions = tf.cast(predictions, labels.dtype)
@@ -37,7 +40,12 @@ def _accuracy_values(config, x):
 
 
 def streaming_accuracy(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming (weighted) frequency of ``predictions == labels``.
 
@@ -70,7 +78,7 @@ def streaming_accuracy(
     )
 
 
-def _check_compatible(fn: str, predictions, labels) -> None:
+def _check_compatible(fn: str, predictions: TensorLike, labels: TensorLike) -> None:
     p_shape = getattr(predictions, "shape", None)
     l_shape = getattr(labels, "shape", None)
     if p_shape is None:
@@ -114,16 +122,16 @@ _FORMULAS = {
 }
 
 
-def _counts_path(config, key):
+def _counts_path(config: dict[str, Any], key):
     prefix = _CONDITIONS[key][0]
     return f"{prefix}/count" if config.get("nested", True) else "count"
 
 
-def _counts_variables(config, shapes):
+def _counts_variables(config: dict[str, Any], shapes):
     return [(_counts_path(config, key), (), "float32") for key in config["counts"]]
 
 
-def _counts_update(config, state, x):
+def _counts_update(config: dict[str, Any], state, x: TensorLike):
     predictions, labels, weights = prepare(
         tf.cast(x["predictions"], tf.bool), tf.cast(x["labels"], tf.bool), x.get("weights")
     )
@@ -136,7 +144,7 @@ def _counts_update(config, state, x):
     return _FORMULAS[config["formula"]](counts)
 
 
-def _counts_value(config, state):
+def _counts_value(config: dict[str, Any], state):
     counts = [read(state, _counts_path(config, key)) for key in config["counts"]]
     return _FORMULAS[config["formula"]](counts)
 
@@ -147,13 +155,13 @@ register_metric("counts", MetricSpec(_counts_variables, _counts_update, _counts_
 def _counts_metric(
     counts,
     formula,
-    predictions,
-    labels,
-    weights,
-    name,
-    default_name,
-    metrics_collections,
-    updates_collections,
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike,
+    name: str,
+    default_name: str,
+    metrics_collections: Collections | None,
+    updates_collections: Collections | None,
     nested=True,
 ):
     config = {"counts": list(counts), "formula": formula, "nested": nested}
@@ -172,12 +180,12 @@ def _count_fn(key):
     default = _CONDITIONS[key][0]
 
     def fn(
-        predictions,
-        labels,
-        weights=None,
-        metrics_collections=None,
-        updates_collections=None,
-        name=None,
+        predictions: TensorLike,
+        labels: TensorLike,
+        weights: TensorLike | None = None,
+        metrics_collections: Collections | None = None,
+        updates_collections: Collections | None = None,
+        name: str | None = None,
     ):
         return _counts_metric(
             [key],
@@ -220,7 +228,12 @@ streaming_false_negatives = _count_fn("fn")
 
 
 def streaming_precision(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming precision tp/(tp+fp) (0 while tp+fp is 0).
 
@@ -252,7 +265,12 @@ def streaming_precision(
 
 
 def streaming_recall(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall tp/(tp+fn) (0 while tp+fn is 0).
 
@@ -284,7 +302,12 @@ def streaming_recall(
 
 
 def streaming_false_positive_rate(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming false positive rate fp/(fp+tn) (0 while fp+tn is 0).
 
@@ -316,7 +339,12 @@ def streaming_false_positive_rate(
 
 
 def streaming_false_negative_rate(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming false negative rate fn/(fn+tp) (0 while fn+tp is 0).
 
@@ -349,7 +377,7 @@ def streaming_false_negative_rate(
 
 # ----------------------------------------------------- non-streaming accuracy
 @register_op("metrics_accuracy")
-def _accuracy_op(predictions, labels, weights=None):
+def _accuracy_op(predictions: TensorLike, labels: TensorLike, weights: TensorLike | None = None):
     is_correct = tf.cast(tf.equal(predictions, labels), tf.float32)
     if weights is not None:
         is_correct = is_correct * tf.cast(weights, tf.float32)
@@ -358,7 +386,12 @@ def _accuracy_op(predictions, labels, weights=None):
     return tf.reduce_mean(is_correct)
 
 
-def accuracy(predictions, labels, weights=None, name=None) -> keras.KerasTensor | tf.Tensor:
+def accuracy(
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    name: str | None = None,
+) -> keras.KerasTensor | tf.Tensor:
     """Non-streaming accuracy of one batch (slim ``metrics.accuracy``).
 
     Args:

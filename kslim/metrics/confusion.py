@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
 from kslim.metrics.state import MetricSpec, add, prepare, read, register_metric, streaming_metric
+from kslim.tensor_types import Collections, TensorLike
 
 __all__ = ["cohen_kappa", "streaming_mean_iou"]
 
 
 # ------------------------------------------------------------------ mean IoU
-def _mean_iou_variables(config, shapes):
+def _mean_iou_variables(config: dict[str, Any], shapes):
     c = config["num_classes"]
     return [("total_confusion_matrix", (c, c), "float64")]
 
 
-def _mean_iou_update(config, state, x):
+def _mean_iou_update(config: dict[str, Any], state, x: TensorLike):
     predictions = tf.reshape(tf.cast(x["predictions"], tf.int64), [-1])
     labels = tf.reshape(tf.cast(x["labels"], tf.int64), [-1])
     weights = x.get("weights")
@@ -28,7 +31,7 @@ def _mean_iou_update(config, state, x):
     return add(state, "total_confusion_matrix", cm)
 
 
-def _mean_iou_value(config, state):
+def _mean_iou_value(config: dict[str, Any], state):
     cm = read(state, "total_confusion_matrix")
     rows = tf.cast(tf.reduce_sum(cm, 0), tf.float32)
     cols = tf.cast(tf.reduce_sum(cm, 1), tf.float32)
@@ -44,13 +47,13 @@ register_metric("mean_iou", MetricSpec(_mean_iou_variables, _mean_iou_update, _m
 
 
 def streaming_mean_iou(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     num_classes,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming mean intersection-over-union.
 
@@ -88,7 +91,7 @@ def streaming_mean_iou(
 
 
 # --------------------------------------------------------------- cohen kappa
-def _kappa_variables(config, shapes):
+def _kappa_variables(config: dict[str, Any], shapes):
     c, dtype = config["num_classes"], config["dtype"]
     return [("po", (c,), dtype), ("pe_row", (c,), dtype), ("pe_col", (c,), dtype)]
 
@@ -103,7 +106,7 @@ def _kappa(po, pe_row, pe_col):
     return tf.math.divide_no_nan(po_sum - pe_sum, total - pe_sum)
 
 
-def _kappa_update(config, state, x):
+def _kappa_update(config: dict[str, Any], state, x: TensorLike):
     labels = x["labels"]
     if labels.shape.rank == 2:
         labels = tf.squeeze(labels, [-1])
@@ -117,7 +120,7 @@ def _kappa_update(config, state, x):
     return _kappa(po, pe_row, pe_col)
 
 
-def _kappa_value(config, state):
+def _kappa_value(config: dict[str, Any], state):
     return _kappa(read(state, "po"), read(state, "pe_row"), read(state, "pe_col"))
 
 
@@ -125,13 +128,13 @@ register_metric("cohen_kappa", MetricSpec(_kappa_variables, _kappa_update, _kapp
 
 
 def cohen_kappa(
-    labels,
-    predictions_idx,
+    labels: TensorLike,
+    predictions_idx: TensorLike,
     num_classes,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming Cohen's kappa (note slim's (labels, predictions) order).
 

@@ -8,6 +8,8 @@ Their counts are ``kslim.metrics.thresholds``'; their formulas are registered th
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
@@ -19,6 +21,7 @@ from kslim.metrics.thresholds import (
     thresholds_metric,
     uniform_thresholds,
 )
+from kslim.tensor_types import Collections, TensorLike
 
 __all__ = [
     "f1_score",
@@ -31,7 +34,7 @@ __all__ = [
 ]
 
 
-def _formula_auc(c, config):
+def _formula_auc(c, config: dict[str, Any]):
     n = len(config["thresholds"])
     eps = 1.0e-6
     rec = (c["tp"] + eps) / (c["tp"] + c["fn"] + eps)
@@ -42,7 +45,7 @@ def _formula_auc(c, config):
     return tf.reduce_sum((x[: n - 1] - x[1:]) * (y[: n - 1] + y[1:]) / 2.0)
 
 
-def _formula_curve_points(c, config):
+def _formula_curve_points(c, config: dict[str, Any]):
     eps = 1.0e-6
     rec = (c["tp"] + eps) / (c["tp"] + c["fn"] + eps)
     if config["curve"] == "ROC":
@@ -52,7 +55,7 @@ def _formula_curve_points(c, config):
     return tf.stack([xs, ys], axis=1)
 
 
-def _formula_specificity_at_sensitivity(c, config):
+def _formula_specificity_at_sensitivity(c, config: dict[str, Any]):
     target = config["target"]
     sens = c["tp"] / (c["tp"] + c["fn"] + EPSILON)
     gap = tf.abs(sens - target)
@@ -61,26 +64,26 @@ def _formula_specificity_at_sensitivity(c, config):
     return c["tn"][i] / (c["tn"][i] + c["fp"][i] + EPSILON)
 
 
-def _formula_sensitivity_at_specificity(c, config):
+def _formula_sensitivity_at_specificity(c, config: dict[str, Any]):
     spec = c["tn"] / (c["tn"] + c["fp"] + EPSILON)
     i = tf.cast(tf.argmin(tf.abs(spec - config["target"]), 0), tf.int32)
     return c["tp"][i] / (c["tp"][i] + c["fn"][i] + EPSILON)
 
 
-def _formula_f1(c, config):
+def _formula_f1(c, config: dict[str, Any]):
     precision = c["tp"] / (EPSILON + c["tp"] + c["fp"])
     recall = c["tp"] / (EPSILON + c["tp"] + c["fn"])
     return tf.reduce_max(2.0 * precision * recall / (precision + recall + EPSILON))
 
 
-def _formula_precision_at_recall(c, config):
+def _formula_precision_at_recall(c, config: dict[str, Any]):
     recalls = c["tp"] / (c["tp"] + c["fn"] + EPSILON)
     i = tf.reduce_sum(tf.cast(recalls >= config["target"], tf.int64)) - 1
     i = tf.math.floormod(i, tf.size(recalls, out_type=tf.int64))  # -1 reads the last, as TF1
     return (c["tp"][i] + EPSILON) / (c["tp"][i] + c["fp"][i] + EPSILON)
 
 
-def _formula_recall_at_precision(c, config):
+def _formula_recall_at_precision(c, config: dict[str, Any]):
     target = config["target"]
     precisions = c["tp"] / (c["tp"] + c["fp"] + EPSILON)
     if not config.get("strict_mode"):
@@ -104,14 +107,14 @@ for _name, _formula in {
 
 
 def streaming_auc(
-    predictions,
-    labels,
-    weights=None,
-    num_thresholds=200,
-    metrics_collections=None,
-    updates_collections=None,
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    num_thresholds: int = 200,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
     curve="ROC",
-    name=None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming approximate AUC (trapezoidal rule over ``num_thresholds``).
 
@@ -152,14 +155,14 @@ def streaming_auc(
 
 
 def streaming_curve_points(
-    labels=None,
-    predictions=None,
-    weights=None,
-    num_thresholds=200,
-    metrics_collections=None,
-    updates_collections=None,
+    labels: TensorLike | None = None,
+    predictions: TensorLike | None = None,
+    weights: TensorLike | None = None,
+    num_thresholds: int = 200,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
     curve="ROC",
-    name=None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming ROC or PR curve points (note slim's (labels, predictions) order).
 
@@ -199,14 +202,14 @@ def streaming_curve_points(
 
 
 def streaming_specificity_at_sensitivity(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     sensitivity,
-    weights=None,
-    num_thresholds=200,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    num_thresholds: int = 200,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming specificity at the threshold whose sensitivity is nearest ``sensitivity``.
 
@@ -249,14 +252,14 @@ def streaming_specificity_at_sensitivity(
 
 
 def streaming_sensitivity_at_specificity(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     specificity,
-    weights=None,
-    num_thresholds=200,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    num_thresholds: int = 200,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming sensitivity at the threshold whose specificity is nearest ``specificity``.
 
@@ -299,13 +302,13 @@ def streaming_sensitivity_at_specificity(
 
 
 def f1_score(
-    labels,
-    predictions,
-    weights=None,
-    num_thresholds=200,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    labels: TensorLike,
+    predictions: TensorLike,
+    weights: TensorLike | None = None,
+    num_thresholds: int = 200,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming best F1 over ``num_thresholds`` thresholds ((labels, predictions) order).
 
@@ -340,14 +343,14 @@ def f1_score(
 
 
 def precision_at_recall(
-    labels,
-    predictions,
+    labels: TensorLike,
+    predictions: TensorLike,
     target_recall,
-    weights=None,
-    num_thresholds=200,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    num_thresholds: int = 200,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming precision at the highest threshold whose recall is >= ``target_recall``.
 
@@ -387,14 +390,14 @@ def precision_at_recall(
 
 
 def recall_at_precision(
-    labels,
-    predictions,
+    labels: TensorLike,
+    predictions: TensorLike,
     precision,
-    weights=None,
-    num_thresholds=200,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    num_thresholds: int = 200,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
     strict_mode=False,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall at the threshold whose precision is nearest ``precision``.

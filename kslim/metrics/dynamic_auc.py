@@ -5,16 +5,19 @@ Every label and prediction is kept; every distinct prediction is a threshold.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
 from kslim.metrics.aggregation import concat_update, concat_value
 from kslim.metrics.state import MetricSpec, register_metric, streaming_metric
+from kslim.tensor_types import Collections, TensorLike
 
 __all__ = ["compute_dynamic_auc", "streaming_dynamic_auc"]
 
 
-def _dynamic_variables(config, shapes):
+def _dynamic_variables(config: dict[str, Any], shapes):
     out = []
     for part, dtype in (("preds", "float64"), ("labels", "int64"), ("weights", "float64")):
         if part == "weights" and not config["weighted"]:
@@ -23,7 +26,9 @@ def _dynamic_variables(config, shapes):
     return out
 
 
-def compute_dynamic_auc(labels, predictions, curve="ROC", weights=None) -> tf.Tensor:
+def compute_dynamic_auc(
+    labels: TensorLike, predictions: TensorLike, curve="ROC", weights: TensorLike | None = None
+) -> tf.Tensor:
     """Exact AUC over all data, every distinct prediction a threshold (slim's)."""
     if weights is None:
         weights = tf.ones_like(labels, dtype=tf.float64)
@@ -62,7 +67,7 @@ def compute_dynamic_auc(labels, predictions, curve="ROC", weights=None) -> tf.Te
     return tf.cond(degenerate, lambda: tf.constant(0.0, tf.float64), compute)
 
 
-def _dynamic_update(config, state, x):
+def _dynamic_update(config: dict[str, Any], state, x: TensorLike):
     labels = tf.reshape(tf.cast(x["labels"], tf.int64), [-1])
     predictions = tf.reshape(tf.cast(x["predictions"], tf.float64), [-1])
     tf.debugging.assert_greater_equal(
@@ -79,7 +84,7 @@ def _dynamic_update(config, state, x):
     return _dynamic_value(config, state)
 
 
-def _dynamic_value(config, state):
+def _dynamic_value(config: dict[str, Any], state):
     weights = concat_value(state, 0, 1, "concat_weights/") if config["weighted"] else None
     return compute_dynamic_auc(
         concat_value(state, 0, 1, "concat_labels/"),
@@ -93,13 +98,13 @@ register_metric("dynamic_auc", MetricSpec(_dynamic_variables, _dynamic_update, _
 
 
 def streaming_dynamic_auc(
-    labels,
-    predictions,
+    labels: TensorLike,
+    predictions: TensorLike,
     curve="ROC",
-    metrics_collections=(),
-    updates_collections=(),
-    name=None,
-    weights=None,
+    metrics_collections: Collections | None = (),
+    updates_collections: Collections | None = (),
+    name: str | None = None,
+    weights: TensorLike | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Exact streaming AUC over all data seen ((labels, predictions) order).
 

@@ -25,6 +25,7 @@ Metrics with a growable or data-dependent-size result (``StreamingDynamicAUC``,
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import keras
 import numpy as np
@@ -38,6 +39,7 @@ from kslim.metrics.state import (
     prepare,
     reset_variables,
 )
+from kslim.tensor_types import DTypeLike, ShapeLike
 
 _Y_TRUE = object()
 _Y_PRED = object()
@@ -74,7 +76,9 @@ class SlimMetric(keras.metrics.Metric):
         ``StreamingMeanTensor`` / ``StreamingConcat``).
     """
 
-    def __init__(self, fn, fn_kwargs=None, name=None, dtype=None) -> None:
+    def __init__(
+        self, fn, fn_kwargs=None, name: str | None = None, dtype: DTypeLike | None = None
+    ) -> None:
         fn_name = fn if isinstance(fn, str) else fn.__name__
         fn = _resolve(fn_name)
         if fn_name == "streaming_concat":
@@ -159,7 +163,7 @@ class SlimMetric(keras.metrics.Metric):
         }
 
 
-def as_keras_metric(fn, name=None, **kwargs) -> SlimMetric:
+def as_keras_metric(fn, name: str | None = None, **kwargs: Any) -> SlimMetric:
     """Wraps slim streaming metric function ``fn`` as a ``keras.metrics.Metric``.
 
     Args:
@@ -177,7 +181,7 @@ def as_keras_metric(fn, name=None, **kwargs) -> SlimMetric:
 
 
 def _named(class_name: str, fn_name: str, doc: str):
-    def __init__(self, name=None, dtype=None, **kwargs):
+    def __init__(self, name: str | None = None, dtype: DTypeLike | None = None, **kwargs: Any):
         SlimMetric.__init__(self, fn_name, kwargs, name=name, dtype=dtype)
 
     def get_config(self):
@@ -243,7 +247,7 @@ StreamingDynamicAUC = _named(
 )
 
 
-def _check_shape(shape, cls: str) -> tuple:
+def _check_shape(shape: ShapeLike, cls: str) -> tuple:
     try:
         shape = tuple(int(d) for d in shape)
     except (TypeError, ValueError):
@@ -273,7 +277,9 @@ class StreamingMeanTensor(keras.metrics.Metric):
       ValueError: if ``shape`` is not a tuple of non-negative ints.
     """
 
-    def __init__(self, shape, name=None, dtype=None) -> None:
+    def __init__(
+        self, shape: ShapeLike, name: str | None = None, dtype: DTypeLike | None = None
+    ) -> None:
         shape = _check_shape(shape, "StreamingMeanTensor")
         super().__init__(name=name or "mean", dtype=dtype)
         self.shape = shape
@@ -328,7 +334,13 @@ class StreamingConcat(keras.metrics.Metric):
         ``max_size`` is not a positive int or None.
     """
 
-    def __init__(self, shape, max_size=None, name=None, dtype=None) -> None:
+    def __init__(
+        self,
+        shape: ShapeLike,
+        max_size=None,
+        name: str | None = None,
+        dtype: DTypeLike | None = None,
+    ) -> None:
         shape = _check_shape(shape, "StreamingConcat")
         if max_size is not None and (not isinstance(max_size, int) or max_size < 1):
             raise ValueError(

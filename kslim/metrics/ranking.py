@@ -7,6 +7,8 @@ top-k class ids ``[batch, k]`` (``*_at_top_k``). Counts are float64, as TF's.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
@@ -19,9 +21,10 @@ from kslim.metrics.state import (
     register_metric,
     streaming_metric,
 )
+from kslim.tensor_types import Collections, TensorLike
 
 
-def _at_k_name(name, k=None, class_id=None):
+def _at_k_name(name: str, k=None, class_id: int | None = None):
     name = f"{name}_at_{int(k)}" if k is not None else f"{name}_at_k"
     if class_id is not None:
         name = f"{name}_class{int(class_id)}"
@@ -30,7 +33,7 @@ def _at_k_name(name, k=None, class_id=None):
 
 # ------------------------------------------------------------ recall_at_k
 @register_transform("in_top_k")
-def _in_top_k(config, x):
+def _in_top_k(config: dict[str, Any], x: TensorLike):
     hits = tf.math.in_top_k(
         tf.cast(x["labels"], tf.int32), tf.cast(x["predictions"], tf.float32), config["k"]
     )
@@ -38,13 +41,13 @@ def _in_top_k(config, x):
 
 
 def streaming_recall_at_k(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     k,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming mean of ``in_top_k(predictions, labels, k)`` (slim, deprecated).
 
@@ -74,7 +77,7 @@ def streaming_recall_at_k(
 
 
 # ------------------------------------------------------------- sparse sets
-def _maybe_expand_labels(labels, predictions_idx):
+def _maybe_expand_labels(labels: TensorLike, predictions_idx: TensorLike):
     lr, pr = labels.shape.rank, predictions_idx.shape.rank
     if lr is not None and pr is not None and pr == lr + 1:
         return tf.expand_dims(labels, -1)
@@ -95,20 +98,26 @@ def _select_class_id(ids, selected_id):
     return tf.SparseTensor(result.indices, result.values, shape)
 
 
-def _select(labels, predictions_idx, class_id):
+def _select(labels: TensorLike, predictions_idx: TensorLike, class_id: int | None):
     if class_id is None:
         return labels, predictions_idx
     return _select_class_id(labels, class_id), _select_class_id(predictions_idx, class_id)
 
 
-def _weighted(counts, weights):
+def _weighted(counts, weights: TensorLike):
     counts = tf.cast(counts, tf.float64)
     if weights is not None:
         counts = counts * tf.cast(weights, tf.float64)
     return counts
 
 
-def _sparse_counts(labels, predictions_idx, class_id, weights, which):
+def _sparse_counts(
+    labels: TensorLike,
+    predictions_idx: TensorLike,
+    class_id: int | None,
+    weights: TensorLike,
+    which,
+):
     labels, predictions_idx = _select(labels, predictions_idx, class_id)
     if which == "tp":
         counts = tf.sets.size(tf.sets.intersection(predictions_idx, labels))
@@ -119,24 +128,24 @@ def _sparse_counts(labels, predictions_idx, class_id, weights, which):
     return _weighted(counts, weights)
 
 
-def _topk_names(config):
+def _topk_names(config: dict[str, Any]):
     k, class_id = config.get("k"), config.get("class_id")
     other = "false_negative" if config["which"] == "recall" else "false_positive"
     return _at_k_name("true_positive", k, class_id), _at_k_name(other, k, class_id)
 
 
-def _topk_variables(config, shapes):
+def _topk_variables(config: dict[str, Any], shapes):
     return [(name, (), "float64") for name in _topk_names(config)]
 
 
-def _predictions_idx(config, x):
+def _predictions_idx(config: dict[str, Any], x: TensorLike):
     if config.get("from_scores"):
         _, idx = tf.math.top_k(x["predictions"], config["k"])
         return tf.cast(idx, tf.int64)
     return tf.cast(x["predictions"], tf.int64)
 
 
-def _topk_update(config, state, x):
+def _topk_update(config: dict[str, Any], state, x: TensorLike):
     idx = _predictions_idx(config, x)
     labels = _maybe_expand_labels(tf.cast(x["labels"], tf.int64), idx)
     weights = x.get("weights")
@@ -155,7 +164,7 @@ def _topk_update(config, state, x):
     return tp / (tp + other)
 
 
-def _topk_value(config, state):
+def _topk_value(config: dict[str, Any], state):
     tp_name, other_name = _topk_names(config)
     tp = read(state, tp_name)
     return tp / (tp + read(state, other_name))
@@ -166,15 +175,15 @@ register_metric("top_k", MetricSpec(_topk_variables, _topk_update, _topk_value))
 
 def _topk_metric(
     which,
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     k,
-    class_id,
-    weights,
-    name,
+    class_id: int | None,
+    weights: TensorLike,
+    name: str,
     from_scores,
-    metrics_collections,
-    updates_collections,
+    metrics_collections: Collections | None,
+    updates_collections: Collections | None,
 ):
     if k is not None and k < 1:
         raise ValueError(f"Invalid k={k}. `k` should be >= 1.")
@@ -191,14 +200,14 @@ def _topk_metric(
 
 
 def streaming_sparse_recall_at_k(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     k,
-    class_id=None,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    class_id: int | None = None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall@k: of the labels, the share found in the top-k predictions.
 
@@ -236,14 +245,14 @@ def streaming_sparse_recall_at_k(
 
 
 def streaming_sparse_precision_at_k(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     k,
-    class_id=None,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    class_id: int | None = None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming precision@k: of the top-k predictions, the share that are labels.
 
@@ -282,12 +291,12 @@ def streaming_sparse_precision_at_k(
 
 def streaming_sparse_precision_at_top_k(
     top_k_predictions,
-    labels,
-    class_id=None,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    labels: TensorLike,
+    class_id: int | None = None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """``streaming_sparse_precision_at_k`` given the top-k class ids directly.
 
@@ -321,13 +330,13 @@ def streaming_sparse_precision_at_top_k(
 
 
 def sparse_recall_at_top_k(
-    labels,
+    labels: TensorLike,
     top_k_predictions,
-    class_id=None,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    class_id: int | None = None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """``streaming_sparse_recall_at_k`` given the top-k class ids ((labels, ...) order).
 
@@ -361,7 +370,7 @@ def sparse_recall_at_top_k(
 
 
 # ------------------------------------------------------- average precision
-def _average_precision(labels, predictions_idx):
+def _average_precision(labels: TensorLike, predictions_idx: TensorLike):
     """Per-row average precision@k of top-k ids ``predictions_idx`` [batch, k]."""
     k = predictions_idx.shape[-1]
     if k is None:
@@ -386,7 +395,7 @@ def _average_precision(labels, predictions_idx):
     return precision_sum / num_relevant
 
 
-def _ap_update(config, state, x):
+def _ap_update(config: dict[str, Any], state, x: TensorLike):
     labels = tf.cast(x["labels"], tf.int64)
     if config.get("k") is not None:
         scores = x["predictions"]
@@ -408,7 +417,7 @@ def _ap_update(config, state, x):
     return tf.math.divide_no_nan(total, max_)
 
 
-def _max_name(config):
+def _max_name(config: dict[str, Any]):
     # TF1 named it ``max_1`` when an op named ``Max`` (the label range check of
     # the ``_at_k`` form) already held the case-insensitive name ``max``.
     return "max" if config.get("k") is None else "max_1"
@@ -427,13 +436,13 @@ register_metric(
 
 
 def streaming_sparse_average_precision_at_k(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     k,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming mean average precision@k.
 
@@ -470,11 +479,11 @@ def streaming_sparse_average_precision_at_k(
 
 def streaming_sparse_average_precision_at_top_k(
     top_k_predictions,
-    labels,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming mean average precision of given top-k class ids [batch, k].
 

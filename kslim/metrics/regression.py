@@ -6,6 +6,8 @@ threshold, covariance and Pearson correlation.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import tensorflow as tf
 
@@ -20,9 +22,10 @@ from kslim.metrics.state import (
     remove_squeezable_dimensions,
     streaming_metric,
 )
+from kslim.tensor_types import Collections, TensorLike
 
 
-def _errors(x):
+def _errors(x: TensorLike):
     predictions, labels, weights = prepare(x["predictions"], x["labels"], x.get("weights"))
     predictions = tf.cast(predictions, tf.float32)
     labels = tf.cast(labels, tf.float32)
@@ -30,19 +33,19 @@ def _errors(x):
 
 
 @register_transform("absolute_error")
-def _absolute_error(config, x):
+def _absolute_error(config: dict[str, Any], x: TensorLike):
     predictions, labels, weights = _errors(x)
     return tf.abs(predictions - labels), weights
 
 
 @register_transform("squared_error")
-def _squared_error(config, x):
+def _squared_error(config: dict[str, Any], x: TensorLike):
     predictions, labels, weights = _errors(x)
     return tf.square(labels - predictions), weights
 
 
 @register_transform("relative_error")
-def _relative_error(config, x):
+def _relative_error(config: dict[str, Any], x: TensorLike):
     predictions, labels, weights = _errors(x)
     normalizer = tf.cast(x["normalizer"], tf.float32)
     predictions, normalizer = remove_squeezable_dimensions(predictions, normalizer)
@@ -55,25 +58,30 @@ def _relative_error(config, x):
 
 
 @register_transform("below")
-def _below(config, x):
+def _below(config: dict[str, Any], x: TensorLike):
     return tf.cast(tf.cast(x["values"], tf.float32) < config["threshold"], tf.float32), x.get(
         "weights"
     )
 
 
 @register_transform("cosine")
-def _cosine(config, x):
+def _cosine(config: dict[str, Any], x: TensorLike):
     predictions, labels, weights = _errors(x)
     radial = tf.reduce_sum(predictions * labels, axis=[config["dim"]], keepdims=True)
     return radial, weights
 
 
-def _tensors(predictions, labels, weights, **extra):
+def _tensors(predictions: TensorLike, labels: TensorLike, weights: TensorLike, **extra: Any):
     return {"predictions": predictions, "labels": labels, "weights": weights, **extra}
 
 
 def streaming_mean_absolute_error(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted mean of |predictions − labels|.
 
@@ -101,7 +109,12 @@ def streaming_mean_absolute_error(
 
 
 def streaming_mean_squared_error(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted mean of (predictions − labels)².
 
@@ -129,7 +142,12 @@ def streaming_mean_squared_error(
 
 
 def streaming_root_mean_squared_error(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming sqrt of the weighted mean squared error.
 
@@ -158,13 +176,13 @@ def streaming_root_mean_squared_error(
 
 
 def streaming_mean_relative_error(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     normalizer,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted mean of |predictions − labels| / normalizer (0 where it is 0).
 
@@ -193,13 +211,13 @@ def streaming_mean_relative_error(
 
 
 def streaming_mean_cosine_distance(
-    predictions,
-    labels,
+    predictions: TensorLike,
+    labels: TensorLike,
     dim,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming ``1 − mean(Σ_dim predictions·labels)`` (inputs unit-normalized).
 
@@ -235,7 +253,12 @@ def streaming_mean_cosine_distance(
 
 
 def streaming_percentage_less(
-    values, threshold, weights=None, metrics_collections=None, updates_collections=None, name=None
+    values: TensorLike,
+    threshold,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming weighted fraction of ``values`` below ``threshold``.
 
@@ -268,7 +291,9 @@ def streaming_percentage_less(
 _MOMENTS = ("count", "mean_prediction", "mean_label", "comoment")
 
 
-def _covariance_update(state, prefix, predictions, labels, weights):
+def _covariance_update(
+    state, prefix: str, predictions: TensorLike, labels: TensorLike, weights: TensorLike
+):
     """slim's streaming co-moment update (Chan et al.) of the ``prefix`` variables."""
     if weights is None:
         batch_count = tf.cast(tf.size(labels), tf.float32)
@@ -301,13 +326,13 @@ def _covariance_update(state, prefix, predictions, labels, weights):
     return _covariance_value(state, prefix)
 
 
-def _covariance_value(state, prefix):
+def _covariance_value(state, prefix: str):
     count_ = read(state, prefix + "count")
     comoment = read(state, prefix + "comoment")
     return tf.where(count_ <= 1.0, float("nan"), comoment / (count_ - 1.0))
 
 
-def _cov_inputs(x):
+def _cov_inputs(x: TensorLike):
     predictions, labels, weights = prepare(x["predictions"], x["labels"], x.get("weights"))
     predictions = tf.cast(predictions, tf.float32)
     labels = tf.cast(labels, tf.float32)
@@ -328,7 +353,7 @@ register_metric(
 _PEARSON_PARTS = ("covariance/", "variance_predictions/", "variance_labels/")
 
 
-def _pearson_update(config, state, x):
+def _pearson_update(config: dict[str, Any], state, x: TensorLike):
     predictions, labels, weights = _cov_inputs(x)
     cov = _covariance_update(state, "covariance/", predictions, labels, weights)
     var_p = _covariance_update(state, "variance_predictions/", predictions, predictions, weights)
@@ -336,7 +361,7 @@ def _pearson_update(config, state, x):
     return cov / (tf.sqrt(var_p) * tf.sqrt(var_l))
 
 
-def _pearson_value(config, state):
+def _pearson_value(config: dict[str, Any], state):
     cov, var_p, var_l = (_covariance_value(state, p) for p in _PEARSON_PARTS)
     return cov / (tf.sqrt(var_p) * tf.sqrt(var_l))
 
@@ -352,7 +377,12 @@ register_metric(
 
 
 def streaming_covariance(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming unbiased (weighted) covariance of ``predictions`` and ``labels``.
 
@@ -382,7 +412,12 @@ def streaming_covariance(
 
 
 def streaming_pearson_correlation(
-    predictions, labels, weights=None, metrics_collections=None, updates_collections=None, name=None
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming Pearson correlation of ``predictions`` and ``labels``.
 

@@ -43,6 +43,7 @@ import tensorflow as tf
 from kslim.layers.base import is_symbolic, layer_name
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
+from kslim.tensor_types import Collections, ShapeLike, TensorLike
 
 #: Graph collection holding every ``StreamingMetric`` layer (for resets).
 METRICS = "metrics"
@@ -89,7 +90,7 @@ def get_spec(kind: str) -> MetricSpec:
     return _SPECS[kind]
 
 
-def make_state_variable(path: str, shape, dtype: str):
+def make_state_variable(path: str, shape: ShapeLike, dtype: str):
     """Creates a zero-initialized, non-trainable variable named ``path``.
 
     Fixed shapes give a ``keras.Variable`` whose ``.path`` is ``path``; a shape
@@ -149,7 +150,13 @@ class StreamingMetric(keras.layers.Layer):
     """
 
     def __init__(
-        self, kind: str, scope: str, input_names=(), config=None, constants=None, **kwargs: Any
+        self,
+        kind: str,
+        scope: str,
+        input_names=(),
+        config: dict[str, Any] | None = None,
+        constants=None,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("name", layer_name(scope))
         kwargs.setdefault("trainable", False)
@@ -165,7 +172,7 @@ class StreamingMetric(keras.layers.Layer):
         self.state = {}
 
     # -------------------------------------------------------------- state
-    def build(self, input_shape) -> None:
+    def build(self, input_shape: ShapeLike) -> None:
         """Creates the metric's local variables for the inputs' shapes."""
         shapes = {}
         if self.input_names:
@@ -201,7 +208,7 @@ class StreamingMetric(keras.layers.Layer):
         return self.spec.value(self.config, self.state)
 
     # --------------------------------------------------------------- call
-    def call(self, inputs, mode: str = "update") -> tf.Tensor:
+    def call(self, inputs: TensorLike, mode: str = "update") -> tf.Tensor:
         """``mode='update'``: updates the state with ``inputs``; ``'value'``: the metric's value."""
         if mode == "value":
             return self.result()
@@ -229,7 +236,7 @@ class StreamingMetric(keras.layers.Layer):
         return config
 
 
-def _is_shape_list(shape) -> bool:
+def _is_shape_list(shape: ShapeLike) -> bool:
     return (
         isinstance(shape, (list, tuple))
         and bool(shape)
@@ -237,7 +244,7 @@ def _is_shape_list(shape) -> bool:
     )
 
 
-def _check_collections(value, name: str) -> None:
+def _check_collections(value: TensorLike, name: str) -> None:
     if value and not isinstance(value, (list, tuple, set)):
         raise ValueError(f"{name} should be a list or tuple of collection names, got {value!r}")
 
@@ -246,10 +253,10 @@ def streaming_metric(
     kind: str,
     tensors: dict,
     config: dict,
-    name,
+    name: str,
     default_name: str,
-    metrics_collections=None,
-    updates_collections=None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Creates a ``StreamingMetric`` in a fresh name scope and applies a batch.
 
@@ -307,12 +314,12 @@ _CAPTURE = _Capture()
 
 
 class _Captured(Exception):  # noqa: N818 - control flow, never escapes capture_metric
-    def __init__(self, kind, config, tensors, name):
+    def __init__(self, kind, config: dict[str, Any], tensors, name: str):
         super().__init__(kind)
         self.kind, self.config, self.tensors, self.name = kind, config, tensors, name
 
 
-def capture_metric(fn, *args, **kwargs) -> tuple[str, dict, dict, str]:
+def capture_metric(fn, *args: Any, **kwargs: Any) -> tuple[str, dict, dict, str]:
     """Runs metric function ``fn`` up to its ``streaming_metric`` call.
 
     Returns:
@@ -361,7 +368,7 @@ def reset_metrics(scope: str | None = None) -> None:
 
 
 # ----------------------------------------------------------- shared helpers
-def remove_squeezable_dimensions(labels, predictions):
+def remove_squeezable_dimensions(labels: TensorLike, predictions: TensorLike):
     """Squeezes a trailing size-1 dimension so the ranks of both agree (static)."""
     lr, pr = labels.shape.rank, predictions.shape.rank
     if lr is not None and pr is not None:
@@ -372,7 +379,9 @@ def remove_squeezable_dimensions(labels, predictions):
     return labels, predictions
 
 
-def prepare(predictions, labels=None, weights=None):
+def prepare(
+    predictions: TensorLike, labels: TensorLike | None = None, weights: TensorLike | None = None
+):
     """slim's ``_remove_squeezable_dimensions(predictions, labels, weights)``."""
     if labels is not None:
         labels, predictions = remove_squeezable_dimensions(labels, predictions)
@@ -387,7 +396,7 @@ def prepare(predictions, labels=None, weights=None):
     return predictions, labels, weights
 
 
-def broadcast_weights(weights, values):
+def broadcast_weights(weights: TensorLike, values: TensorLike):
     """``weights`` broadcast to the shape of ``values``."""
     return tf.cast(weights, values.dtype) * tf.ones_like(values)
 

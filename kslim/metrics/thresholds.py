@@ -10,7 +10,8 @@ false negative rates and the raw counts at each threshold.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import tensorflow as tf
@@ -24,6 +25,7 @@ from kslim.metrics.state import (
     register_metric,
     streaming_metric,
 )
+from kslim.tensor_types import Collections, TensorLike
 
 __all__ = [
     "streaming_false_negative_rate_at_thresholds",
@@ -53,7 +55,7 @@ def uniform_thresholds(num_thresholds: int, top: float = 1.0 + EPSILON) -> list:
     return [0.0 - EPSILON] + inner + [top]
 
 
-def _confusion_deltas(x, thresholds, includes):
+def _confusion_deltas(x: TensorLike, thresholds: Sequence[float], includes):
     predictions, labels, weights = prepare(x["predictions"], x["labels"], x.get("weights"))
     predictions = tf.cast(predictions, tf.float32)
     preds = tf.reshape(predictions, [1, -1])
@@ -108,22 +110,22 @@ def register_formula(name: str, formula: Callable) -> None:
     _FORMULAS[name] = formula
 
 
-def _path(config, key):
+def _path(config: dict[str, Any], key):
     return "" if config.get("bare") else _NAMES[key]
 
 
-def _thresholds_variables(config, shapes):
+def _thresholds_variables(config: dict[str, Any], shapes):
     n = len(config["thresholds"])
     return [(_path(config, key), (n,), "float32") for key in config["includes"]]
 
 
-def _thresholds_update(config, state, x):
+def _thresholds_update(config: dict[str, Any], state, x: TensorLike):
     deltas = _confusion_deltas(x, config["thresholds"], config["includes"])
     counts = {key: add(state, _path(config, key), deltas[key]) for key in config["includes"]}
     return _FORMULAS[config["formula"]](counts, config)
 
 
-def _thresholds_value(config, state):
+def _thresholds_value(config: dict[str, Any], state):
     counts = {key: read(state, _path(config, key)) for key in config["includes"]}
     return _FORMULAS[config["formula"]](counts, config)
 
@@ -135,17 +137,17 @@ register_metric(
 
 def thresholds_metric(
     formula,
-    predictions,
-    labels,
-    weights,
-    thresholds,
-    name,
-    default_name,
-    metrics_collections=None,
-    updates_collections=None,
+    predictions: TensorLike,
+    labels: TensorLike,
+    weights: TensorLike,
+    thresholds: Sequence[float],
+    name: str,
+    default_name: str,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
     includes=_ALL,
     bare=False,
-    **extra,
+    **extra: Any,
 ):
     """A streaming metric of thresholded confusion counts (slim's collections and names).
 
@@ -190,26 +192,26 @@ def check_curve(curve):
         raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
 
 
-def check_num_thresholds(num_thresholds):
+def check_num_thresholds(num_thresholds: int):
     """Raises ValueError unless ``num_thresholds`` is an int >= 2."""
     if not isinstance(num_thresholds, int) or num_thresholds < 2:
         raise ValueError(f"num_thresholds must be an int >= 2, got {num_thresholds!r}")
 
 
-def check_thresholds(thresholds):
+def check_thresholds(thresholds: Sequence[float]):
     """Raises ValueError unless ``thresholds`` is a non-empty list or tuple."""
     if not isinstance(thresholds, (list, tuple)) or not thresholds:
         raise ValueError(f"thresholds must be a non-empty list of floats, got {thresholds!r}")
 
 
 def streaming_precision_at_thresholds(
-    predictions,
-    labels,
-    thresholds,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    predictions: TensorLike,
+    labels: TensorLike,
+    thresholds: Sequence[float],
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming precision tp/(tp+fp+1e-7) at each of ``thresholds``.
 
@@ -244,13 +246,13 @@ def streaming_precision_at_thresholds(
 
 
 def streaming_recall_at_thresholds(
-    predictions,
-    labels,
-    thresholds,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    predictions: TensorLike,
+    labels: TensorLike,
+    thresholds: Sequence[float],
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall tp/(tp+fn+1e-7) at each of ``thresholds``.
 
@@ -285,13 +287,13 @@ def streaming_recall_at_thresholds(
 
 
 def streaming_false_positive_rate_at_thresholds(
-    predictions,
-    labels,
-    thresholds,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    predictions: TensorLike,
+    labels: TensorLike,
+    thresholds: Sequence[float],
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming fp/(fp+tn+1e-7) at each of ``thresholds``.
 
@@ -316,13 +318,13 @@ def streaming_false_positive_rate_at_thresholds(
 
 
 def streaming_false_negative_rate_at_thresholds(
-    predictions,
-    labels,
-    thresholds,
-    weights=None,
-    metrics_collections=None,
-    updates_collections=None,
-    name=None,
+    predictions: TensorLike,
+    labels: TensorLike,
+    thresholds: Sequence[float],
+    weights: TensorLike | None = None,
+    metrics_collections: Collections | None = None,
+    updates_collections: Collections | None = None,
+    name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming fn/(fn+tp+1e-7) at each of ``thresholds``.
 
@@ -349,7 +351,12 @@ def streaming_false_negative_rate_at_thresholds(
 def _at_thresholds_fn(key):
     default = _NAMES[key]
 
-    def fn(predictions, labels, thresholds, weights=None):
+    def fn(
+        predictions: TensorLike,
+        labels: TensorLike,
+        thresholds: Sequence[float],
+        weights: TensorLike | None = None,
+    ):
         check_thresholds(thresholds)
         return thresholds_metric(
             key, predictions, labels, weights, thresholds, None, default, includes=(key,), bare=True

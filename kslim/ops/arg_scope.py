@@ -12,6 +12,7 @@ import contextlib
 import functools
 import inspect
 from collections.abc import Callable, Iterator
+from typing import Any
 
 __all__ = [
     "arg_scope",
@@ -63,7 +64,7 @@ def _accepts_any_kwarg(func: Callable) -> bool:
 
 
 @contextlib.contextmanager
-def arg_scope(list_ops_or_scope, **kwargs) -> Iterator[dict]:
+def arg_scope(list_ops_or_scope, **kwargs: Any) -> Iterator[dict]:
     """Stores default keyword arguments for the given ops.
 
     Args:
@@ -130,7 +131,7 @@ def add_arg_scope(func: Callable) -> Callable:
     valid = set(inspect.signature(func).parameters)
 
     @functools.wraps(func)
-    def func_with_args(*args, **kwargs):
+    def func_with_args(*args: Any, **kwargs: Any):
         scope = current_arg_scope()
         if key in scope:
             current_args = scope[key].copy()

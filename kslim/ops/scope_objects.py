@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from kslim.tensor_types import DTypeLike, Initializer, Regularizer, Reuse, TensorLike
+
 __all__ = ["VariableScope", "is_auto_reuse"]
 
 
-def is_auto_reuse(reuse) -> bool:
+def is_auto_reuse(reuse: Reuse) -> bool:
     """True for an ``AUTO_REUSE`` reuse mode (kslim's or TF1's).
 
     Args:
@@ -42,16 +44,16 @@ class VariableScope:
     def __init__(
         self,
         name: str,
-        reuse=None,
+        reuse: Reuse | None = None,
         original_name_scope: str = "",
-        initializer=None,
-        regularizer=None,
-        dtype=None,
+        initializer: Initializer | None = None,
+        regularizer: Regularizer | None = None,
+        dtype: DTypeLike | None = None,
         constraint=None,
         custom_getter=None,
-        caching_device=None,
+        caching_device: str | None = None,
         partitioner=None,
-        use_resource=None,
+        use_resource: bool | None = None,
     ) -> None:
         self.name = name
         self._reuse = reuse
@@ -71,7 +73,7 @@ class VariableScope:
         return self._reuse
 
     @reuse.setter
-    def reuse(self, value) -> None:
+    def reuse(self, value: TensorLike) -> None:
         self._reuse = value
 
     @property
@@ -83,15 +85,15 @@ class VariableScope:
         """Re-uses the layers and variables of this scope from now on."""
         self._reuse = True
 
-    def set_initializer(self, initializer) -> None:
+    def set_initializer(self, initializer: Initializer | None) -> None:
         """Sets the scope's default initializer."""
         self.initializer = initializer
 
-    def set_regularizer(self, regularizer) -> None:
+    def set_regularizer(self, regularizer: Regularizer | None) -> None:
         """Sets the scope's default regularizer."""
         self.regularizer = regularizer
 
-    def set_dtype(self, dtype) -> None:
+    def set_dtype(self, dtype: DTypeLike) -> None:
         """Sets the scope's default dtype."""
         self.dtype = dtype
 
@@ -99,7 +101,7 @@ class VariableScope:
         """Sets the scope's custom getter."""
         self.custom_getter = custom_getter
 
-    def set_caching_device(self, caching_device) -> None:
+    def set_caching_device(self, caching_device: str | None) -> None:
         """Sets the scope's caching device (kept for TF1 code; unused in TF2)."""
         self.caching_device = caching_device
 
@@ -107,7 +109,7 @@ class VariableScope:
         """Sets the scope's partitioner (kept for TF1 code)."""
         self.partitioner = partitioner
 
-    def set_use_resource(self, use_resource) -> None:
+    def set_use_resource(self, use_resource: bool | None) -> None:
         """Sets the scope's use_resource flag (kept for TF1 code)."""
         self.use_resource = use_resource
 
@@ -135,7 +137,7 @@ class VariableScope:
 
         return self.get_collection(GraphKeys.LOCAL_VARIABLES)
 
-    def copy_with(self, **changes) -> VariableScope:
+    def copy_with(self, **changes: Any) -> VariableScope:
         """A copy of this scope with some attributes changed."""
         new = VariableScope.__new__(VariableScope)
         new.__dict__.update(self.__dict__)

@@ -71,7 +71,7 @@ class Template(keras.layers.Layer):
         """The variable scope the template's variables live under."""
         return self.scope_name
 
-    def call(self, *args, **kwargs) -> Any:
+    def call(self, *args: Any, **kwargs: Any) -> Any:
         """Calls the function with the template's variables (made on the first call)."""
         kwargs = {**self.bound_kwargs, **kwargs}
         created: list = []

@@ -31,6 +31,7 @@ import keras
 import tensorflow as tf
 
 from kslim.ops import keras_graph
+from kslim.tensor_types import ShapeLike, TensorLike
 
 __all__ = ["TF1DType", "TF1Shape", "install", "slim_op_name"]
 
@@ -152,7 +153,7 @@ def slim_op_name(layer) -> str:
     return layer.name.replace(".", "/")
 
 
-def _history(tensor):
+def _history(tensor: TensorLike):
     return keras_graph.producer(tensor), keras_graph.output_index(tensor)
 
 
@@ -174,7 +175,7 @@ def _get_shape(self) -> tf.TensorShape:
     return tf.TensorShape(list(self._shape))
 
 
-def _set_shape(self, shape) -> None:
+def _set_shape(self, shape: ShapeLike) -> None:
     """``tensor.set_shape(shape)``: refines unknown dimensions of the static shape.
 
     Raises:
@@ -205,7 +206,7 @@ def _get_name(self) -> str:
     return f"{slim_op_name(operation)}:{index}"
 
 
-def _set_name(self, value) -> None:
+def _set_name(self, value: TensorLike) -> None:
     self._kslim_name = value
 
 
@@ -213,7 +214,7 @@ def _graph(self):
     raise _graph_only("tensor.graph")
 
 
-def _eval(self, *args, **kwargs):
+def _eval(self, *args: Any, **kwargs: Any):
     raise _graph_only("tensor.eval()")
 
 
@@ -230,7 +231,7 @@ def _bool(self):
     )
 
 
-def _is_sparse(value) -> bool:
+def _is_sparse(value: TensorLike) -> bool:
     if isinstance(value, keras.KerasTensor):
         return bool(value.sparse)
     return isinstance(value, tf.SparseTensor)

@@ -27,11 +27,22 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import tensorflow as tf
 
 from kslim.ops import graph as _graph
 from kslim.ops import variable_scope as _vs
+from kslim.tensor_types import (
+    Collections,
+    DTypeLike,
+    Initializer,
+    Regularizer,
+    Reuse,
+    Scope,
+    ShapeLike,
+    TensorLike,
+)
 
 __all__ = ["install", "installed", "tf2_behavior", "uninstall"]
 
@@ -44,16 +55,16 @@ def tf2_behavior() -> bool:
 # ------------------------------------------------------------- scopes
 def variable_scope(
     name_or_scope,
-    default_name=None,
-    values=None,
-    initializer=None,
-    regularizer=None,
-    caching_device=None,
+    default_name: str | None = None,
+    values: TensorLike | None = None,
+    initializer: Initializer | None = None,
+    regularizer: Regularizer | None = None,
+    caching_device: str | None = None,
     partitioner=None,
     custom_getter=None,
-    reuse=None,
-    dtype=None,
-    use_resource=None,
+    reuse: Reuse | None = None,
+    dtype: DTypeLike | None = None,
+    use_resource: bool | None = None,
     constraint=None,
     auxiliary_name_scope=True,
 ):
@@ -75,7 +86,7 @@ def variable_scope(
     )
 
 
-def name_scope(name, default_name=None, values=None):
+def name_scope(name: str, default_name: str | None = None, values: TensorLike | None = None):
     """``tf.compat.v1.name_scope``; ``name_scope(None)`` resets to the root, as TF1."""
     if name is None and default_name is None:
         if values is not None:
@@ -93,17 +104,17 @@ def get_variable_scope():
 
 
 def get_variable(
-    name,
-    shape=None,
-    dtype=None,
-    initializer=None,
-    regularizer=None,
-    trainable=None,
-    collections=None,
-    caching_device=None,
+    name: str,
+    shape: ShapeLike | None = None,
+    dtype: DTypeLike | None = None,
+    initializer: Initializer | None = None,
+    regularizer: Regularizer | None = None,
+    trainable: bool | None = None,
+    collections: Collections | None = None,
+    caching_device: str | None = None,
     partitioner=None,
     validate_shape=True,
-    use_resource=None,
+    use_resource: bool | None = None,
     custom_getter=None,
     constraint=None,
     synchronization=None,
@@ -126,7 +137,7 @@ def get_variable(
     if constraint is None:
         constraint = sc.constraint
 
-    def getter(name, *args, **kwargs):
+    def getter(name: str, *args: Any, **kwargs: Any):
         for unused in ("validate_shape", "constraint", "custom_getter"):
             kwargs.pop(unused, None)
         return kslim_get_variable(name, *args, **kwargs)
@@ -156,17 +167,17 @@ def get_variable(
 
 
 # -------------------------------------------------------- collections
-def add_to_collection(name, value):
+def add_to_collection(name: str, value: TensorLike):
     """``tf.compat.v1.add_to_collection`` on the default kslim graph."""
     _graph.get_default_graph().add_to_collection(name, value)
 
 
-def add_to_collections(names, value):
+def add_to_collections(names, value: TensorLike):
     """``tf.compat.v1.add_to_collections`` on the default kslim graph."""
     _graph.get_default_graph().add_to_collections(names, value)
 
 
-def get_collection(key, scope=None):
+def get_collection(key, scope: Scope | None = None):
     """``tf.compat.v1.get_collection`` on the default kslim graph.
 
     REGULARIZATION_LOSSES gives ``kslim.losses.get_regularization_losses(scope)``
@@ -185,7 +196,7 @@ def get_collection_ref(key):
 
 
 def _variables_getter(key):
-    def getter(scope=None):
+    def getter(scope: Scope | None = None):
         return _graph.get_default_graph().get_collection(key, scope)
 
     getter.__name__ = {
@@ -231,7 +242,7 @@ def _functions() -> dict[str, Callable]:
 
 
 def _make_template(
-    name_, func_, create_scope_now_=False, unique_name_=None, custom_getter_=None, **kwargs
+    name_, func_, create_scope_now_=False, unique_name_=None, custom_getter_=None, **kwargs: Any
 ):
     """``tf.compat.v1.make_template``: ``kslim.make_template`` (a Keras layer)."""
     from kslim.ops.template import make_template
@@ -241,7 +252,7 @@ def _make_template(
 
 def _dispatcher(kslim_fn: Callable, original: Callable) -> Callable:
     @functools.wraps(original)
-    def dispatch(*args, **kwargs):
+    def dispatch(*args: Any, **kwargs: Any):
         if tf2_behavior():
             return kslim_fn(*args, **kwargs)
         return original(*args, **kwargs)

@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from kslim.ops.graph import get_default_graph
 from kslim.ops.variable_scope import current_name_scope
+from kslim.tensor_types import TensorLike
 
 __all__ = ["TFOpLayer", "install", "tf_symbol_name", "resolve_tf_symbol"]
 
@@ -173,7 +174,7 @@ def _split_symbolic(structure):
     """Replaces each KerasTensor in ``structure`` by a placeholder; returns both."""
     tensors: list = []
 
-    def visit(value):
+    def visit(value: TensorLike):
         if isinstance(value, keras.KerasTensor):
             tensors.append(value)
             return {_TENSOR: len(tensors) - 1}
@@ -201,7 +202,7 @@ def _fill(structure, tensors):
     return structure
 
 
-def _to_config(value):
+def _to_config(value: TensorLike):
     """A JSON-able form of an argument (placeholders, dtypes, arrays, shapes...)."""
     if isinstance(value, dict):
         if set(value) == {_TENSOR}:
@@ -229,7 +230,7 @@ def _to_config(value):
     )
 
 
-def _from_config(value):
+def _from_config(value: TensorLike):
     if isinstance(value, dict):
         if set(value) == {_TENSOR}:
             return value
@@ -288,14 +289,14 @@ class TFOpLayer(keras.layers.Layer):
         # Variables passed to the op (``tf.matmul(net, w)``) are trained with the model.
         self._op_variables = _captured_variables([self._call_args, self._call_kwargs])
 
-    def call(self, inputs) -> Any:
+    def call(self, inputs: TensorLike) -> Any:
         """Calls the TF function with the layer's inputs in their argument positions."""
         tensors = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         args = _fill(self._call_args, tensors)
         kwargs = _fill(self._call_kwargs, tensors)
         return self.function(*args, **kwargs)
 
-    def compute_output_spec(self, inputs) -> Any:
+    def compute_output_spec(self, inputs: TensorLike) -> Any:
         """The output spec of the TF function on ``inputs``, traced symbolically."""
         from kslim.ops.keras_graph import compute_output_spec
 
@@ -330,7 +331,7 @@ class TFOpLayer(keras.layers.Layer):
         return config
 
 
-def _dense_spec(value):
+def _dense_spec(value: TensorLike):
     if isinstance(value, keras.KerasTensor) and value.sparse:
         return keras.KerasTensor(value.shape, value.dtype)
     return value

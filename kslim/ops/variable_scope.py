@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import Iterator
+from typing import Any
 
 import tensorflow as tf
 
 from kslim.ops.graph import VariableScope, get_default_graph, is_auto_reuse
+from kslim.tensor_types import DTypeLike, Initializer, Regularizer, Reuse, TensorLike
 
 
 class _ReuseMode:
@@ -27,7 +29,7 @@ class _ReuseMode:
 AUTO_REUSE = _ReuseMode()
 
 
-def _is_auto_reuse(reuse) -> bool:
+def _is_auto_reuse(reuse: Reuse) -> bool:
     return reuse is AUTO_REUSE or is_auto_reuse(reuse)
 
 
@@ -80,7 +82,9 @@ def _join(parent: str, name: str) -> str:
 
 
 @contextlib.contextmanager
-def name_scope(name: str | None, default_name: str | None = None, values=None) -> Iterator[str]:
+def name_scope(
+    name: str | None, default_name: str | None = None, values: TensorLike | None = None
+) -> Iterator[str]:
     """Opens a name scope (for op and weightless-layer names), made unique.
 
     Args:
@@ -138,7 +142,7 @@ def _unique_variable_scope(prefix: str) -> str:
 _VALUES_TYPES = (list, tuple)
 
 
-def _check_reuse(reuse):
+def _check_reuse(reuse: Reuse):
     if reuse is None or reuse is True or reuse is False or _is_auto_reuse(reuse):
         return None if reuse is False else reuse
     raise ValueError(
@@ -147,7 +151,7 @@ def _check_reuse(reuse):
 
 
 def variable_scope(
-    name_or_scope=None, default_name=None, *args, **kwargs
+    name_or_scope=None, default_name: str | None = None, *args: Any, **kwargs: Any
 ) -> contextlib.AbstractContextManager[VariableScope]:
     """Opens a variable scope, as ``tf.compat.v1.variable_scope`` does.
 
@@ -179,15 +183,15 @@ def variable_scope(
 def variable_scope_context(
     name_or_scope=None,
     default_name: str | None = None,
-    reuse=None,
-    values=None,
-    initializer=None,
-    regularizer=None,
-    caching_device=None,
+    reuse: Reuse | None = None,
+    values: TensorLike | None = None,
+    initializer: Initializer | None = None,
+    regularizer: Regularizer | None = None,
+    caching_device: str | None = None,
     partitioner=None,
     custom_getter=None,
-    dtype=None,
-    use_resource=None,
+    dtype: DTypeLike | None = None,
+    use_resource: bool | None = None,
     constraint=None,
     auxiliary_name_scope: bool = True,
 ) -> Iterator[VariableScope]:
@@ -293,12 +297,12 @@ def _chain_getters(getter, outer):
     if outer is None:
         return getter
 
-    def chained(next_getter, *args, **kwargs):
+    def chained(next_getter, *args: Any, **kwargs: Any):
         return getter(lambda *a, **k: outer(next_getter, *a, **k), *args, **kwargs)
 
     return chained
 
 
-def is_tensor_like(value) -> bool:
+def is_tensor_like(value: TensorLike) -> bool:
     """True for a tensor or KerasTensor (values passed where ``reuse`` goes)."""
     return hasattr(value, "shape") and hasattr(value, "dtype")

@@ -26,6 +26,8 @@ from typing import Any
 
 import tensorflow as tf
 
+from kslim.tensor_types import TensorLike
+
 __all__ = [
     "apply_with_random_selector",
     "distort_color",
@@ -104,16 +106,16 @@ def distort_color(
     """
     with tf.name_scope(scope or "distort_color"):
 
-        def brightness(x):
+        def brightness(x: TensorLike):
             return tf.image.random_brightness(x, max_delta=32.0 / 255.0)
 
-        def saturation(x):
+        def saturation(x: TensorLike):
             return tf.image.random_saturation(x, lower=0.5, upper=1.5)
 
-        def hue(x):
+        def hue(x: TensorLike):
             return tf.image.random_hue(x, max_delta=0.2)
 
-        def contrast(x):
+        def contrast(x: TensorLike):
             return tf.image.random_contrast(x, lower=0.5, upper=1.5)
 
         if fast_mode:

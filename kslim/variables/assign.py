@@ -30,7 +30,7 @@ _log = logging.getLogger("kslim")
 
 
 def _assigner(pairs: list) -> Callable:
-    def assign(*_unused):
+    def assign(*_unused: Any):
         for var, value in pairs:
             var.assign(value)
 

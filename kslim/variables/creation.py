@@ -14,6 +14,8 @@ variable on every call.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -23,6 +25,15 @@ from kslim.layers.initializers import to_keras_initializer
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.graph import Graph, GraphKeys, get_default_graph
 from kslim.ops.variable_scope import current_name_scope, get_variable_scope
+from kslim.tensor_types import (
+    Collections,
+    DTypeLike,
+    Initializer,
+    Regularizer,
+    Reuse,
+    ShapeLike,
+    TensorLike,
+)
 from kslim.variables.global_step import is_created_global_step
 from kslim.variables.queries import get_variable_full_name
 
@@ -61,9 +72,9 @@ def _find_variable(graph: Graph, full_name: str):
 
 def _create(
     full_name: str,
-    shape,
-    dtype,
-    initializer,
+    shape: ShapeLike,
+    dtype: DTypeLike,
+    initializer: Initializer | None,
     trainable: bool,
     synchronization=None,
     aggregation=None,
@@ -109,7 +120,7 @@ def _create(
         )
 
 
-def _enum(value, table) -> str:
+def _enum(value: TensorLike, table) -> str:
     if value is None:
         return table.get("AUTO", "none")
     if isinstance(value, str):
@@ -118,19 +129,19 @@ def _enum(value, table) -> str:
 
 
 def get_variable(
-    name,
-    shape=None,
-    dtype=None,
-    initializer=None,
-    regularizer=None,
-    trainable=True,
-    collections=None,
-    caching_device=None,
+    name: str,
+    shape: ShapeLike | None = None,
+    dtype: DTypeLike | None = None,
+    initializer: Initializer | None = None,
+    regularizer: Regularizer | None = None,
+    trainable: bool = True,
+    collections: Collections | None = None,
+    caching_device: str | None = None,
     partitioner=None,
-    use_resource=None,
+    use_resource: bool | None = None,
     synchronization=None,
     aggregation=None,
-    reuse=None,
+    reuse: Reuse | None = None,
     device=None,
 ) -> keras.Variable:
     """``tf.compat.v1.get_variable`` for kslim: create or re-use ``<variable scope>/<name>``.
@@ -207,18 +218,18 @@ def get_variable(
 
 @add_arg_scope
 def variable(
-    name,
-    shape=None,
-    dtype=None,
-    initializer=None,
-    regularizer=None,
-    trainable=True,
-    collections=None,
-    caching_device=None,
+    name: str,
+    shape: ShapeLike | None = None,
+    dtype: DTypeLike | None = None,
+    initializer: Initializer | None = None,
+    regularizer: Regularizer | None = None,
+    trainable: bool = True,
+    collections: Collections | None = None,
+    caching_device: str | None = None,
     device=None,
     partitioner=None,
     custom_getter=None,
-    use_resource=None,
+    use_resource: bool | None = None,
     synchronization=None,
     aggregation=None,
 ) -> keras.Variable:
@@ -259,7 +270,7 @@ def variable(
     getter = get_variable
     if custom_getter is not None:
 
-        def getter(name, **kwargs):
+        def getter(name: str, **kwargs: Any):
             return custom_getter(name, reuse=get_variable_scope().reuse, **kwargs)
 
     with tf.device(device(None) if callable(device) else (device or "")):
@@ -281,18 +292,18 @@ def variable(
 
 @add_arg_scope
 def model_variable(
-    name,
-    shape=None,
-    dtype=tf.float32,
-    initializer=None,
-    regularizer=None,
-    trainable=True,
-    collections=None,
-    caching_device=None,
+    name: str,
+    shape: ShapeLike | None = None,
+    dtype: DTypeLike = tf.float32,
+    initializer: Initializer | None = None,
+    regularizer: Regularizer | None = None,
+    trainable: bool = True,
+    collections: Collections | None = None,
+    caching_device: str | None = None,
     device=None,
     partitioner=None,
     custom_getter=None,
-    use_resource=None,
+    use_resource: bool | None = None,
     synchronization=None,
     aggregation=None,
 ) -> keras.Variable:
@@ -324,7 +335,7 @@ def model_variable(
     )
 
 
-def _plain_variable(initial_value, name, collection: str, validate_shape: bool):
+def _plain_variable(initial_value, name: str, collection: str, validate_shape: bool):
     del validate_shape
     graph = get_default_graph()
     scope = current_name_scope(graph).rstrip("/")
@@ -344,7 +355,7 @@ def _plain_variable(initial_value, name, collection: str, validate_shape: bool):
 
 
 def local_variable(
-    initial_value, validate_shape=True, name=None, use_resource=None
+    initial_value, validate_shape=True, name: str | None = None, use_resource: bool | None = None
 ) -> keras.Variable:
     """A non-trainable variable in LOCAL_VARIABLES (named in the current name scope).
 
@@ -362,7 +373,7 @@ def local_variable(
 
 
 def global_variable(
-    initial_value, validate_shape=True, name=None, use_resource=None
+    initial_value, validate_shape=True, name: str | None = None, use_resource: bool | None = None
 ) -> keras.Variable:
     """A non-trainable variable in GLOBAL_VARIABLES (slim's; note: not trainable).
 

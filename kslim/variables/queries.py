@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import VariableScope
+from kslim.tensor_types import Scope
 
 __all__ = [
     "filter_variables",
@@ -65,7 +66,9 @@ def unique_variables(variables: Iterable) -> list:
     return out
 
 
-def get_variables(scope=None, suffix=None, collection=GraphKeys.GLOBAL_VARIABLES) -> list:
+def get_variables(
+    scope: Scope | None = None, suffix: str | None = None, collection=GraphKeys.GLOBAL_VARIABLES
+) -> list:
     """Variables of ``collection`` whose TF name ``re.match``-es ``scope``/``suffix``.
 
     ``scope`` is a prefix regex (``'conv1'`` also matches ``conv10/...``;
@@ -92,17 +95,17 @@ def get_variables(scope=None, suffix=None, collection=GraphKeys.GLOBAL_VARIABLES
     return [v for v in items if pattern.match(tf_name(v))]
 
 
-def get_model_variables(scope=None, suffix=None) -> list:
+def get_model_variables(scope: Scope | None = None, suffix: str | None = None) -> list:
     """``get_variables`` on MODEL_VARIABLES."""
     return get_variables(scope, suffix, GraphKeys.MODEL_VARIABLES)
 
 
-def get_local_variables(scope=None, suffix=None) -> list:
+def get_local_variables(scope: Scope | None = None, suffix: str | None = None) -> list:
     """``get_variables`` on LOCAL_VARIABLES."""
     return get_variables(scope, suffix, GraphKeys.LOCAL_VARIABLES)
 
 
-def get_trainable_variables(scope=None, suffix=None) -> list:
+def get_trainable_variables(scope: Scope | None = None, suffix: str | None = None) -> list:
     """``get_variables`` on TRAINABLE_VARIABLES."""
     return get_variables(scope, suffix, GraphKeys.TRAINABLE_VARIABLES)
 
@@ -137,12 +140,12 @@ def get_variables_to_restore(include=None, exclude=None) -> list:
     return [v for v in included if id(v) not in excluded]
 
 
-def get_variables_by_suffix(suffix, scope=None) -> list:
+def get_variables_by_suffix(suffix: str, scope: Scope | None = None) -> list:
     """Global variables whose name ends in ``suffix`` (under ``scope``)."""
     return get_variables(scope=scope, suffix=suffix)
 
 
-def get_variables_by_name(given_name, scope=None) -> list:
+def get_variables_by_name(given_name, scope: Scope | None = None) -> list:
     """Global variables whose last name component is ``given_name``."""
     suffix = "/" + given_name + ":|^" + given_name + ":"
     return get_variables(scope=scope, suffix=suffix)

@@ -52,7 +52,7 @@ _ALLOWED_GLOBALS = {
 
 
 class _ArrayUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
+    def find_class(self, module, name: str):
         if (module, name) in _ALLOWED_GLOBALS:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"a CIFAR-10 batch does not contain {module}.{name}")

@@ -17,6 +17,7 @@ from kslim.learning.callbacks._common import (
     global_step,
 )
 from kslim.learning.callbacks.chunk_events import ChunkEventsCallback, Phase
+from kslim.tensor_types import Logs
 
 _log = logging.getLogger("kslim")
 
@@ -96,7 +97,7 @@ class CheckpointSaver(ChunkEventsCallback):
                 variables[f"kslim/{cb.state_key}/{key}"] = np.asarray(value, np.float64)
         return variables
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         """Restores the newest intact checkpoint (``restore``); saves this step if it has none."""
         build_optimizer(self.model)
         recover = getattr(self.manager, "recover", None)
@@ -135,13 +136,13 @@ class CheckpointSaver(ChunkEventsCallback):
         _log.info("Saving checkpoint to path %s", os.path.join(self.logdir, "model.ckpt"))
         return self.manager.save(self._variables(), step)
 
-    def on_train_batch_end(self, batch, logs=None) -> None:
+    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
         """Saves when ``save_interval_secs`` have passed since the last save."""
         remaining = self.seconds_until_event(time.time())
         if remaining is not None and remaining <= 0:
             self.save()
 
-    def on_train_end(self, logs=None) -> None:
+    def on_train_end(self, logs: Logs | None = None) -> None:
         """Saves the final step unless it is already the newest checkpoint."""
         if self.manager.latest != os.path.join(
             self.logdir, f"model.ckpt-{global_step(self.model)}"

@@ -8,6 +8,7 @@ import tensorflow as tf
 from kslim.learning.callbacks._common import build_optimizer, checkpoint_variables
 from kslim.learning.callbacks.chunk_events import Phase
 from kslim.learning.distribute import gather_from_chief, in_multi_worker
+from kslim.tensor_types import Logs
 
 
 class ChiefSync(keras.callbacks.Callback):
@@ -25,11 +26,11 @@ class ChiefSync(keras.callbacks.Callback):
 
     phase = Phase.CHECKPOINT + 5
 
-    def __init__(self, strategy) -> None:
+    def __init__(self, strategy: tf.distribute.Strategy | None) -> None:
         super().__init__()
         self.strategy = strategy
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         """Sets every worker's variables to the chief's (multi-worker strategies only)."""
         if not in_multi_worker(self.strategy):
             return

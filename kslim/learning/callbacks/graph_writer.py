@@ -8,6 +8,7 @@ import os
 import keras
 
 from kslim.learning.callbacks.chunk_events import Phase
+from kslim.tensor_types import Logs
 
 __all__ = ["GraphWriter", "write_graph"]
 
@@ -63,7 +64,7 @@ class GraphWriter(keras.callbacks.Callback):
         self.logdir = logdir
         self.written = False
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         """Forgets a graph written by a previous run (each run writes it once)."""
         self.written = False
 
@@ -72,10 +73,10 @@ class GraphWriter(keras.callbacks.Callback):
             self.written = True
             write_graph(self.model, self.logdir)
 
-    def on_train_batch_end(self, batch, logs=None) -> None:
+    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
         """Writes the graph after the first chunk (once per run)."""
         self._write()
 
-    def on_train_end(self, logs=None) -> None:
+    def on_train_end(self, logs: Logs | None = None) -> None:
         """Writes the graph if no chunk ran."""
         self._write()

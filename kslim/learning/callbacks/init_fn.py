@@ -8,6 +8,7 @@ import keras
 
 from kslim.checkpoints import CheckpointManager, latest_intact_checkpoint
 from kslim.learning.callbacks.chunk_events import Phase
+from kslim.tensor_types import Logs
 
 
 class InitFnOnFreshStart(keras.callbacks.Callback):
@@ -40,7 +41,7 @@ class InitFnOnFreshStart(keras.callbacks.Callback):
         self.is_chief = is_chief
         self.called = False
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         # The logdir is healed first (CheckpointManager.recover, as CheckpointSaver
         # does): a damaged newest checkpoint or state file is no fresh start
         # while an intact older checkpoint remains.

@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from kslim.learning.callbacks.chunk_events import Phase
+from kslim.tensor_types import Logs
 
 __all__ = ["LastLoss"]
 
@@ -23,11 +24,11 @@ class LastLoss(keras.callbacks.Callback):
         super().__init__()
         self.value: np.float32 | None = None
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         """Forgets the previous run's loss."""
         self.value = None
 
-    def on_train_batch_end(self, batch, logs=None) -> None:
+    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
         """Records the last step's total loss of the chunk."""
         if logs and "step_losses" in logs and len(np.asarray(logs["step_losses"])):
             self.value = np.float32(np.asarray(logs["step_losses"]).reshape(-1)[-1])

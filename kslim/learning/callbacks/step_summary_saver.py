@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kslim.learning.callbacks.summary_saver import SummarySaver
+from kslim.tensor_types import Logs
 
 __all__ = ["StepSummarySaver"]
 
@@ -46,7 +47,7 @@ class StepSummarySaver(SummarySaver):
         del now
         return self.is_chief and self._steps_left(step) <= 0
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         """Opens the writer (``SummarySaver``) and forgets the previous run's step count."""
         super().on_train_begin(logs)
         self._base = None

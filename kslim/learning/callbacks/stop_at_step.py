@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kslim.learning.callbacks._common import global_step
 from kslim.learning.callbacks.chunk_events import ChunkEventsCallback, Phase
+from kslim.tensor_types import Logs
 
 
 class StopAtStep(ChunkEventsCallback):
@@ -40,7 +41,7 @@ class StopAtStep(ChunkEventsCallback):
         """Steps the next chunk may run before this callback needs the host."""
         return max(1, self.number_of_steps - step)
 
-    def on_train_batch_end(self, batch, logs=None) -> None:
+    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
         """Stops ``fit`` once the global step reaches ``number_of_steps``."""
         if global_step(self.model) >= self.number_of_steps:
             self.model.stop_training = True

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from kslim.learning.callbacks._common import StatefulCallback, global_step, step_losses
 from kslim.learning.callbacks.chunk_events import ChunkEventsCallback, Phase
+from kslim.tensor_types import Logs, TensorLike
 
 _log = logging.getLogger("kslim")
 
@@ -72,7 +73,7 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
         remaining = self.seconds_until_event(now)
         return self.is_chief and remaining is not None and remaining <= 0
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         """Opens the summary writer (chief only) and resets the callback's state."""
         if self.writer is None and self.is_chief:
             self.writer = tf.summary.create_file_writer(self.logdir)
@@ -80,13 +81,13 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
         self.begin_state()
         self._last_step = None
 
-    def on_train_batch_begin(self, batch, logs=None) -> None:
+    def on_train_batch_begin(self, batch, logs: Logs | None = None) -> None:
         """In a plain ``fit`` (no planner): decides whether this step's summaries are due."""
         if self.chunk_plan is None:  # a plain fit: this callback decides
             step = global_step(self.model)
             self._due_from = step if self.wants_summary(step, time.time()) else None
 
-    def on_train_batch_end(self, batch, logs=None) -> None:
+    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
         """Writes the summaries of a chunk that computed them (chief only)."""
         plan = self.take_chunk_plan()
         if plan is not None:
@@ -134,7 +135,7 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
         _log.info("Recording summary at step %s.", write_step)
         self.last_time, self._last_step = now, end
 
-    def on_train_end(self, logs=None) -> None:
+    def on_train_end(self, logs: Logs | None = None) -> None:
         """Flushes the summary writer."""
         if self.writer is not None:
             self.writer.flush()
@@ -158,7 +159,7 @@ def _learning_rate(model) -> float | None:
         return None
 
 
-def _write(key: str, value) -> None:
+def _write(key: str, value: TensorLike) -> None:
     kind, _, tag = key.partition(":") if ":" in key else ("scalar", "", key)
     value = np.asarray(value)
     if kind == "image":

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from kslim.learning.callbacks._common import StatefulCallback, global_step
 from kslim.learning.callbacks.chunk_events import ChunkEventsCallback, ChunkPlan, Phase
+from kslim.tensor_types import Logs
 
 _log = logging.getLogger("kslim")
 
@@ -65,7 +66,7 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
             return 1
         return (-step) % self.n or self.n
 
-    def on_train_begin(self, logs=None) -> None:
+    def on_train_begin(self, logs: Logs | None = None) -> None:
         """Resets the callback's state."""
         self.begin_state()
 
@@ -75,7 +76,7 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
         if plan.trace:
             self._start(plan.start_step)
 
-    def on_train_batch_begin(self, batch, logs=None) -> None:
+    def on_train_batch_begin(self, batch, logs: Logs | None = None) -> None:
         """In a plain ``fit`` (no planner): starts the trace of a due step."""
         if self.chunk_plan is not None:  # planned: started by on_chunk_begin
             return
@@ -95,7 +96,7 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
         self._trace = tf.profiler.experimental.Trace("train", step_num=step, _r=1)
         self._trace.__enter__()
 
-    def on_train_batch_end(self, batch, logs=None) -> None:
+    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
         """Stops a running trace and writes it to the logdir."""
         self.take_chunk_plan()
         if self._tracing_step is None:
@@ -117,7 +118,7 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
         _log.info("Writing trace to %s", path)
         write_chrome_trace(new[-1], path)
 
-    def on_train_end(self, logs=None) -> None:
+    def on_train_end(self, logs: Logs | None = None) -> None:
         """Stops a trace still running."""
         self.close()
 
