@@ -29,13 +29,12 @@ import os
 import shutil
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import keras
 import numpy as np
 import tensorflow as tf
-
-from kslim.tensor_types import TensorLike
 
 __all__ = [
     "STRATEGY_NAMES",
@@ -119,7 +118,7 @@ def make_strategy(name: str | None, argname: str = "--strategy") -> tf.distribut
     raise ValueError(f"{argname} must be one of {', '.join(STRATEGY_NAMES)}, got {name!r}")
 
 
-def _model_variables(model) -> list:
+def _model_variables(model: keras.Model | Sequence[tf.Variable | keras.Variable]) -> list:
     if isinstance(model, (list, tuple)):
         return list(model)
     variables = list(getattr(model, "weights", []))
@@ -130,7 +129,9 @@ def _model_variables(model) -> list:
 
 
 def resolve_strategy(
-    strategy: tf.distribute.Strategy | None, model=None, fn: str = "learning.train"
+    strategy: tf.distribute.Strategy | None,
+    model: keras.Model | Sequence[tf.Variable | keras.Variable] | None = None,
+    fn: str = "learning.train",
 ) -> tf.distribute.Strategy:
     """The strategy a training or evaluation call runs under.
 
@@ -293,7 +294,7 @@ def distribute_dataset(
         local = total // context.num_input_pipelines
         first = context.input_pipeline_id * local
 
-        def split(x: TensorLike):
+        def split(x: tf.Tensor):
             rows = tf.shape(x)[0]
             tf.debugging.assert_equal(
                 rows % total,
@@ -374,7 +375,7 @@ def gather_from_chief(strategy: tf.distribute.Strategy | None, values: list) -> 
     packed = tf.concat([tf.constant([chief], tf.float64), *flat], 0)
 
     @tf.function
-    def gather(vector):
+    def gather(vector: tf.Tensor):
         local = strategy.run(tf.identity, args=(vector,))
         return strategy.gather(local, axis=0)
 

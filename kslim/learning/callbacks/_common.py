@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import keras
 import numpy as np
 
 
-def global_step(model) -> int:
+def global_step(model: keras.Model) -> int:
     """The model's global step (its optimizer's ``iterations``)."""
     return int(model.optimizer.iterations.numpy())
 
@@ -24,7 +25,7 @@ def step_losses(logs: dict | None) -> np.ndarray | None:
     return None
 
 
-def checkpoint_variables(model) -> dict[str, Any]:
+def checkpoint_variables(model: keras.Model) -> dict[str, Any]:
     """Checkpoint key -> variable, for every variable a checkpoint of ``model`` holds.
 
     Slim names for model weights (a plain Keras model's paths without the model
@@ -58,7 +59,7 @@ def _relative(path: str, prefix: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path
 
 
-def build_optimizer(model) -> None:
+def build_optimizer(model: keras.Model) -> None:
     """Creates the optimizer's slots now so a checkpoint can restore them."""
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and not optimizer.built:

@@ -136,7 +136,7 @@ class CheckpointSaver(ChunkEventsCallback):
         _log.info("Saving checkpoint to path %s", os.path.join(self.logdir, "model.ckpt"))
         return self.manager.save(self._variables(), step)
 
-    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Saves when ``save_interval_secs`` have passed since the last save."""
         remaining = self.seconds_until_event(time.time())
         if remaining is not None and remaining <= 0:

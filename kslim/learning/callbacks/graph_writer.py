@@ -73,7 +73,7 @@ class GraphWriter(keras.callbacks.Callback):
             self.written = True
             write_graph(self.model, self.logdir)
 
-    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Writes the graph after the first chunk (once per run)."""
         self._write()
 

@@ -28,7 +28,7 @@ class LastLoss(keras.callbacks.Callback):
         """Forgets the previous run's loss."""
         self.value = None
 
-    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Records the last step's total loss of the chunk."""
         if logs and "step_losses" in logs and len(np.asarray(logs["step_losses"])):
             self.value = np.float32(np.asarray(logs["step_losses"]).reshape(-1)[-1])

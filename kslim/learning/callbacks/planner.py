@@ -79,13 +79,13 @@ class ChunkPlanner(keras.callbacks.Callback):
             per if self.sec_per_step is None else 0.7 * self.sec_per_step + 0.3 * per
         )
 
-    def on_train_batch_begin(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         """Makes the chunk's ``ChunkPlan`` from one clock reading and hands it to the events."""
         self.plan = self.plan_chunk(global_step(self.model), self.clock())
         for cb in self.events:
             cb.on_chunk_begin(self.plan)
 
-    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Records the steps the chunk ran and how long it took."""
         steps = int((logs or {}).get("steps_run", 1))
         self.chunk_done(steps, self.clock() - self.plan.now)

@@ -42,11 +42,11 @@ class StepLogger(keras.callbacks.Callback):
         self.log_every_n_steps = log_every_n_steps
         self._t0 = None
 
-    def on_train_batch_begin(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         """Notes the chunk's start time."""
         self._t0 = time.time()
 
-    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Logs the chunk's steps that are multiples of ``log_every_n_steps``."""
         losses = step_losses(logs)
         if losses is None or not len(losses):

@@ -41,7 +41,7 @@ class StopAtStep(ChunkEventsCallback):
         """Steps the next chunk may run before this callback needs the host."""
         return max(1, self.number_of_steps - step)
 
-    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Stops ``fit`` once the global step reaches ``number_of_steps``."""
         if global_step(self.model) >= self.number_of_steps:
             self.model.stop_training = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -43,7 +44,7 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
         self,
         logdir: str,
         save_summaries_secs: float = 600,
-        summary_writer=None,
+        summary_writer: tf.summary.SummaryWriter | None = None,
         is_chief: bool = True,
     ) -> None:
         super().__init__()
@@ -81,13 +82,13 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
         self.begin_state()
         self._last_step = None
 
-    def on_train_batch_begin(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         """In a plain ``fit`` (no planner): decides whether this step's summaries are due."""
         if self.chunk_plan is None:  # a plain fit: this callback decides
             step = global_step(self.model)
             self._due_from = step if self.wants_summary(step, time.time()) else None
 
-    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Writes the summaries of a chunk that computed them (chief only)."""
         plan = self.take_chunk_plan()
         if plan is not None:
@@ -148,7 +149,7 @@ class SummarySaver(ChunkEventsCallback, StatefulCallback):
             self._owns_writer = False
 
 
-def _learning_rate(model) -> float | None:
+def _learning_rate(model: keras.Model) -> float | None:
     optimizer = getattr(model, "optimizer", None)
     if optimizer is None:
         return None

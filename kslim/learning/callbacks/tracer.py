@@ -76,7 +76,7 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
         if plan.trace:
             self._start(plan.start_step)
 
-    def on_train_batch_begin(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         """In a plain ``fit`` (no planner): starts the trace of a due step."""
         if self.chunk_plan is not None:  # planned: started by on_chunk_begin
             return
@@ -96,7 +96,7 @@ class Tracer(ChunkEventsCallback, StatefulCallback):
         self._trace = tf.profiler.experimental.Trace("train", step_num=step, _r=1)
         self._trace.__enter__()
 
-    def on_train_batch_end(self, batch, logs: Logs | None = None) -> None:
+    def on_train_batch_end(self, batch: int, logs: Logs | None = None) -> None:
         """Stops a running trace and writes it to the logdir."""
         self.take_chunk_plan()
         if self._tracing_step is None:
