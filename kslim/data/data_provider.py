@@ -19,7 +19,7 @@ class DataProvider:
     ``get``.
     """
 
-    def __init__(self, items_to_tensors: dict, num_samples: int):
+    def __init__(self, items_to_tensors: dict, num_samples: int) -> None:
         """Constructs the data provider.
 
         Args:

@@ -30,7 +30,7 @@ class Dataset:
         num_samples: int,
         items_to_descriptions: dict,
         **kwargs: Any,
-    ):
+    ) -> None:
         """Initializes the dataset.
 
         Args:

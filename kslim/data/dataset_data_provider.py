@@ -61,7 +61,7 @@ class DatasetDataProvider(DataProvider):
         seed: int | None = None,
         scope: str | None = None,
         cache_decoded: bool | None = None,
-    ):
+    ) -> None:
         """Creates a DatasetDataProvider.
 
         Args:

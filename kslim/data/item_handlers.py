@@ -4,7 +4,8 @@ Each handler names the ``tf.train.Example`` feature keys it reads (``keys``) and
 the parsed tensors of those keys into one item (``tensors_to_item``). The handlers
 use only TensorFlow ops, so they run eagerly on one example and inside ``tf.data``
 map functions (graph mode). They are re-exported by ``kslim.data.tfexample_decoder``,
-the module a slim dataset file imports them from.
+the module a slim dataset file imports them from. The handlers of
+``tf.train.SequenceExample`` box and keypoint features are in ``sequence_handlers``.
 """
 
 from __future__ import annotations
@@ -15,18 +16,13 @@ from typing import Any
 
 import tensorflow as tf
 
-from kslim.tensor_types import TensorLike
-
 __all__ = [
     "BackupHandler",
     "BoundingBox",
-    "BoundingBoxSequence",
     "Image",
     "ItemHandler",
     "ItemHandlerCallback",
-    "KeypointsSequence",
     "LookupTensor",
-    "NumBoxesSequence",
     "SparseTensor",
     "Tensor",
 ]
@@ -35,7 +31,7 @@ __all__ = [
 class ItemHandler(abc.ABC):
     """Specifies the item-to-features mapping for parsing and post-processing."""
 
-    def __init__(self, keys: Any):
+    def __init__(self, keys: Any) -> None:
         """Constructs the handler with the names of the ``tf.train.Feature`` keys it uses.
 
         Args:
@@ -65,7 +61,7 @@ class ItemHandler(abc.ABC):
 class ItemHandlerCallback(ItemHandler):
     """An ItemHandler that converts the parsed tensors via a given function."""
 
-    def __init__(self, keys: Any, func: Callable[[dict], Any]):
+    def __init__(self, keys: Any, func: Callable[[dict], Any]) -> None:
         """Initializes the handler.
 
         Args:
@@ -84,7 +80,7 @@ class ItemHandlerCallback(ItemHandler):
 class BoundingBox(ItemHandler):
     """Concatenates four parsed features into ``[num_boxes, 4]`` boxes."""
 
-    def __init__(self, keys: list | None = None, prefix: str = ""):
+    def __init__(self, keys: list | None = None, prefix: str = "") -> None:
         """Initializes the bounding box handler.
 
         Args:
@@ -123,7 +119,7 @@ class Tensor(ItemHandler):
         shape_keys: Any = None,
         shape: Any = None,
         default_value: Any = 0,
-    ):
+    ) -> None:
         """Initializes the Tensor handler.
 
         Args:
@@ -181,7 +177,7 @@ class LookupTensor(Tensor):
         shape_keys: Any = None,
         shape: Any = None,
         default_value: Any = "",
-    ):
+    ) -> None:
         """Initializes the LookupTensor handler.
 
         Args:
@@ -205,7 +201,7 @@ class LookupTensor(Tensor):
 class BackupHandler(ItemHandler):
     """Tries a primary handler and uses a backup when its item has no elements."""
 
-    def __init__(self, handler: ItemHandler, backup: ItemHandler):
+    def __init__(self, handler: ItemHandler, backup: ItemHandler) -> None:
         """Initializes the BackupHandler.
 
         Args:
@@ -244,7 +240,7 @@ class SparseTensor(ItemHandler):
         shape: Any = None,
         densify: bool = False,
         default_value: Any = 0,
-    ):
+    ) -> None:
         """Initializes the SparseTensor handler.
 
         Args:
@@ -308,7 +304,7 @@ class Image(ItemHandler):
         dtype: Any = tf.uint8,
         repeated: bool = False,
         dct_method: str = "",
-    ):
+    ) -> None:
         """Initializes the image handler.
 
         Args:
@@ -376,141 +372,3 @@ class Image(ItemHandler):
         if self._shape is not None:
             image = tf.reshape(image, self._shape)
         return image
-
-
-def _sparse_stack_last(keys_to_tensors: dict, full_keys: list) -> tf.SparseTensor:
-    """Stacks 2-D sparse features ``[time, n]`` into one ``[time, n, len(keys)]``."""
-    parts = []
-    for key in full_keys:
-        value = keys_to_tensors[key]
-        expanded = tf.concat(
-            [tf.cast(tf.shape(value), tf.int64), tf.constant([1], dtype=tf.int64)], 0
-        )
-        parts.append(tf.sparse.reshape(value, expanded))
-    return tf.sparse.concat(2, parts)
-
-
-class BoundingBoxSequence(ItemHandler):
-    """Concatenates four sparse sequence features into ``[time, num_boxes, 4]`` boxes."""
-
-    def __init__(
-        self,
-        keys: list | None = None,
-        prefix: str | None = None,
-        return_dense: bool = True,
-        default_value: float = -1.0,
-    ):
-        """Initializes the bounding box sequence handler.
-
-        Args:
-          keys: four key names for ymin, xmin, ymax, xmax; default
-            ``['ymin', 'xmin', 'ymax', 'xmax']``.
-          prefix: a prefix prepended to each key (None = no prefix; slim 1.1.0
-            fails on None).
-          return_dense: return a dense tensor (default True) or a sparse one.
-          default_value: fill value of empty positions, default -1.0.
-
-        Raises:
-          ValueError: if ``keys`` is given and does not have exactly 4 keys.
-        """
-        if keys is None:
-            keys = ["ymin", "xmin", "ymax", "xmax"]
-        elif len(keys) != 4:
-            raise ValueError(f"BoundingBoxSequence expects 4 keys but got {len(keys)}")
-        self._prefix = prefix
-        self._full_keys = [(prefix or "") + k for k in keys]
-        self._return_dense = return_dense
-        self._default_value = default_value
-        super().__init__(self._full_keys)
-
-    def tensors_to_item(self, keys_to_tensors: dict) -> Any:
-        """Returns the ``[time, num_boxes, 4]`` boxes (dense or sparse)."""
-        boxes = _sparse_stack_last(keys_to_tensors, self._full_keys)
-        if self._return_dense:
-            return tf.sparse.to_dense(boxes, default_value=self._default_value)
-        return boxes
-
-
-class NumBoxesSequence(ItemHandler):
-    """Returns the number of boxes per frame (int64 ``[time]``) of 2-D sparse features."""
-
-    def __init__(self, keys: list | None = None, check_consistency: bool = True):
-        """Initializes the handler.
-
-        Args:
-          keys: keys of 2-D sparse features ``[time, boxes]``; the first one
-            determines the result.
-          check_consistency: assert that every key gives the same counts, default
-            True.
-
-        Raises:
-          ValueError: if ``keys`` is empty.
-        """
-        if not keys:
-            raise ValueError("keys must not be empty.")
-        self._check_consistency = check_consistency
-        super().__init__(keys)
-
-    def tensors_to_item(self, keys_to_tensors: dict) -> tf.Tensor:
-        """Returns the ``[time]`` number of boxes per frame.
-
-        Raises:
-          ValueError: if a keyed tensor is not a ``tf.SparseTensor``.
-        """
-
-        def num_boxes_of(tensor: TensorLike):
-            if not isinstance(tensor, tf.SparseTensor):
-                raise ValueError("tensor must be of type tf.SparseTensor.")
-            box_ids = tf.SparseTensor(tensor.indices, tensor.indices[:, 1], tensor.dense_shape)
-            box_ids = tf.sparse.to_dense(box_ids, default_value=-1)
-            # An empty frame (or an empty parse) pads to 0 boxes.
-            return tf.reduce_max(tf.pad(box_ids + 1, [[0, 0], [0, 1]]), axis=1)
-
-        num_boxes = num_boxes_of(keys_to_tensors[self._keys[0]])
-        asserts = []
-        if self._check_consistency:
-            for key in self._keys[1:]:
-                asserts.append(
-                    tf.debugging.assert_equal(num_boxes, num_boxes_of(keys_to_tensors[key]))
-                )
-        with tf.control_dependencies(asserts):
-            return tf.identity(num_boxes)
-
-
-class KeypointsSequence(ItemHandler):
-    """Concatenates two sparse sequence features into ``[time, num_keypoints, 2]``."""
-
-    def __init__(
-        self,
-        keys: list | None = None,
-        prefix: str | None = None,
-        return_dense: bool = True,
-        default_value: float = -1.0,
-    ):
-        """Initializes the keypoints handler.
-
-        Args:
-          keys: two key names for y and x; default ``['y', 'x']``.
-          prefix: a prefix prepended to each key (None = no prefix).
-          return_dense: return a dense tensor (default True) or a sparse one.
-          default_value: fill value of empty positions, default -1.0.
-
-        Raises:
-          ValueError: if ``keys`` is given and does not have exactly 2 keys.
-        """
-        if keys is None:
-            keys = ["y", "x"]
-        elif len(keys) != 2:
-            raise ValueError(f"KeypointsSequence expects 2 keys but got {len(keys)}")
-        self._prefix = prefix
-        self._full_keys = [(prefix or "") + k for k in keys]
-        self._return_dense = return_dense
-        self._default_value = default_value
-        super().__init__(self._full_keys)
-
-    def tensors_to_item(self, keys_to_tensors: dict) -> Any:
-        """Returns the ``[time, num_keypoints, 2]`` keypoints (dense or sparse)."""
-        keypoints = _sparse_stack_last(keys_to_tensors, self._full_keys)
-        if self._return_dense:
-            return tf.sparse.to_dense(keypoints, default_value=self._default_value)
-        return keypoints

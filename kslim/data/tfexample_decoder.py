@@ -30,16 +30,14 @@ from kslim.data.data_decoder import DataDecoder
 from kslim.data.item_handlers import (
     BackupHandler,
     BoundingBox,
-    BoundingBoxSequence,
     Image,
     ItemHandler,
     ItemHandlerCallback,
-    KeypointsSequence,
     LookupTensor,
-    NumBoxesSequence,
     SparseTensor,
     Tensor,
 )
+from kslim.data.sequence_handlers import BoundingBoxSequence, KeypointsSequence, NumBoxesSequence
 
 __all__ = [
     "BackupHandler",
@@ -79,7 +77,7 @@ class TFExampleDecoder(DataDecoder):
     parsed tensors of its keys into the item.
     """
 
-    def __init__(self, keys_to_features: dict, items_to_handlers: dict):
+    def __init__(self, keys_to_features: dict, items_to_handlers: dict) -> None:
         """Constructs the decoder.
 
         Args:
@@ -136,7 +134,7 @@ class TFSequenceExampleDecoder(DataDecoder):
         keys_to_context_features: dict,
         keys_to_sequence_features: dict,
         items_to_handlers: dict,
-    ):
+    ) -> None:
         """Constructs the decoder.
 
         Args:
