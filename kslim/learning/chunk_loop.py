@@ -17,7 +17,7 @@ __all__ = ["run_steps"]
 
 
 def run_steps(
-    iterator,
+    iterator: tf.data.Iterator | tf.distribute.DistributedIterator,
     num_steps: tf.Tensor,
     step_fn: Callable[[Any, tf.Tensor, Any], Any],
     state: Any,
@@ -39,10 +39,10 @@ def run_steps(
       ``(steps_run, final_state)``; ``steps_run < num_steps`` when the data ended.
     """
 
-    def cond(i, opt, state):
+    def cond(i: tf.Tensor, opt: tf.experimental.Optional, state: Any):
         return tf.logical_and(i < num_steps, opt.has_value())
 
-    def body(i, opt, state):
+    def body(i: tf.Tensor, opt: tf.experimental.Optional, state: Any):
         element = opt.get_value()
         if isinstance(element, list):
             element = tuple(element)

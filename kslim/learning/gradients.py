@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import keras
 import tensorflow as tf
 
 __all__ = ["add_gradients_summaries", "clip_gradient_norms", "multiply_gradients"]
 
 _log = logging.getLogger("kslim")
 
+# ``(gradient, variable)`` pairs; a gradient is dense, ``tf.IndexedSlices`` or None.
+_GradsAndVars = list[tuple[tf.Tensor | tf.IndexedSlices | None, tf.Variable | keras.Variable]]
 
-def clip_gradient_norms(gradients_to_variables, max_norm) -> list:
+
+def clip_gradient_norms(gradients_to_variables: _GradsAndVars, max_norm: float | tf.Tensor) -> list:
     """Clips each gradient to norm ``max_norm`` (per tensor, slim's rule).
 
     Args:
@@ -35,11 +39,13 @@ def clip_gradient_norms(gradients_to_variables, max_norm) -> list:
     return clipped
 
 
-def _var_name(var) -> str:
+def _var_name(var: tf.Variable | keras.Variable) -> str:
     return getattr(var, "path", None) or var.name.split(":")[0]
 
 
-def multiply_gradients(grads_and_vars, gradient_multipliers) -> list:
+def multiply_gradients(
+    grads_and_vars: _GradsAndVars, gradient_multipliers: dict[Any, float | tf.Tensor]
+) -> list:
     """Multiplies gradients by per-variable factors.
 
     Args:
@@ -85,7 +91,7 @@ def multiply_gradients(grads_and_vars, gradient_multipliers) -> list:
     return out
 
 
-def add_gradients_summaries(grads_and_vars) -> dict[str, Any]:
+def add_gradients_summaries(grads_and_vars: _GradsAndVars) -> dict[str, Any]:
     """Returns slim's gradient summaries as a dict ``'<kind>:<tag>'`` -> tensor.
 
     ``<var>_gradient`` (histogram) and ``<var>_gradient_norm`` (scalar).

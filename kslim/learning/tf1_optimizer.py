@@ -186,10 +186,19 @@ class TF1Optimizer(keras.optimizers.Optimizer):
         else:
             self._apply_dense(tf.cast(gradient, var.dtype), var, slots, lr)
 
-    def _apply_dense(self, grad, var, slots, lr) -> None:
+    def _apply_dense(
+        self, grad: tf.Tensor, var: tf.Variable, slots: list[tf.Variable], lr: tf.Tensor
+    ) -> None:
         raise NotImplementedError
 
-    def _apply_sparse(self, grad, indices, var, slots, lr) -> None:
+    def _apply_sparse(
+        self,
+        grad: tf.Tensor,
+        indices: tf.Tensor,
+        var: tf.Variable,
+        slots: list[tf.Variable],
+        lr: tf.Tensor,
+    ) -> None:
         raise NotImplementedError
 
     def get_config(self) -> dict:

@@ -75,7 +75,9 @@ class TF1RMSProp(TF1Optimizer):
     def _hypers(self, dtype: DTypeLike):
         return tuple(hyper_tensor(h, dtype) for h in (self.decay, self.momentum, self.epsilon))
 
-    def _apply_dense(self, grad, var, slots, lr) -> None:
+    def _apply_dense(
+        self, grad: tf.Tensor, var: tf.Variable, slots: list[tf.Variable], lr: tf.Tensor
+    ) -> None:
         rho, momentum, epsilon = self._hypers(var.dtype)
         if self.centered:
             ms, mg, mom = slots
@@ -90,7 +92,14 @@ class TF1RMSProp(TF1Optimizer):
                 momentum=momentum, epsilon=epsilon, grad=grad,
             )  # fmt: skip
 
-    def _apply_sparse(self, grad, indices, var, slots, lr) -> None:
+    def _apply_sparse(
+        self,
+        grad: tf.Tensor,
+        indices: tf.Tensor,
+        var: tf.Variable,
+        slots: list[tf.Variable],
+        lr: tf.Tensor,
+    ) -> None:
         dtype = var.dtype
         rho, momentum, epsilon = self._hypers(dtype)
         one = tf.ones([], dtype)
@@ -146,14 +155,23 @@ class TF1Momentum(TF1Optimizer):
     def _slot_specs(self) -> list[tuple[str, Any]]:
         return [("momentum", "zeros")]
 
-    def _apply_dense(self, grad, var, slots, lr) -> None:
+    def _apply_dense(
+        self, grad: tf.Tensor, var: tf.Variable, slots: list[tf.Variable], lr: tf.Tensor
+    ) -> None:
         (accum,) = slots
         tf.raw_ops.ResourceApplyMomentum(
             var=var.handle, accum=accum.handle, lr=lr, grad=grad,
             momentum=hyper_tensor(self.momentum, var.dtype), use_nesterov=self.use_nesterov,
         )  # fmt: skip
 
-    def _apply_sparse(self, grad, indices, var, slots, lr) -> None:
+    def _apply_sparse(
+        self,
+        grad: tf.Tensor,
+        indices: tf.Tensor,
+        var: tf.Variable,
+        slots: list[tf.Variable],
+        lr: tf.Tensor,
+    ) -> None:
         (accum,) = slots
         momentum = hyper_tensor(self.momentum, var.dtype)
         accum_rows = _rows(accum, indices) * momentum + grad
@@ -234,7 +252,9 @@ class TF1Adam(TF1Optimizer):
             hyper_tensor(self.epsilon, dtype),
         )
 
-    def _apply_dense(self, grad, var, slots, lr) -> None:
+    def _apply_dense(
+        self, grad: tf.Tensor, var: tf.Variable, slots: list[tf.Variable], lr: tf.Tensor
+    ) -> None:
         # TF1's ApplyAdam CPU kernel (ApplyAdamNonCuda), term for term, as plain ops: the
         # fused ResourceApplyAdam dispatches through the thread pool (parallelFor) and is
         # about 1.3x slower per MLP step on CPU than these ops inside a compiled loop.
@@ -245,7 +265,14 @@ class TF1Adam(TF1Optimizer):
         v_t = v.assign_add((tf.square(grad) - v) * (1 - beta2))
         var.assign_sub((m_t * alpha) / (tf.sqrt(v_t) + epsilon))
 
-    def _apply_sparse(self, grad, indices, var, slots, lr) -> None:
+    def _apply_sparse(
+        self,
+        grad: tf.Tensor,
+        indices: tf.Tensor,
+        var: tf.Variable,
+        slots: list[tf.Variable],
+        lr: tf.Tensor,
+    ) -> None:
         # TF1's AdamOptimizer._apply_sparse_shared, operation for operation.
         m, v = slots
         beta1_power, beta2_power, beta1, beta2, epsilon = self._hypers(var.dtype)
@@ -256,13 +283,18 @@ class TF1Adam(TF1Optimizer):
         v.scatter_add(tf.IndexedSlices((grad * grad) * (1 - beta2), indices))
         var.assign_sub(lr * m / (tf.sqrt(v) + epsilon))
 
-    def _backend_update_step(self, grads, trainable_variables, learning_rate) -> None:
+    def _backend_update_step(
+        self,
+        grads: list[tf.Tensor | tf.IndexedSlices],
+        trainable_variables: list[keras.Variable],
+        learning_rate: tf.Tensor | keras.Variable,
+    ) -> None:
         super()._backend_update_step(grads, trainable_variables, learning_rate)
         tf.__internal__.distribute.interim.maybe_merge_call(
             self._update_beta_powers, self._distribution_strategy
         )
 
-    def _update_beta_powers(self, distribution) -> None:
+    def _update_beta_powers(self, distribution: tf.distribute.Strategy) -> None:
         for power, beta in ((self._beta1_power, self.beta1), (self._beta2_power, self.beta2)):
             distribution.extended.update(
                 tf_variable(power),
@@ -314,11 +346,20 @@ class TF1Adagrad(TF1Optimizer):
     def _slot_specs(self) -> list[tuple[str, Any]]:
         return [("accumulator", keras.initializers.Constant(self.initial_accumulator_value))]
 
-    def _apply_dense(self, grad, var, slots, lr) -> None:
+    def _apply_dense(
+        self, grad: tf.Tensor, var: tf.Variable, slots: list[tf.Variable], lr: tf.Tensor
+    ) -> None:
         (accum,) = slots
         tf.raw_ops.ResourceApplyAdagrad(var=var.handle, accum=accum.handle, lr=lr, grad=grad)
 
-    def _apply_sparse(self, grad, indices, var, slots, lr) -> None:
+    def _apply_sparse(
+        self,
+        grad: tf.Tensor,
+        indices: tf.Tensor,
+        var: tf.Variable,
+        slots: list[tf.Variable],
+        lr: tf.Tensor,
+    ) -> None:
         (accum,) = slots
         accum_rows = _rows(accum, indices) + tf.square(grad)
         _set_rows(accum, indices, accum_rows)
