@@ -37,7 +37,6 @@ import tensorflow as tf
 
 from kslim.data.data_provider import DataProvider
 from kslim.data.parallel_reader import parallel_read
-from kslim.tensor_types import TensorLike
 
 __all__ = ["CACHE_BUDGET_BYTES", "DatasetDataProvider"]
 
@@ -183,7 +182,7 @@ class DatasetDataProvider(DataProvider):
             map_fn = decode
         else:
 
-            def map_fn(key, value: TensorLike):
+            def map_fn(key: tf.Tensor, value: tf.Tensor) -> Any:
                 return _as_element(preprocess_fn(*decode(key, value)))
 
         return self._records.map(map_fn, num_parallel_calls=num_parallel_calls)
@@ -214,7 +213,7 @@ class DatasetDataProvider(DataProvider):
             size += max(1, leaf.shape.num_elements()) * itemsize
         return size * self.num_samples() <= CACHE_BUDGET_BYTES
 
-    def _cached_examples(self, decode) -> tf.data.Dataset | None:
+    def _cached_examples(self, decode: Callable[..., Any]) -> tf.data.Dataset | None:
         """One ordered pass decoded and cached, then shuffled and repeated; or None."""
         one_pass = parallel_read(
             **self._read_args, num_epochs=1, shuffle=False, seed=self._seed
@@ -258,7 +257,7 @@ class DatasetDataProvider(DataProvider):
         decoder = self._decoder
         record_key = self._record_key
 
-        def decode(key, value: TensorLike):
+        def decode(key: tf.Tensor, value: tf.Tensor) -> Any:
             # An empty item list means "every item" to a slim decoder.
             values = decoder.decode(value, decoder_items) if decoder_items else []
             by_name = dict(zip(decoder_items, values, strict=True))

@@ -107,14 +107,14 @@ def make_reader(
 
 
 def _fixed_length_records(
-    filename,
-    record_bytes,
-    header_bytes=None,
-    footer_bytes=None,
-    hop_bytes=None,
+    filename: str | tf.Tensor,
+    record_bytes: int,
+    header_bytes: int | None = None,
+    footer_bytes: int | None = None,
+    hop_bytes: int | None = None,
     name: str | None = None,
-    encoding=None,
-):
+    encoding: str | None = None,
+) -> tf.data.Dataset:
     """FixedLengthRecordReader's records; ``hop_bytes`` gives windows every ``hop`` bytes."""
     del name
     if not hop_bytes:
@@ -133,10 +133,10 @@ def _fixed_length_records(
     )
 
 
-def _keyed_records(read_file):
+def _keyed_records(read_file: Callable[[Any], tf.data.Dataset]) -> Callable:
     """Wraps a per-file reader to yield ``(b'<file>:<index>', record)`` pairs."""
 
-    def keyed(filename):
+    def keyed(filename: tf.Tensor) -> tf.data.Dataset:
         records = read_file(filename).enumerate()
         return records.map(
             lambda i, record: (tf.strings.join([filename, tf.strings.as_string(i)], ":"), record)

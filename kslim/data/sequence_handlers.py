@@ -13,7 +13,6 @@ from typing import Any
 import tensorflow as tf
 
 from kslim.data.item_handlers import ItemHandler
-from kslim.tensor_types import TensorLike
 
 __all__ = ["BoundingBoxSequence", "KeypointsSequence", "NumBoxesSequence"]
 
@@ -98,7 +97,7 @@ class NumBoxesSequence(ItemHandler):
           ValueError: if a keyed tensor is not a ``tf.SparseTensor``.
         """
 
-        def num_boxes_of(tensor: TensorLike):
+        def num_boxes_of(tensor: tf.SparseTensor | tf.Tensor) -> tf.Tensor:
             if not isinstance(tensor, tf.SparseTensor):
                 raise ValueError("tensor must be of type tf.SparseTensor.")
             box_ids = tf.SparseTensor(tensor.indices, tensor.indices[:, 1], tensor.dense_shape)

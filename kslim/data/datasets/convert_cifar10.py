@@ -18,6 +18,7 @@ import os
 import pickle
 import posixpath
 import re
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
@@ -52,7 +53,7 @@ _ALLOWED_GLOBALS = {
 
 
 class _ArrayUnpickler(pickle.Unpickler):
-    def find_class(self, module, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _ALLOWED_GLOBALS:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"a CIFAR-10 batch does not contain {module}.{name}")

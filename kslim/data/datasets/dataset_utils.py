@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import tensorflow as tf
 
 from kslim.data.dataset import Dataset
-from kslim.tensor_types import TensorLike
 
 __all__ = [
     "LABELS_FILENAME",
@@ -28,19 +28,19 @@ __all__ = [
 LABELS_FILENAME = "labels.txt"
 
 
-def int64_feature(values: TensorLike) -> tf.train.Feature:
+def int64_feature(values: int | Sequence[int]) -> tf.train.Feature:
     """Returns a ``tf.train.Feature`` of int64 values (a scalar or a list)."""
     if not isinstance(values, (tuple, list)):
         values = [values]
     return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
 
 
-def bytes_feature(values: TensorLike) -> tf.train.Feature:
+def bytes_feature(values: bytes) -> tf.train.Feature:
     """Returns a ``tf.train.Feature`` of one bytes value."""
     return tf.train.Feature(bytes_list=tf.train.BytesList(value=[values]))
 
 
-def float_feature(values: TensorLike) -> tf.train.Feature:
+def float_feature(values: float | Sequence[float]) -> tf.train.Feature:
     """Returns a ``tf.train.Feature`` of float values (a scalar or a list)."""
     if not isinstance(values, (tuple, list)):
         values = [values]
