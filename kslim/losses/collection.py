@@ -10,9 +10,9 @@ import tensorflow as tf
 
 from kslim.layers.base import apply_op, is_symbolic, register_op
 from kslim.ops.arg_scope import add_arg_scope
-from kslim.ops.graph import GraphKeys, get_default_graph
+from kslim.ops.graph import Graph, GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
-from kslim.tensor_types import Scope
+from kslim.tensor_types import Scope, Tensor, TensorLike
 
 __all__ = [
     "RegularizationPenalty",
@@ -24,7 +24,7 @@ __all__ = [
 
 
 @add_arg_scope
-def add_loss(loss, loss_collection=GraphKeys.LOSSES) -> None:
+def add_loss(loss: TensorLike, loss_collection: str | None = GraphKeys.LOSSES) -> None:
     """Adds an externally defined ``loss`` to ``loss_collection``.
 
     Args:
@@ -36,7 +36,7 @@ def add_loss(loss, loss_collection=GraphKeys.LOSSES) -> None:
         get_default_graph().add_to_collection(loss_collection, loss)
 
 
-def get_losses(scope: Scope | None = None, loss_collection=GraphKeys.LOSSES) -> list:
+def get_losses(scope: Scope | None = None, loss_collection: str = GraphKeys.LOSSES) -> list:
     """Returns the losses of ``loss_collection`` whose name matches ``scope``.
 
     Args:
@@ -58,12 +58,17 @@ class RegularizationPenalty(keras.layers.Layer):
     not owned, so it is not counted twice in ``model.weights``.
     """
 
-    def __init__(self, variable=None, variable_path: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        variable: keras.Variable | tf.Variable | None = None,
+        variable_path: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._variable_ref = lambda: variable
         self.variable_path = variable.path if variable is not None else variable_path
 
-    def call(self, anchor) -> tf.Tensor:
+    def call(self, anchor: Tensor) -> tf.Tensor:
         """``regularizer(variable)`` (``anchor`` only places the layer in the graph)."""
         del anchor
         variable = self._variable_ref()
@@ -76,7 +81,7 @@ class RegularizationPenalty(keras.layers.Layer):
         penalty = variable.regularizer(variable)
         return tf.convert_to_tensor(penalty, tf.float32)
 
-    def compute_output_spec(self, anchor) -> keras.KerasTensor:
+    def compute_output_spec(self, anchor: keras.KerasTensor) -> keras.KerasTensor:
         """A float32 scalar."""
         return keras.KerasTensor((), "float32")
 
@@ -133,7 +138,7 @@ def get_regularization_losses(scope: Scope | None = None) -> list:
     return penalties
 
 
-def _eager_regularized(graph):
+def _eager_regularized(graph: Graph):
     anchored = {id(v) for v, _ in graph.get_collection(GraphKeys.REGULARIZED_ANCHORS)}
     out = []
     seen = set(anchored)
@@ -147,12 +152,12 @@ def _eager_regularized(graph):
 
 
 @register_op("add_n")
-def _add_n_op(*tensors: Any):
+def _add_n_op(*tensors: TensorLike):
     return tf.add_n([tf.cast(t, tf.float32) for t in tensors])
 
 
 def get_total_loss(
-    add_regularization_losses=True, name: str = "total_loss"
+    add_regularization_losses: bool = True, name: str = "total_loss"
 ) -> keras.KerasTensor | tf.Tensor:
     """Sum of the LOSSES collection and (by default) the regularization losses.
 

@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-def _check_same_shape(a, b, name_a, name_b):
+def _check_same_shape(a: TensorLike, b: TensorLike, name_a: str, name_b: str) -> None:
     """slim's ``a.get_shape().assert_is_compatible_with(b.get_shape())``."""
     sa, sb = getattr(a, "shape", None), getattr(b, "shape", None)
     if sa is None or sb is None:
@@ -52,12 +52,17 @@ def _check_same_shape(a, b, name_a, name_b):
         )
 
 
-def _check_pair(predictions: TensorLike, labels: TensorLike, name_a="predictions", name_b="labels"):
+def _check_pair(
+    predictions: TensorLike,
+    labels: TensorLike | None,
+    name_a: str = "predictions",
+    name_b: str = "labels",
+) -> None:
     check_labels(labels, name_b)
     _check_same_shape(predictions, labels, name_a, name_b)
 
 
-def _as_float32(*tensors: Any):
+def _as_float32(*tensors: TensorLike):
     return [tf.cast(t, tf.float32) for t in tensors]
 
 
@@ -133,7 +138,7 @@ def mean_squared_error(
     )
 
 
-def _num_present_per_batch(losses, weights: TensorLike):
+def _num_present_per_batch(losses: tf.Tensor, weights: tf.Tensor):
     """slim's ``_num_present(losses, weights, per_batch=True)``: [batch] counts."""
     batch_size = tf.shape(losses)[0]
     if weights.shape.rank == 0:
@@ -255,7 +260,7 @@ def log_loss(
 
 
 @register_op("hinge_loss")
-def _hinge_loss_op(logits: TensorLike, labels: TensorLike):
+def _hinge_loss_op(logits: tf.Tensor, labels: tf.Tensor):
     labels = tf.cast(labels, logits.dtype)
     return tf.nn.relu(1.0 - (2.0 * labels - 1.0) * logits)
 
@@ -283,7 +288,7 @@ def hinge_loss(
 
 
 @register_op("cosine_distance")
-def _cosine_distance_op(*args: Any, axis, **kwargs: Any):
+def _cosine_distance_op(*args: Any, axis: int, **kwargs: Any):
     (predictions, labels), weights = split_weights(args, kwargs)
     predictions, labels = _as_float32(predictions, labels)
     losses = 1.0 - tf.reduce_sum(predictions * labels, axis=[axis])
@@ -293,10 +298,10 @@ def _cosine_distance_op(*args: Any, axis, **kwargs: Any):
 def cosine_distance(
     predictions: TensorLike,
     labels: TensorLike | None = None,
-    axis=None,
+    axis: int | None = None,
     weights: TensorLike = 1.0,
     scope: Scope | None = None,
-    dim=None,
+    dim: int | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Weighted cosine distance ``1 − Σ_axis predictions·labels``.
 
@@ -338,7 +343,7 @@ def cosine_distance(
 
 
 @register_op("sigmoid_cross_entropy")
-def _sigmoid_ce_op(*args: Any, label_smoothing=0.0, **kwargs: Any):
+def _sigmoid_ce_op(*args: Any, label_smoothing: float = 0.0, **kwargs: Any):
     (logits, labels), weights = split_weights(args, kwargs)
     labels = tf.cast(labels, logits.dtype)
     if label_smoothing > 0:
@@ -349,9 +354,9 @@ def _sigmoid_ce_op(*args: Any, label_smoothing=0.0, **kwargs: Any):
 
 def sigmoid_cross_entropy(
     logits: TensorLike,
-    multi_class_labels,
+    multi_class_labels: TensorLike,
     weights: TensorLike = 1.0,
-    label_smoothing=0,
+    label_smoothing: float = 0,
     scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Weighted sigmoid cross-entropy of ``logits`` against 0/1 labels.
@@ -383,7 +388,7 @@ def sigmoid_cross_entropy(
 
 
 @register_op("softmax_cross_entropy")
-def _softmax_ce_op(*args: Any, label_smoothing=0.0, **kwargs: Any):
+def _softmax_ce_op(*args: Any, label_smoothing: float = 0.0, **kwargs: Any):
     (logits, labels), weights = split_weights(args, kwargs)
     labels = tf.cast(labels, logits.dtype)
     if label_smoothing > 0:
@@ -396,9 +401,9 @@ def _softmax_ce_op(*args: Any, label_smoothing=0.0, **kwargs: Any):
 
 def softmax_cross_entropy(
     logits: TensorLike,
-    onehot_labels,
+    onehot_labels: TensorLike,
     weights: TensorLike = 1.0,
-    label_smoothing=0,
+    label_smoothing: float = 0,
     scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Softmax cross-entropy of ``logits`` [batch, classes] against one-hot labels.

@@ -23,7 +23,7 @@ from kslim.tensor_types import Scope, TensorLike
 __all__ = ["compute_weighted_loss"]
 
 
-def weighted_reduce(losses, weights: TensorLike):
+def weighted_reduce(losses: tf.Tensor, weights: TensorLike):
     """slim's compute_weighted_loss on tensors: sum(w·l) / #non-zero weights."""
     input_dtype = losses.dtype
     losses = tf.cast(losses, tf.float32)
@@ -121,7 +121,7 @@ def check_labels(labels: Any, name: str = "labels") -> None:
         raise ValueError(f"{name} must be given, got {name}=None")
 
 
-def split_weights(args, kwargs):
+def split_weights(args: tuple[tf.Tensor, ...], kwargs: dict[str, Any]):
     """A loss op's ``(tensor inputs, weights)`` from its inputs and kwargs (see ``apply_loss``)."""
     if kwargs.pop("tensor_weights", False):
         return list(args[:-1]), args[-1]
@@ -135,7 +135,7 @@ def _weighted_loss_op(*args: Any, **kwargs: Any):
 
 
 def compute_weighted_loss(
-    losses, weights: TensorLike = 1.0, scope: Scope | None = None
+    losses: TensorLike, weights: TensorLike = 1.0, scope: Scope | None = None
 ) -> keras.KerasTensor | tf.Tensor:
     """Reduces ``losses`` slim's way and adds the result to LOSSES.
 
