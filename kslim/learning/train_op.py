@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import keras
@@ -28,8 +28,7 @@ from kslim.learning.gradients import (
     multiply_gradients,
 )
 from kslim.ops import keras_graph
-from kslim.ops.graph import GraphKeys, get_default_graph
-from kslim.tensor_types import TensorLike
+from kslim.ops.graph import Graph, GraphKeys, get_default_graph
 
 __all__ = [
     "TrainOp",
@@ -48,17 +47,17 @@ class TrainOp(keras.Model):
 
     def __init__(
         self,
-        inputs: TensorLike,
-        outputs,
-        variables_to_train=None,
-        clip_gradient_norm=0.0,
-        gradient_multipliers=None,
-        summarize_gradients=False,
-        check_numerics=True,
-        update_ops=None,
-        bound_dataset=None,
-        transform_grads_fn=None,
-        variable_summaries=None,
+        inputs: keras.KerasTensor | Sequence[keras.KerasTensor] | dict[str, keras.KerasTensor],
+        outputs: dict[str, keras.KerasTensor],
+        variables_to_train: Sequence[tf.Variable | keras.Variable] | None = None,
+        clip_gradient_norm: float | None = 0.0,
+        gradient_multipliers: dict[Any, float | tf.Tensor] | None = None,
+        summarize_gradients: bool = False,
+        check_numerics: bool = True,
+        update_ops: Sequence[Callable[[], Any]] | None = None,
+        bound_dataset: tf.data.Dataset | None = None,
+        transform_grads_fn: Callable[[list], Iterable] | None = None,
+        variable_summaries: dict[str, tf.Variable | keras.Variable] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
@@ -96,7 +95,7 @@ class TrainOp(keras.Model):
         return self.optimizer.iterations
 
     # ----------------------------------------------------------- one step
-    def _step(self, data, with_summaries: bool):
+    def _step(self, data: Any, with_summaries: bool):
         if isinstance(data, list):
             data = tuple(data)
         for fn in self._update_ops:
@@ -144,7 +143,7 @@ class TrainOp(keras.Model):
                 summaries.update(add_gradients_summaries(grads_and_vars))
         return logs, summaries
 
-    def train_step(self, data) -> dict:
+    def train_step(self, data: Any) -> dict:
         """One training step on ``data`` (Keras' ``fit`` calls it); returns the logs."""
         logs, _ = self._step(data, False)
         return logs
@@ -163,11 +162,11 @@ class TrainOp(keras.Model):
                     self.optimizer.build(self.variables_to_train)
             step_fn = tf.function(self._step, jit_compile=True)
 
-        def one(data, with_summaries):
+        def one(data: Any, with_summaries: bool):
             logs, summaries = strategy.run(lambda d: step_fn(d, with_summaries), args=(data,))
             reduce = tf.distribute.ReduceOp.MEAN
 
-            def red(v):
+            def red(v: Any):
                 return (
                     strategy.reduce(reduce, v, axis=None)
                     if strategy.num_replicas_in_sync > 1
@@ -180,12 +179,14 @@ class TrainOp(keras.Model):
         # tensor-dependent Python control flow (as Keras' own train function);
         # converting the model's call graph was most of the first trace's time.
         @tf.function(autograph=False)
-        def chunk(iterator, num_steps):
+        def chunk(
+            iterator: tf.data.Iterator | tf.distribute.DistributedIterator, num_steps: tf.Tensor
+        ):
             tas = {
                 k: tf.TensorArray(tf.float32, size=0, dynamic_size=True) for k in self._log_keys()
             }
 
-            def step(data, i, tas):
+            def step(data: Any, i: tf.Tensor, tas: dict[str, tf.TensorArray]):
                 logs, _ = one(data, False)
                 return {k: tas[k].write(i, tf.cast(logs[k], tf.float32)) for k in tas}
 
@@ -193,7 +194,7 @@ class TrainOp(keras.Model):
             return steps, {k: ta.stack() for k, ta in tas.items()}
 
         @tf.function(autograph=False)
-        def summary_step(data):
+        def summary_step(data: Any):
             logs, summaries = one(data, True)
             return {k: tf.reshape(tf.cast(v, tf.float32), [1]) for k, v in logs.items()}, summaries
 
@@ -202,7 +203,7 @@ class TrainOp(keras.Model):
     def _log_keys(self) -> list[str]:
         return ["loss"] + ["losses/" + n for n in self.loss_names]
 
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+    def _maybe_symbolic_build(self, iterator: Any = None, data_batch: Any = None):
         # Keras builds a distributed model by reducing one input batch across replicas
         # (which MultiWorkerMirroredStrategy cannot do eagerly on PerReplica values). A
         # TrainOp is a built functional model without compiled losses or metrics: only
@@ -228,7 +229,7 @@ class TrainOp(keras.Model):
         if self._plan_fn is None:
 
             @tf.function
-            def plan_fn(values: TensorLike):
+            def plan_fn(values: tf.Tensor):
                 local = strategy.run(tf.identity, args=(values,))
                 return strategy.gather(local, axis=0)
 
@@ -241,7 +242,9 @@ class TrainOp(keras.Model):
             return plan
         return dataclasses.replace(plan, summaries=summaries, steps=steps)
 
-    def run_chunk(self, iterator, plan: ChunkPlan) -> dict[str, Any]:
+    def run_chunk(
+        self, iterator: tf.data.Iterator | tf.distribute.DistributedIterator, plan: ChunkPlan
+    ) -> dict[str, Any]:
         """Runs ``plan`` on ``iterator``: the compiled chunk of a TrainOp.
 
         Args:
@@ -282,14 +285,14 @@ class TrainOp(keras.Model):
             logs["summaries/" + tag] = value
         return logs
 
-    def make_train_function(self, force=False) -> Callable:
+    def make_train_function(self, force: bool = False) -> Callable:
         """Keras' train function: one plain step per call (``learning.train`` plans)."""
         if self.train_function is not None and not force:
             return self.train_function
         if force:
             self._compiled_chunk = None
 
-        def function(iterator):
+        def function(iterator: tf.data.Iterator | tf.distribute.DistributedIterator):
             return self.run_chunk(iterator, ChunkPlan(steps=1))
 
         self.train_function = function
@@ -313,7 +316,7 @@ def _warn_ignored(name: str, value: Any, why: str) -> None:
     warnings.warn(f"create_train_op: {name}={value!r} has no effect in kslim: {why}", stacklevel=3)
 
 
-def _track_unowned_variables(model: TrainOp, graph) -> None:
+def _track_unowned_variables(model: TrainOp, graph: Graph) -> None:
     """Makes the model own variables created by ``slim.variable`` & co.
 
     So they are trained (if trainable) and checkpointed like layer variables.
@@ -327,18 +330,18 @@ def _track_unowned_variables(model: TrainOp, graph) -> None:
 
 
 def create_train_op(
-    total_loss,
-    optimizer,
-    global_step=_USE_GLOBAL_STEP,
-    update_ops=None,
-    variables_to_train=None,
-    clip_gradient_norm=0,
-    summarize_gradients=False,
-    gate_gradients=1,
-    aggregation_method=None,
-    colocate_gradients_with_ops=False,
-    gradient_multipliers=None,
-    check_numerics=True,
+    total_loss: keras.KerasTensor,
+    optimizer: keras.optimizers.Optimizer | tf.compat.v1.train.Optimizer,
+    global_step: Any = _USE_GLOBAL_STEP,
+    update_ops: Sequence[Callable[[], Any]] | None = None,
+    variables_to_train: Iterable[tf.Variable | keras.Variable] | None = None,
+    clip_gradient_norm: float | None = 0,
+    summarize_gradients: bool = False,
+    gate_gradients: int = 1,
+    aggregation_method: int | None = None,
+    colocate_gradients_with_ops: bool = False,
+    gradient_multipliers: dict[Any, float | tf.Tensor] | None = None,
+    check_numerics: bool = True,
 ) -> TrainOp:
     """Returns the train op: a ``TrainOp`` Keras model computing ``total_loss``.
 
