@@ -6,9 +6,10 @@ import dataclasses
 import logging
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -42,9 +43,19 @@ from kslim.learning.distribute import (
 from kslim.learning.distribute import (
     is_chief as cluster_is_chief,
 )
-from kslim.learning.train_args import USE_DEFAULT, check_train_args, train_data, warn_no_effect
+from kslim.learning.train_args import (
+    USE_DEFAULT,
+    DataLike,
+    check_train_args,
+    train_data,
+    warn_no_effect,
+)
 from kslim.learning.train_op import TrainOp
 from kslim.tensor_types import Logs
+
+if TYPE_CHECKING:
+    from kslim.checkpoints import CheckpointManager
+    from kslim.ops.graph import Graph
 
 __all__ = ["StepContext", "train", "train_step"]
 
@@ -64,7 +75,12 @@ class StepContext:
         the step count is always 1). Default: a plain step.
     """
 
-    def __init__(self, model: TrainOp, iterator, plan: ChunkPlan | None = None) -> None:
+    def __init__(
+        self,
+        model: TrainOp,
+        iterator: tf.data.Iterator | tf.distribute.DistributedIterator,
+        plan: ChunkPlan | None = None,
+    ) -> None:
         self.model = model
         self._iterator = iterator
         self._plan = dataclasses.replace(plan, steps=1) if plan is not None else ChunkPlan()
@@ -77,7 +93,10 @@ class StepContext:
 
 
 def train_step(
-    step_context: StepContext, train_op: TrainOp, global_step, train_step_kwargs: dict
+    step_context: StepContext,
+    train_op: TrainOp,
+    global_step: tf.Variable | keras.Variable,
+    train_step_kwargs: dict,
 ) -> tuple[float, bool]:
     """Runs one step and returns ``(total_loss, should_stop)`` (slim's train_step).
 
@@ -104,7 +123,7 @@ def train_step(
     return total_loss, bool(should_stop(step)) if should_stop is not None else False
 
 
-def release_training_resources(callbacks=()) -> None:
+def release_training_resources(callbacks: Iterable[keras.callbacks.Callback] = ()) -> None:
     """Frees what a ``fit`` left behind before control returns to the caller.
 
     Keras' epoch iterator is a generator that refers to itself through its
@@ -133,7 +152,11 @@ class _ClusterInitFn(InitFnOnFreshStart):
     """``init_fn`` on every worker when the chief finds a fresh start (a collective)."""
 
     def __init__(
-        self, init_fn, logdir: str, chief: bool, strategy: tf.distribute.Strategy | None
+        self,
+        init_fn: Callable,
+        logdir: str | None,
+        chief: bool,
+        strategy: tf.distribute.Strategy | None,
     ) -> None:
         super().__init__(init_fn, logdir, chief)
         self.strategy = strategy
@@ -148,38 +171,40 @@ class _ClusterInitFn(InitFnOnFreshStart):
 
 
 def train(
-    train_op,
-    logdir: str,
+    train_op: TrainOp,
+    logdir: str | None,
     train_step_fn: Callable = train_step,
-    train_step_kwargs=USE_DEFAULT,
+    train_step_kwargs: dict[str, Any] | int = USE_DEFAULT,
     log_every_n_steps: int = 1,
-    graph=None,
+    graph: Graph | None = None,
     master: str = "",
     is_chief: bool = True,
-    global_step=None,
+    global_step: tf.Variable | keras.Variable | None = None,
     number_of_steps: int | None = None,
-    init_op=USE_DEFAULT,
-    init_feed_dict=None,
-    local_init_op=USE_DEFAULT,
+    init_op: Any = USE_DEFAULT,
+    init_feed_dict: dict[Any, Any] | None = None,
+    local_init_op: Any = USE_DEFAULT,
     init_fn: Callable | None = None,
-    ready_op=USE_DEFAULT,
-    summary_op=USE_DEFAULT,
-    save_summaries_secs: float = 600,
-    summary_writer=USE_DEFAULT,
+    ready_op: Any = USE_DEFAULT,
+    summary_op: Any = USE_DEFAULT,
+    save_summaries_secs: float | None = 600,
+    summary_writer: tf.summary.SummaryWriter | int | None = USE_DEFAULT,
     startup_delay_steps: int = 0,
-    saver=None,
-    save_interval_secs: float = 600,
-    sync_optimizer=None,
-    session_config=None,
-    session_wrapper=None,
+    saver: CheckpointManager | tf.compat.v1.train.Saver | None = None,
+    save_interval_secs: float | None = 600,
+    sync_optimizer: tf.compat.v1.train.SyncReplicasOptimizer
+    | Sequence[tf.compat.v1.train.SyncReplicasOptimizer]
+    | None = None,
+    session_config: tf.compat.v1.ConfigProto | None = None,
+    session_wrapper: Callable | None = None,
     trace_every_n_steps: int | None = None,
     ignore_live_threads: bool = False,
     *,
-    dataset=None,
+    dataset: DataLike | None = None,
     batch_size: int = 32,
     max_to_keep: int = 5,
     keep_checkpoint_every_n_hours: float = 10000.0,
-    callbacks=None,
+    callbacks: Sequence[keras.callbacks.Callback] | None = None,
     progress_bar: bool | None = None,
     max_steps_per_chunk: int = 1000,
     strategy: tf.distribute.Strategy | None = None,
@@ -391,7 +416,7 @@ def train(
             if log_every_n_steps:
                 kwargs["should_log"] = lambda step: step % log_every_n_steps == 0
 
-        def per_step(iterator):
+        def per_step(iterator: tf.data.Iterator | tf.distribute.DistributedIterator):
             context = StepContext(train_op, iterator, planner.plan)
             loss, should_stop = train_step_fn(
                 context, train_op, train_op.optimizer.iterations, kwargs
@@ -406,7 +431,7 @@ def train(
         train_op.train_function = per_step
     else:
 
-        def planned(iterator):
+        def planned(iterator: tf.data.Iterator | tf.distribute.DistributedIterator):
             return train_op.run_chunk(iterator, planner.plan)
 
         train_op.train_function = planned

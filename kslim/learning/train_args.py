@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -12,10 +14,18 @@ from kslim.data.inputs import as_dataset, check_dataset_matches
 from kslim.learning.distribute import warn_replaced
 from kslim.learning.train_op import TrainOp
 
+if TYPE_CHECKING:
+    from kslim.checkpoints import CheckpointManager
+    from kslim.ops.graph import Graph
+
 __all__ = ["USE_DEFAULT", "check_train_args", "train_data", "warn_no_effect"]
 
 #: The default of slim's arguments whose default means "create the usual one".
 USE_DEFAULT = 0
+
+# ``learning.train``'s ``dataset``: a batched tf.data.Dataset or numpy arrays (a tuple,
+# list or dict of them; see ``kslim.data.inputs.as_dataset``).
+DataLike = tf.data.Dataset | np.ndarray | Sequence[np.ndarray] | dict[str, np.ndarray]
 
 
 def warn_no_effect(name: str, value: Any, why: str, stacklevel: int = 3) -> None:
@@ -34,28 +44,30 @@ def warn_no_effect(name: str, value: Any, why: str, stacklevel: int = 3) -> None
 
 
 def check_train_args(
-    train_op,
-    logdir: str,
+    train_op: TrainOp,
+    logdir: str | None,
     *,
-    log_every_n_steps,
-    master,
-    global_step,
-    number_of_steps,
-    init_op,
-    init_feed_dict,
-    local_init_op,
-    ready_op,
-    summary_op,
-    save_summaries_secs,
-    startup_delay_steps,
-    saver,
-    save_interval_secs,
-    sync_optimizer,
-    session_config,
-    session_wrapper,
-    trace_every_n_steps,
-    ignore_live_threads,
-    max_steps_per_chunk,
+    log_every_n_steps: int,
+    master: str,
+    global_step: tf.Variable | keras.Variable | None,
+    number_of_steps: int | None,
+    init_op: Any,
+    init_feed_dict: dict[Any, Any] | None,
+    local_init_op: Any,
+    ready_op: Any,
+    summary_op: Any,
+    save_summaries_secs: float | None,
+    startup_delay_steps: int,
+    saver: CheckpointManager | tf.compat.v1.train.Saver | None,
+    save_interval_secs: float | None,
+    sync_optimizer: tf.compat.v1.train.SyncReplicasOptimizer
+    | Sequence[tf.compat.v1.train.SyncReplicasOptimizer]
+    | None,
+    session_config: tf.compat.v1.ConfigProto | None,
+    session_wrapper: Callable | None,
+    trace_every_n_steps: int | None,
+    ignore_live_threads: bool,
+    max_steps_per_chunk: int,
 ) -> int | None:
     """Checks ``learning.train``'s arguments as slim does and warns for TF1-only ones.
 
@@ -176,7 +188,12 @@ def check_train_args(
     return number_of_steps
 
 
-def train_data(train_op: TrainOp, dataset, graph, batch_size: int) -> tf.data.Dataset:
+def train_data(
+    train_op: TrainOp,
+    dataset: DataLike | None,
+    graph: Graph | None,
+    batch_size: int,
+) -> tf.data.Dataset:
     """The dataset ``learning.train`` trains on, checked against the model's inputs.
 
     Args:
