@@ -32,6 +32,7 @@ from kslim.layers.core import dropout
 from kslim.ops import keras_graph
 from kslim.ops.arg_scope import arg_scope
 from kslim.ops.graph import Graph, GraphKeys
+from kslim.tensor_types import Tensor
 from kslim.variables import get_unowned_variables
 
 __all__ = ["SERVING_DEFAULT", "checkpoint_version", "export_saved_model", "inference_model"]
@@ -71,7 +72,7 @@ def checkpoint_version(checkpoint: str) -> int:
     return step if step else 1
 
 
-def _input_specs(input_signature) -> list[tf.TensorSpec]:
+def _input_specs(input_signature: tf.TensorSpec | Sequence[tf.TensorSpec]) -> list[tf.TensorSpec]:
     if isinstance(input_signature, tf.TensorSpec):
         input_signature = [input_signature]
     if (
@@ -96,7 +97,7 @@ def _input_specs(input_signature) -> list[tf.TensorSpec]:
     return specs
 
 
-def _as_output_dict(outputs) -> dict:
+def _as_output_dict(outputs: Tensor | Sequence[Tensor] | Mapping[str, Tensor]) -> dict:
     if isinstance(outputs, Mapping):
         return dict(outputs)
     if isinstance(outputs, (list, tuple)):
@@ -104,7 +105,7 @@ def _as_output_dict(outputs) -> dict:
     return {"outputs": outputs}
 
 
-def _training_layer(layer) -> bool:
+def _training_layer(layer: keras.layers.Layer) -> bool:
     if isinstance(layer, SlimOp):
         return layer.op == "dropout" and bool(layer.op_kwargs.get("training"))
     return isinstance(layer, BatchNorm) and layer.is_training is True
@@ -136,7 +137,7 @@ def inference_model(model: keras.Model) -> keras.Model:
         )
     copies: list[tuple[Any, Any]] = []
 
-    def clone(layer):
+    def clone(layer: keras.layers.Layer) -> keras.layers.Layer:
         if not _training_layer(layer):
             return layer
         config = layer.get_config()
@@ -198,7 +199,7 @@ def export_saved_model(
     export_dir: str,
     model_fn: Callable | None = None,
     model: keras.Model | None = None,
-    input_signature=None,
+    input_signature: tf.TensorSpec | Sequence[tf.TensorSpec] | None = None,
     checkpoint: str | None = None,
     version: int | None = None,
     extra_signatures: Mapping[str, Any] | None = None,
@@ -268,7 +269,7 @@ def export_saved_model(
     if checkpoint is not None:
         _restore(model, restored_extra, checkpoint)
 
-    def call(*args: Any):
+    def call(*args: tf.Tensor):
         outputs = model(list(args) if len(args) > 1 else args[0], training=False)
         return _as_output_dict(outputs)
 
@@ -305,7 +306,7 @@ def _signature_fn(name: str, spec: Any, call: Callable) -> Callable:
         raise ValueError(f"extra_signatures: invalid signature name {name!r}")
     if callable(spec):
 
-        def fn(*args: Any):
+        def fn(*args: tf.Tensor):
             result = spec(call(*args))
             return dict(result) if isinstance(result, Mapping) else {name: result}
 
@@ -317,7 +318,7 @@ def _signature_fn(name: str, spec: Any, call: Callable) -> Callable:
             f"callable, got {spec!r}"
         )
 
-    def select(*args: Any):
+    def select(*args: tf.Tensor):
         outputs = call(*args)
         missing = [k for k in keys if k not in outputs]
         if missing:

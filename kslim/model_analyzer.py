@@ -10,12 +10,18 @@ the shapes of its outputs.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from kslim.ops import keras_graph
+from kslim.tensor_types import Tensor
+
+if TYPE_CHECKING:
+    from kslim.ops.graph import Graph
 
 __all__ = ["analyze_ops", "analyze_vars", "tensor_description"]
 
@@ -48,7 +54,7 @@ def _name(value: Any) -> str:
     return str(getattr(value, "name", value))
 
 
-def tensor_description(var) -> str:
+def tensor_description(var: Tensor | tf.Variable | keras.Variable) -> str:
     """Returns a compact string with the type and size of a tensor.
 
     Args:
@@ -64,7 +70,9 @@ def tensor_description(var) -> str:
     return "(" + _dtype(var).name + " " + "x".join(str(d) for d in shape) + ")"
 
 
-def analyze_vars(variables, print_info: bool = False) -> tuple[int, int]:
+def analyze_vars(
+    variables: Iterable[tf.Variable | keras.Variable], print_info: bool = False
+) -> tuple[int, int]:
     """Returns the total size and bytes of ``variables``, optionally printing them.
 
     Prints slim's table: a header, one line ``name (dtype shape) [size, bytes: n]``
@@ -104,7 +112,7 @@ def _layer_outputs(layer: Any) -> list:
     return keras_graph.layer_output_tensors(layer)
 
 
-def analyze_ops(graph, print_info: bool = False) -> int:
+def analyze_ops(graph: Graph | tf.Graph, print_info: bool = False) -> int:
     r"""Returns the total size of the outputs of the layers registered in ``graph``.
 
     slim walked the TF1 graph's operations. A kslim ``Graph`` records the
@@ -154,7 +162,7 @@ def analyze_ops(graph, print_info: bool = False) -> int:
     return total_size
 
 
-def _graph_layers(graph) -> list[tuple[str, Any]]:
+def _graph_layers(graph: Graph) -> list[tuple[str, Any]]:
     """``(scope, layer)`` of every layer registered in a kslim graph, in creation order."""
     layers = graph.layers
     return list(layers.items()) if hasattr(layers, "items") else list(layers)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import tensorflow as tf
 
 from kslim.ops.graph import get_default_graph
-from kslim.tensor_types import Collections, DTypeLike, ShapeLike, TensorLike
+from kslim.tensor_types import Collections, DTypeLike, ShapeLike, Size, TensorLike
 
 __all__ = [
     "collect_named_outputs",
@@ -46,7 +47,7 @@ def get_tensor_aliases(tensor: Any) -> list[str]:
     return [name]
 
 
-def gather_tensors_aliases(tensors) -> list[str]:
+def gather_tensors_aliases(tensors: Iterable[Any]) -> list[str]:
     """All aliases of ``tensors``, in order."""
     aliases = []
     for tensor in tensors:
@@ -54,7 +55,9 @@ def gather_tensors_aliases(tensors) -> list[str]:
     return aliases
 
 
-def collect_named_outputs(collections_, alias: str, outputs: Any) -> Any:
+def collect_named_outputs(
+    collections_: str | Sequence[str] | None, alias: str, outputs: Any
+) -> Any:
     """Adds ``outputs`` under ``alias`` to each collection in ``collections_``.
 
     Args:
@@ -88,7 +91,7 @@ def convert_collection_to_dict(collection: str, clear_collection: bool = False) 
     return output
 
 
-def constant_value(value_or_tensor_or_var, dtype: DTypeLike | None = None) -> Any:
+def constant_value(value_or_tensor_or_var: TensorLike, dtype: DTypeLike | None = None) -> Any:
     """The static value of a Python value or constant tensor (None if unknown).
 
     Raises:
@@ -107,7 +110,7 @@ def constant_value(value_or_tensor_or_var, dtype: DTypeLike | None = None) -> An
     return value
 
 
-def static_cond(pred, fn1, fn2) -> Any:
+def static_cond(pred: TensorLike, fn1: Callable[[], Any], fn2: Callable[[], Any]) -> Any:
     """``fn1()`` if ``pred`` else ``fn2()``; ``pred`` must be a Python/static value."""
     if not callable(fn1):
         raise TypeError("fn1 must be callable.")
@@ -116,7 +119,12 @@ def static_cond(pred, fn1, fn2) -> Any:
     return fn1() if pred else fn2()
 
 
-def smart_cond(pred, fn1, fn2, name: str | None = None) -> Any:
+def smart_cond(
+    pred: TensorLike,
+    fn1: Callable[[], Any],
+    fn2: Callable[[], Any],
+    name: str | None = None,
+) -> Any:
     """Static cond when ``pred`` is known, else ``tf.cond``."""
     static = constant_value(pred)
     if static is not None:
@@ -131,7 +139,7 @@ def get_variable_collections(variables_collections: Collections | None, name: st
     return variables_collections
 
 
-def two_element_tuple(int_or_tuple) -> tuple[int, int]:
+def two_element_tuple(int_or_tuple: Size | tf.TensorShape) -> tuple[int, int]:
     """``(x, x)`` for an int, the pair for a 2-element list/tuple/TensorShape.
 
     Raises:
@@ -149,7 +157,9 @@ def two_element_tuple(int_or_tuple) -> tuple[int, int]:
     raise ValueError("Must be an int, a list with 2 elements or a TensorShape of length 2")
 
 
-def n_positive_integers(n: int, value: TensorLike, name: str = "value") -> tuple[int, ...]:
+def n_positive_integers(
+    n: int, value: Size | tf.TensorShape, name: str = "value"
+) -> tuple[int, ...]:
     """Returns ``value`` as a tuple of ``n`` positive ints (an int is repeated).
 
     Raises:

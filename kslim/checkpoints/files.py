@@ -104,7 +104,9 @@ def is_no_space(error: BaseException) -> bool:
     return isinstance(error, tf.errors.ResourceExhaustedError) or "No space left" in text
 
 
-def _save_error(prefix: str, directory: str, needed: int, error) -> CheckpointSaveError:
+def _save_error(
+    prefix: str, directory: str, needed: int, error: BaseException
+) -> CheckpointSaveError:
     try:
         free = shutil.disk_usage(directory).free
     except OSError:

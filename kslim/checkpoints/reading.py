@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,10 @@ from kslim.checkpoints.files import (
     open_reader,
 )
 from kslim.checkpoints.logdir import resolve_checkpoint
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
 
 
 def list_variables(path: str) -> list[tuple[str, list[int], str]]:
@@ -29,7 +33,7 @@ def list_variables(path: str) -> list[tuple[str, list[int], str]]:
     return [(n, list(shapes[n]), dtypes[n].name) for n in sorted(shapes)]
 
 
-def read_checkpoint(path: str, names=None) -> dict[str, np.ndarray]:
+def read_checkpoint(path: str, names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
     """Reads tensors of checkpoint ``path`` (a prefix or a directory: its latest).
 
     Raises:
@@ -102,6 +106,6 @@ def restore_variables(
     return sorted(todo)
 
 
-def _dtype_name(var) -> str:
+def _dtype_name(var: tf.Variable | keras.Variable) -> str:
     dtype = var.dtype
     return getattr(dtype, "name", None) or str(dtype)
