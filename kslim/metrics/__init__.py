@@ -13,6 +13,10 @@ from kslim.metrics.aggregation import (
     streaming_mean,
     streaming_mean_tensor,
 )
+from kslim.metrics.average_precision import (
+    streaming_sparse_average_precision_at_k,
+    streaming_sparse_average_precision_at_top_k,
+)
 from kslim.metrics.classification import (
     accuracy,
     cohen_kappa,
@@ -57,8 +61,6 @@ from kslim.metrics.keras_metrics import (
 from kslim.metrics.ranking import (
     sparse_recall_at_top_k,
     streaming_recall_at_k,
-    streaming_sparse_average_precision_at_k,
-    streaming_sparse_average_precision_at_top_k,
     streaming_sparse_precision_at_k,
     streaming_sparse_precision_at_top_k,
     streaming_sparse_recall_at_k,

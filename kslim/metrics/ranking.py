@@ -1,4 +1,4 @@
-"""Top-k metrics: recall@k, sparse precision/recall@k, (mean) average precision@k.
+"""Top-k metrics: recall@k, sparse precision/recall@k (mean AP@k: ``average_precision``).
 
 Labels are dense int tensors ``[batch]`` or ``[batch, num_labels]`` of class
 ids; predictions are logits/scores ``[batch, num_classes]`` (``*_at_k``) or
@@ -14,9 +14,11 @@ import tensorflow as tf
 
 from kslim.metrics.aggregation import mean_metric, register_transform
 from kslim.metrics.state import (
+    InputShapes,
+    MetricInputs,
     MetricSpec,
+    MetricState,
     add,
-    broadcast_weights,
     read,
     register_metric,
     streaming_metric,
@@ -24,7 +26,7 @@ from kslim.metrics.state import (
 from kslim.tensor_types import Collections, TensorLike
 
 
-def _at_k_name(name: str, k=None, class_id: int | None = None):
+def _at_k_name(name: str, k: int | None = None, class_id: int | None = None):
     name = f"{name}_at_{int(k)}" if k is not None else f"{name}_at_k"
     if class_id is not None:
         name = f"{name}_class{int(class_id)}"
@@ -33,7 +35,7 @@ def _at_k_name(name: str, k=None, class_id: int | None = None):
 
 # ------------------------------------------------------------ recall_at_k
 @register_transform("in_top_k")
-def _in_top_k(config: dict[str, Any], x: TensorLike):
+def _in_top_k(config: dict[str, Any], x: MetricInputs):
     hits = tf.math.in_top_k(
         tf.cast(x["labels"], tf.int32), tf.cast(x["predictions"], tf.float32), config["k"]
     )
@@ -43,7 +45,7 @@ def _in_top_k(config: dict[str, Any], x: TensorLike):
 def streaming_recall_at_k(
     predictions: TensorLike,
     labels: TensorLike,
-    k,
+    k: int,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
@@ -77,7 +79,7 @@ def streaming_recall_at_k(
 
 
 # ------------------------------------------------------------- sparse sets
-def _maybe_expand_labels(labels: TensorLike, predictions_idx: TensorLike):
+def _maybe_expand_labels(labels: tf.Tensor, predictions_idx: tf.Tensor):
     lr, pr = labels.shape.rank, predictions_idx.shape.rank
     if lr is not None and pr is not None and pr == lr + 1:
         return tf.expand_dims(labels, -1)
@@ -90,7 +92,7 @@ def _maybe_expand_labels(labels: TensorLike, predictions_idx: TensorLike):
     return labels
 
 
-def _select_class_id(ids, selected_id):
+def _select_class_id(ids: tf.Tensor, selected_id: int):
     ids = tf.cast(ids, tf.int64)
     shape = tf.shape(ids, out_type=tf.int64)
     filled = tf.fill(tf.concat([shape[:-1], [1]], 0), tf.constant(selected_id, tf.int64))
@@ -98,13 +100,13 @@ def _select_class_id(ids, selected_id):
     return tf.SparseTensor(result.indices, result.values, shape)
 
 
-def _select(labels: TensorLike, predictions_idx: TensorLike, class_id: int | None):
+def _select(labels: tf.Tensor, predictions_idx: tf.Tensor, class_id: int | None):
     if class_id is None:
         return labels, predictions_idx
     return _select_class_id(labels, class_id), _select_class_id(predictions_idx, class_id)
 
 
-def _weighted(counts, weights: TensorLike):
+def _weighted(counts: tf.Tensor, weights: tf.Tensor | None):
     counts = tf.cast(counts, tf.float64)
     if weights is not None:
         counts = counts * tf.cast(weights, tf.float64)
@@ -112,11 +114,11 @@ def _weighted(counts, weights: TensorLike):
 
 
 def _sparse_counts(
-    labels: TensorLike,
-    predictions_idx: TensorLike,
+    labels: tf.Tensor,
+    predictions_idx: tf.Tensor,
     class_id: int | None,
-    weights: TensorLike,
-    which,
+    weights: tf.Tensor | None,
+    which: str,
 ):
     labels, predictions_idx = _select(labels, predictions_idx, class_id)
     if which == "tp":
@@ -134,18 +136,18 @@ def _topk_names(config: dict[str, Any]):
     return _at_k_name("true_positive", k, class_id), _at_k_name(other, k, class_id)
 
 
-def _topk_variables(config: dict[str, Any], shapes):
+def _topk_variables(config: dict[str, Any], shapes: InputShapes):
     return [(name, (), "float64") for name in _topk_names(config)]
 
 
-def _predictions_idx(config: dict[str, Any], x: TensorLike):
+def _predictions_idx(config: dict[str, Any], x: MetricInputs):
     if config.get("from_scores"):
         _, idx = tf.math.top_k(x["predictions"], config["k"])
         return tf.cast(idx, tf.int64)
     return tf.cast(x["predictions"], tf.int64)
 
 
-def _topk_update(config: dict[str, Any], state, x: TensorLike):
+def _topk_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     idx = _predictions_idx(config, x)
     labels = _maybe_expand_labels(tf.cast(x["labels"], tf.int64), idx)
     weights = x.get("weights")
@@ -164,7 +166,7 @@ def _topk_update(config: dict[str, Any], state, x: TensorLike):
     return tp / (tp + other)
 
 
-def _topk_value(config: dict[str, Any], state):
+def _topk_value(config: dict[str, Any], state: MetricState):
     tp_name, other_name = _topk_names(config)
     tp = read(state, tp_name)
     return tp / (tp + read(state, other_name))
@@ -174,14 +176,14 @@ register_metric("top_k", MetricSpec(_topk_variables, _topk_update, _topk_value))
 
 
 def _topk_metric(
-    which,
+    which: str,
     predictions: TensorLike,
     labels: TensorLike,
-    k,
+    k: int | None,
     class_id: int | None,
-    weights: TensorLike,
-    name: str,
-    from_scores,
+    weights: TensorLike | None,
+    name: str | None,
+    from_scores: bool,
     metrics_collections: Collections | None,
     updates_collections: Collections | None,
 ):
@@ -202,7 +204,7 @@ def _topk_metric(
 def streaming_sparse_recall_at_k(
     predictions: TensorLike,
     labels: TensorLike,
-    k,
+    k: int,
     class_id: int | None = None,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
@@ -247,7 +249,7 @@ def streaming_sparse_recall_at_k(
 def streaming_sparse_precision_at_k(
     predictions: TensorLike,
     labels: TensorLike,
-    k,
+    k: int,
     class_id: int | None = None,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
@@ -290,7 +292,7 @@ def streaming_sparse_precision_at_k(
 
 
 def streaming_sparse_precision_at_top_k(
-    top_k_predictions,
+    top_k_predictions: TensorLike,
     labels: TensorLike,
     class_id: int | None = None,
     weights: TensorLike | None = None,
@@ -331,7 +333,7 @@ def streaming_sparse_precision_at_top_k(
 
 def sparse_recall_at_top_k(
     labels: TensorLike,
-    top_k_predictions,
+    top_k_predictions: TensorLike,
     class_id: int | None = None,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
@@ -369,146 +371,9 @@ def sparse_recall_at_top_k(
     )
 
 
-# ------------------------------------------------------- average precision
-def _average_precision(labels: TensorLike, predictions_idx: TensorLike):
-    """Per-row average precision@k of top-k ids ``predictions_idx`` [batch, k]."""
-    k = predictions_idx.shape[-1]
-    if k is None:
-        raise ValueError(
-            "The last dimension of predictions_idx must be set. Currently, it is None."
-        )
-    labels = _maybe_expand_labels(labels, predictions_idx)
-    idx_per_k = tf.expand_dims(predictions_idx, -1)
-    labels_per_k = tf.tile(
-        tf.expand_dims(labels, -2), tf.concat([tf.ones_like(tf.shape(labels)[:-1]), [k, 1]], 0)
-    )
-    relevant_per_k = tf.cast(
-        tf.sets.size(tf.sets.intersection(idx_per_k, labels_per_k)), tf.float64
-    )
-    tp_per_k = tf.cumsum(relevant_per_k, axis=-1)
-    retrieved_per_k = tf.cumsum(tf.ones_like(relevant_per_k), axis=-1)
-    precision_sum = tf.reduce_sum(tp_per_k / retrieved_per_k * relevant_per_k, axis=-1)
-    num_labels = tf.reduce_sum(
-        tf.where(labels >= 0, tf.ones_like(labels), tf.zeros_like(labels)), axis=-1
-    )
-    num_relevant = tf.cast(tf.minimum(num_labels, k), tf.float64)
-    return precision_sum / num_relevant
-
-
-def _ap_update(config: dict[str, Any], state, x: TensorLike):
-    labels = tf.cast(x["labels"], tf.int64)
-    if config.get("k") is not None:
-        scores = x["predictions"]
-        _, idx = tf.math.top_k(scores, config["k"])
-        num_classes = tf.cast(tf.shape(scores)[-1], tf.int64)
-        labels = tf.where(labels >= num_classes, -tf.ones_like(labels), labels)
-    else:
-        idx = x["predictions"]
-    ap = _average_precision(labels, tf.cast(idx, tf.int64))
-    weights = x.get("weights")
-    if weights is None:
-        batch_max = tf.cast(tf.size(ap), tf.float64)
-    else:
-        weights = broadcast_weights(tf.cast(weights, tf.float64), ap)
-        ap = ap * weights
-        batch_max = tf.reduce_sum(weights)
-    max_ = add(state, _max_name(config), batch_max)
-    total = add(state, "total", tf.reduce_sum(ap))
-    return tf.math.divide_no_nan(total, max_)
-
-
-def _max_name(config: dict[str, Any]):
-    # TF1 named it ``max_1`` when an op named ``Max`` (the label range check of
-    # the ``_at_k`` form) already held the case-insensitive name ``max``.
-    return "max" if config.get("k") is None else "max_1"
-
-
-register_metric(
-    "average_precision",
-    MetricSpec(
-        lambda config, shapes: [(_max_name(config), (), "float64"), ("total", (), "float64")],
-        _ap_update,
-        lambda config, state: tf.math.divide_no_nan(
-            read(state, "total"), read(state, _max_name(config))
-        ),
-    ),
-)
-
-
-def streaming_sparse_average_precision_at_k(
-    predictions: TensorLike,
-    labels: TensorLike,
-    k,
-    weights: TensorLike | None = None,
-    metrics_collections: Collections | None = None,
-    updates_collections: Collections | None = None,
-    name: str | None = None,
-) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
-    """Streaming mean average precision@k.
-
-    Variables ``<scope>/max`` and ``<scope>/total`` (float64; default scope
-    ``average_precision_at_<k>``). Labels >= num_classes are ignored.
-
-    Args:
-      predictions: float scores [batch, num_classes].
-      labels: int64 class ids [batch] or [batch, num_labels] (-1 pads).
-      k: number of top predictions, >= 1.
-      weights: optional tensor [batch].
-      metrics_collections: collections to add the metric's value to.
-      updates_collections: collections to add the update op to.
-      name: scope name.
-
-    Returns:
-      ``(mean_average_precision, update_op)``, float64.
-
-    Raises:
-      ValueError: for ``k`` < 1 (TF's message).
-    """
-    if k < 1:
-        raise ValueError(f"Invalid k={k}. `k` should be >= 1.")
-    return streaming_metric(
-        "average_precision",
-        {"predictions": predictions, "labels": labels, "weights": weights},
-        {"k": int(k)},
-        name,
-        _at_k_name("average_precision", k),
-        metrics_collections,
-        updates_collections,
-    )
-
-
-def streaming_sparse_average_precision_at_top_k(
-    top_k_predictions,
-    labels: TensorLike,
-    weights: TensorLike | None = None,
-    metrics_collections: Collections | None = None,
-    updates_collections: Collections | None = None,
-    name: str | None = None,
-) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
-    """Streaming mean average precision of given top-k class ids [batch, k].
-
-    Default scope ``average_precision_at_top_k``; see
-    ``streaming_sparse_average_precision_at_k``.
-
-    Returns:
-      ``(mean_average_precision, update_op)``, float64.
-    """
-    return streaming_metric(
-        "average_precision",
-        {"predictions": top_k_predictions, "labels": labels, "weights": weights},
-        {"k": None},
-        name,
-        "average_precision_at_top_k",
-        metrics_collections,
-        updates_collections,
-    )
-
-
 __all__ = [
     "sparse_recall_at_top_k",
     "streaming_recall_at_k",
-    "streaming_sparse_average_precision_at_k",
-    "streaming_sparse_average_precision_at_top_k",
     "streaming_sparse_precision_at_k",
     "streaming_sparse_precision_at_top_k",
     "streaming_sparse_recall_at_k",

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import keras
@@ -47,6 +47,13 @@ from kslim.tensor_types import Collections, ShapeLike, TensorLike
 
 #: Graph collection holding every ``StreamingMetric`` layer (for resets).
 METRICS = "metrics"
+
+#: A metric's state as its spec sees it: relative path -> variable.
+MetricState = dict[str, keras.Variable | tf.Variable]
+#: A batch as a spec's update sees it: input name -> tensor.
+MetricInputs = dict[str, tf.Tensor]
+#: The static shapes of a metric's inputs: input name -> shape.
+InputShapes = dict[str, ShapeLike]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +123,7 @@ def make_state_variable(path: str, shape: ShapeLike, dtype: str):
         )
 
 
-def variable_name(variable) -> str:
+def variable_name(variable: keras.Variable | tf.Variable) -> str:
     """The slim name of a metric variable (``accuracy/total``)."""
     path = getattr(variable, "path", None)
     if isinstance(path, str):
@@ -124,7 +131,7 @@ def variable_name(variable) -> str:
     return variable.name.split(":")[0]
 
 
-def reset_variables(variables) -> None:
+def reset_variables(variables: Iterable[keras.Variable | tf.Variable]) -> None:
     """Assigns zeros to ``variables`` (growable ones back to their initial size)."""
     for variable in variables:
         if isinstance(variable, tf.Variable) and not variable.shape.is_fully_defined():
@@ -153,9 +160,9 @@ class StreamingMetric(keras.layers.Layer):
         self,
         kind: str,
         scope: str,
-        input_names=(),
+        input_names: Sequence[str] = (),
         config: dict[str, Any] | None = None,
-        constants=None,
+        constants: dict[str, list[Any]] | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("name", layer_name(scope))
@@ -172,7 +179,7 @@ class StreamingMetric(keras.layers.Layer):
         self.state = {}
 
     # -------------------------------------------------------------- state
-    def build(self, input_shape: ShapeLike) -> None:
+    def build(self, input_shape: ShapeLike | Sequence[ShapeLike]) -> None:
         """Creates the metric's local variables for the inputs' shapes."""
         shapes = {}
         if self.input_names:
@@ -208,7 +215,7 @@ class StreamingMetric(keras.layers.Layer):
         return self.spec.value(self.config, self.state)
 
     # --------------------------------------------------------------- call
-    def call(self, inputs: TensorLike, mode: str = "update") -> tf.Tensor:
+    def call(self, inputs: TensorLike | Sequence[TensorLike], mode: str = "update") -> tf.Tensor:
         """``mode='update'``: updates the state with ``inputs``; ``'value'``: the metric's value."""
         if mode == "value":
             return self.result()
@@ -236,7 +243,7 @@ class StreamingMetric(keras.layers.Layer):
         return config
 
 
-def _is_shape_list(shape: ShapeLike) -> bool:
+def _is_shape_list(shape: ShapeLike | Sequence[ShapeLike]) -> bool:
     return (
         isinstance(shape, (list, tuple))
         and bool(shape)
@@ -244,7 +251,7 @@ def _is_shape_list(shape: ShapeLike) -> bool:
     )
 
 
-def _check_collections(value: TensorLike, name: str) -> None:
+def _check_collections(value: Collections | None, name: str) -> None:
     if value and not isinstance(value, (list, tuple, set)):
         raise ValueError(f"{name} should be a list or tuple of collection names, got {value!r}")
 
@@ -253,7 +260,7 @@ def streaming_metric(
     kind: str,
     tensors: dict,
     config: dict,
-    name: str,
+    name: str | None,
     default_name: str,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
@@ -314,12 +321,16 @@ _CAPTURE = _Capture()
 
 
 class _Captured(Exception):  # noqa: N818 - control flow, never escapes capture_metric
-    def __init__(self, kind, config: dict[str, Any], tensors, name: str):
+    def __init__(
+        self, kind: str, config: dict[str, Any], tensors: dict[str, Any], name: str
+    ) -> None:
         super().__init__(kind)
         self.kind, self.config, self.tensors, self.name = kind, config, tensors, name
 
 
-def capture_metric(fn, *args: Any, **kwargs: Any) -> tuple[str, dict, dict, str]:
+def capture_metric(
+    fn: Callable[..., Any], *args: Any, **kwargs: Any
+) -> tuple[str, dict, dict, str]:
     """Runs metric function ``fn`` up to its ``streaming_metric`` call.
 
     Returns:
@@ -368,7 +379,7 @@ def reset_metrics(scope: str | None = None) -> None:
 
 
 # ----------------------------------------------------------- shared helpers
-def remove_squeezable_dimensions(labels: TensorLike, predictions: TensorLike):
+def remove_squeezable_dimensions(labels: tf.Tensor, predictions: tf.Tensor):
     """Squeezes a trailing size-1 dimension so the ranks of both agree (static)."""
     lr, pr = labels.shape.rank, predictions.shape.rank
     if lr is not None and pr is not None:
@@ -380,7 +391,7 @@ def remove_squeezable_dimensions(labels: TensorLike, predictions: TensorLike):
 
 
 def prepare(
-    predictions: TensorLike, labels: TensorLike | None = None, weights: TensorLike | None = None
+    predictions: tf.Tensor, labels: tf.Tensor | None = None, weights: tf.Tensor | None = None
 ):
     """slim's ``_remove_squeezable_dimensions(predictions, labels, weights)``."""
     if labels is not None:
@@ -396,19 +407,19 @@ def prepare(
     return predictions, labels, weights
 
 
-def broadcast_weights(weights: TensorLike, values: TensorLike):
+def broadcast_weights(weights: TensorLike, values: tf.Tensor):
     """``weights`` broadcast to the shape of ``values``."""
     return tf.cast(weights, values.dtype) * tf.ones_like(values)
 
 
-def add(state: dict, key: str, delta):
+def add(state: MetricState, key: str, delta: TensorLike):
     """``state[key] += delta`` (cast to the variable's dtype); returns the new value."""
     variable = state[key]
     variable.assign_add(tf.cast(delta, variable.dtype))
     return tf.convert_to_tensor(variable)
 
 
-def read(state: dict, key: str):
+def read(state: MetricState, key: str):
     """The current value of ``state[key]`` as a tensor."""
     return tf.convert_to_tensor(state[key])
 
