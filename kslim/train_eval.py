@@ -11,10 +11,18 @@ here, read by the wrappers; the evaluation itself is ``kslim.evaluation``'s.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import tensorflow as tf
 
 from kslim import evaluation as _evaluation
 from kslim.evaluation import checkpoints_iterator, get_or_create_eval_step, wait_for_new_checkpoint
+from kslim.tensor_types import Tensor
+
+if TYPE_CHECKING:
+    from kslim.learning.train_args import DataLike
+    from kslim.ops.graph import Graph
 
 __all__ = [
     "StopAfterNEvalsHook",
@@ -25,6 +33,11 @@ __all__ = [
     "get_or_create_eval_step",
     "wait_for_new_checkpoint",
 ]
+
+# Ops run or read by an evaluation: a tensor, or a list or dict of them.
+_Ops = Tensor | Sequence[Tensor] | dict[str, Tensor]
+# A summary op: a ``(tag, tensor, kind)`` entry, a list of them, or a dict tag -> tensor.
+_SummaryOp = tuple[str, Tensor, str] | Sequence[tuple[str, Tensor, str]] | dict[str, Tensor]
 
 
 class StopAfterNEvalsHook:
@@ -54,7 +67,13 @@ class SummaryAtEndHook:
       ValueError: ``'One of log_dir or summary_writer should be used.'``.
     """
 
-    def __init__(self, log_dir=None, summary_writer=None, summary_op=None, feed_dict=None) -> None:
+    def __init__(
+        self,
+        log_dir: str | None = None,
+        summary_writer: tf.summary.SummaryWriter | None = None,
+        summary_op: _SummaryOp | None = None,
+        feed_dict: dict[Any, Any] | None = None,
+    ) -> None:
         if log_dir is None and summary_writer is None:
             raise ValueError("One of log_dir or summary_writer should be used.")
         if log_dir is None:
@@ -68,7 +87,11 @@ class SummaryAtEndHook:
         self.summary_op = summary_op
 
 
-def _split_hooks(hooks, fn: str) -> tuple[Any, str | None, Any, list]:
+def _split_hooks(
+    hooks: Iterable[StopAfterNEvalsHook | SummaryAtEndHook | tf.compat.v1.train.SessionRunHook]
+    | None,
+    fn: str,
+) -> tuple[Any, str | None, Any, list]:
     """``(num_evals, logdir, summary_op, other_hooks)`` from TF-style hooks."""
     num_evals, logdir, summary_op, others = None, None, None, []
     for hook in hooks or []:
@@ -84,7 +107,7 @@ def _split_hooks(hooks, fn: str) -> tuple[Any, str | None, Any, list]:
     return num_evals, logdir, summary_op, others
 
 
-def _warn_scaffold(scaffold, fn: str) -> None:
+def _warn_scaffold(scaffold: tf.compat.v1.train.Scaffold | None, fn: str) -> None:
     if scaffold is not None:
         warnings.warn(
             f"train_eval.{fn}: scaffold={scaffold!r} has no effect in kslim (every evaluation "
@@ -95,19 +118,20 @@ def _warn_scaffold(scaffold, fn: str) -> None:
 
 
 def evaluate_once(
-    checkpoint_path,
-    master="",
-    scaffold=None,
-    eval_ops=None,
-    feed_dict=None,
-    final_ops=None,
-    final_ops_feed_dict=None,
-    hooks=None,
-    config: dict[str, Any] | None = None,
+    checkpoint_path: str,
+    master: str = "",
+    scaffold: tf.compat.v1.train.Scaffold | None = None,
+    eval_ops: _Ops | None = None,
+    feed_dict: dict[Any, Any] | None = None,
+    final_ops: _Ops | None = None,
+    final_ops_feed_dict: dict[Any, Any] | None = None,
+    hooks: Iterable[StopAfterNEvalsHook | SummaryAtEndHook | tf.compat.v1.train.SessionRunHook]
+    | None = None,
+    config: tf.compat.v1.ConfigProto | None = None,
     *,
-    dataset=None,
+    dataset: DataLike | None = None,
     batch_size: int = 32,
-    graph=None,
+    graph: Graph | None = None,
 ) -> Any:
     """Evaluates one checkpoint (TF's ``_evaluate_once``) with ``kslim.evaluation``.
 
@@ -150,23 +174,24 @@ def evaluate_once(
 
 
 def evaluate_repeatedly(
-    checkpoint_dir,
-    master="",
-    scaffold=None,
-    eval_ops=None,
-    feed_dict=None,
-    final_ops=None,
-    final_ops_feed_dict=None,
-    eval_interval_secs=60,
-    hooks=None,
-    config: dict[str, Any] | None = None,
-    max_number_of_evaluations=None,
-    timeout=None,
-    timeout_fn=None,
+    checkpoint_dir: str,
+    master: str = "",
+    scaffold: tf.compat.v1.train.Scaffold | None = None,
+    eval_ops: _Ops | None = None,
+    feed_dict: dict[Any, Any] | None = None,
+    final_ops: _Ops | None = None,
+    final_ops_feed_dict: dict[Any, Any] | None = None,
+    eval_interval_secs: float = 60,
+    hooks: Iterable[StopAfterNEvalsHook | SummaryAtEndHook | tf.compat.v1.train.SessionRunHook]
+    | None = None,
+    config: tf.compat.v1.ConfigProto | None = None,
+    max_number_of_evaluations: int | None = None,
+    timeout: float | None = None,
+    timeout_fn: Callable[[], bool] | None = None,
     *,
-    dataset=None,
+    dataset: DataLike | None = None,
     batch_size: int = 32,
-    graph=None,
+    graph: Graph | None = None,
 ) -> Any:
     """Evaluates each new checkpoint of ``checkpoint_dir`` (TF's ``evaluate_repeatedly``).
 

@@ -14,8 +14,8 @@ are ignored with a warning (they need a session).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import tensorflow as tf
@@ -23,6 +23,7 @@ import tensorflow as tf
 from kslim.learning.callbacks import StepSummarySaver, StopAtStep
 from kslim.learning.callbacks._common import global_step
 from kslim.learning.train import train as _learning_train
+from kslim.learning.train_args import DataLike
 from kslim.learning.train_op import (
     TrainOp,
     add_gradients_summaries,
@@ -31,6 +32,9 @@ from kslim.learning.train_op import (
 )
 from kslim.learning.train_op import create_train_op as _learning_create_train_op
 from kslim.tensor_types import Logs
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = [
     "StopAtStepHook",
@@ -45,7 +49,7 @@ __all__ = [
 _USE_GLOBAL_STEP = 0
 
 
-def clip_gradient_norms_fn(max_norm) -> Callable:
+def clip_gradient_norms_fn(max_norm: float | tf.Tensor) -> Callable:
     """Returns ``fn(grads_and_vars)`` clipping each gradient to norm ``max_norm``.
 
     Args:
@@ -55,24 +59,24 @@ def clip_gradient_norms_fn(max_norm) -> Callable:
       A ``transform_grads_fn`` for ``create_train_op``.
     """
 
-    def clip_norms(gradients_to_variables):
+    def clip_norms(gradients_to_variables: list) -> list:
         return clip_gradient_norms(gradients_to_variables, max_norm)
 
     return clip_norms
 
 
 def create_train_op(
-    total_loss,
-    optimizer,
-    global_step=_USE_GLOBAL_STEP,
-    update_ops=None,
-    variables_to_train=None,
-    transform_grads_fn=None,
-    summarize_gradients=False,
-    gate_gradients=1,
-    aggregation_method=None,
-    colocate_gradients_with_ops=False,
-    check_numerics=True,
+    total_loss: keras.KerasTensor,
+    optimizer: keras.optimizers.Optimizer | tf.compat.v1.train.Optimizer,
+    global_step: Any = _USE_GLOBAL_STEP,
+    update_ops: Sequence[Callable[[], Any]] | None = None,
+    variables_to_train: Iterable[tf.Variable | keras.Variable] | None = None,
+    transform_grads_fn: Callable[[list], Iterable] | None = None,
+    summarize_gradients: bool = False,
+    gate_gradients: int = 1,
+    aggregation_method: int | None = None,
+    colocate_gradients_with_ops: bool = False,
+    check_numerics: bool = True,
 ) -> TrainOp:
     """Returns the train op (a ``TrainOp`` Keras model), tf_slim.training's signature.
 
@@ -149,7 +153,10 @@ class StopAtStepHook(StopAtStep):
             self.number_of_steps = max(1, global_step(self.model) + self.num_steps)
 
 
-def _convert_hooks(hooks, what: str) -> list:
+def _convert_hooks(
+    hooks: Iterable[keras.callbacks.Callback | tf.compat.v1.train.SessionRunHook] | None,
+    what: str,
+) -> list:
     import keras
 
     converted = []
@@ -175,20 +182,21 @@ def _convert_hooks(hooks, what: str) -> list:
 
 
 def train(
-    train_op,
-    logdir: str,
-    master="",
-    is_chief=True,
-    scaffold=None,
-    hooks=None,
-    chief_only_hooks=None,
-    save_checkpoint_secs=600,
-    save_summaries_steps=100,
-    config: dict[str, Any] | None = None,
-    max_wait_secs=7200,
-    run_metadata=None,
+    train_op: TrainOp,
+    logdir: str | None,
+    master: str = "",
+    is_chief: bool = True,
+    scaffold: tf.compat.v1.train.Scaffold | None = None,
+    hooks: Iterable[keras.callbacks.Callback | tf.compat.v1.train.SessionRunHook] | None = None,
+    chief_only_hooks: Iterable[keras.callbacks.Callback | tf.compat.v1.train.SessionRunHook]
+    | None = None,
+    save_checkpoint_secs: float | None = 600,
+    save_summaries_steps: int | None = 100,
+    config: tf.compat.v1.ConfigProto | None = None,
+    max_wait_secs: float = 7200,
+    run_metadata: tf.compat.v1.RunMetadata | None = None,
     *,
-    dataset=None,
+    dataset: DataLike | None = None,
     batch_size: int = 32,
     progress_bar: bool | None = None,
 ) -> np.float32 | None:
