@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kslim import checkpoints
 from kslim.variables.queries import get_variable_full_name, get_variables, tf_name, unique_variables
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
 
 __all__ = [
     "assign_from_checkpoint",
@@ -82,7 +86,9 @@ def assign_from_values_fn(var_names_to_values: Mapping[str, Any]) -> Callable:
 
 
 # -------------------------------------------- assignment from checkpoints
-def variables_by_checkpoint_name(var_list) -> dict[str, Any]:
+def variables_by_checkpoint_name(
+    var_list: Sequence[keras.Variable | tf.Variable] | Mapping[str, Any],
+) -> dict[str, Any]:
     """``{checkpoint name: variable}`` from slim's ``var_list``.
 
     Args:
@@ -125,7 +131,9 @@ def _present(model_path: str, grouped: dict, ignore_missing_vars: bool, message:
 
 
 def assign_from_checkpoint(
-    model_path: str, var_list, ignore_missing_vars: bool = False
+    model_path: str,
+    var_list: Sequence[keras.Variable | tf.Variable] | Mapping[str, Any],
+    ignore_missing_vars: bool = False,
 ) -> tuple[Callable, dict]:
     """Reads the values of ``var_list`` from a checkpoint, to be assigned later.
 
@@ -166,7 +174,10 @@ def assign_from_checkpoint(
 
 
 def assign_from_checkpoint_fn(
-    model_path: str, var_list, ignore_missing_vars: bool = False, reshape_variables: bool = False
+    model_path: str,
+    var_list: Sequence[keras.Variable | tf.Variable] | Mapping[str, Any],
+    ignore_missing_vars: bool = False,
+    reshape_variables: bool = False,
 ) -> Callable | None:
     """Returns ``callback(model_or_session)`` restoring ``var_list`` from a checkpoint.
 
@@ -200,7 +211,7 @@ def assign_from_checkpoint_fn(
         _log.warning("No Variables to restore")
         return None
 
-    def callback(model_or_session=None):
+    def callback(model_or_session: Any = None) -> list[str]:
         del model_or_session
         return checkpoints.restore_variables(
             model_path, grouped, reshape_variables=reshape_variables
@@ -210,10 +221,10 @@ def assign_from_checkpoint_fn(
 
 
 def restore_from_slim_checkpoint(
-    model,
+    model: keras.Layer | Sequence[keras.Variable | tf.Variable],
     checkpoint_path: str,
-    include=None,
-    exclude=None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
     ignore_missing_vars: bool = False,
     reshape_variables: bool = False,
 ) -> list[str]:

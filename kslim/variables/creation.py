@@ -14,6 +14,7 @@ variable on every call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -52,6 +53,9 @@ __all__ = [
 #: Collection of the variables created by this module's functions (no layer owns them).
 UNOWNED_VARIABLES = GraphKeys.UNOWNED_VARIABLES
 
+# A ``device`` argument: a device string or a device function (``VariableDeviceChooser``).
+_Device = str | Callable[[Any], str]
+
 _SYNC = {"AUTO": "auto", "ON_WRITE": "on_write", "ON_READ": "on_read", "NONE": "none"}
 _AGG = {"NONE": "none", "SUM": "sum", "MEAN": "mean", "ONLY_FIRST_REPLICA": "only_first_replica"}
 
@@ -72,13 +76,13 @@ def _find_variable(graph: Graph, full_name: str):
 
 def _create(
     full_name: str,
-    shape: ShapeLike,
-    dtype: DTypeLike,
-    initializer: Initializer | None,
+    shape: ShapeLike | None,
+    dtype: DTypeLike | None,
+    initializer: Initializer | TensorLike | None,
     trainable: bool,
-    synchronization=None,
-    aggregation=None,
-    device=None,
+    synchronization: tf.VariableSynchronization | str | None = None,
+    aggregation: tf.VariableAggregation | str | None = None,
+    device: _Device | None = None,
 ):
     """A ``keras.Variable`` whose ``.path`` is ``full_name``."""
     scope, _, leaf_name = full_name.rpartition("/")
@@ -120,7 +124,10 @@ def _create(
         )
 
 
-def _enum(value: TensorLike, table) -> str:
+def _enum(
+    value: tf.VariableSynchronization | tf.VariableAggregation | str | None,
+    table: dict[str, str],
+) -> str:
     if value is None:
         return table.get("AUTO", "none")
     if isinstance(value, str):
@@ -132,17 +139,17 @@ def get_variable(
     name: str,
     shape: ShapeLike | None = None,
     dtype: DTypeLike | None = None,
-    initializer: Initializer | None = None,
+    initializer: Initializer | TensorLike | None = None,
     regularizer: Regularizer | None = None,
     trainable: bool = True,
     collections: Collections | None = None,
     caching_device: str | None = None,
-    partitioner=None,
+    partitioner: Callable[..., Any] | None = None,
     use_resource: bool | None = None,
-    synchronization=None,
-    aggregation=None,
+    synchronization: tf.VariableSynchronization | str | None = None,
+    aggregation: tf.VariableAggregation | str | None = None,
     reuse: Reuse | None = None,
-    device=None,
+    device: _Device | None = None,
 ) -> keras.Variable:
     """``tf.compat.v1.get_variable`` for kslim: create or re-use ``<variable scope>/<name>``.
 
@@ -221,17 +228,17 @@ def variable(
     name: str,
     shape: ShapeLike | None = None,
     dtype: DTypeLike | None = None,
-    initializer: Initializer | None = None,
+    initializer: Initializer | TensorLike | None = None,
     regularizer: Regularizer | None = None,
     trainable: bool = True,
     collections: Collections | None = None,
     caching_device: str | None = None,
-    device=None,
-    partitioner=None,
-    custom_getter=None,
+    device: _Device | None = None,
+    partitioner: Callable[..., Any] | None = None,
+    custom_getter: Callable[..., Any] | None = None,
     use_resource: bool | None = None,
-    synchronization=None,
-    aggregation=None,
+    synchronization: tf.VariableSynchronization | str | None = None,
+    aggregation: tf.VariableAggregation | str | None = None,
 ) -> keras.Variable:
     """Gets an existing variable ``<variable scope>/<name>`` or creates a new one.
 
@@ -295,17 +302,17 @@ def model_variable(
     name: str,
     shape: ShapeLike | None = None,
     dtype: DTypeLike = tf.float32,
-    initializer: Initializer | None = None,
+    initializer: Initializer | TensorLike | None = None,
     regularizer: Regularizer | None = None,
     trainable: bool = True,
     collections: Collections | None = None,
     caching_device: str | None = None,
-    device=None,
-    partitioner=None,
-    custom_getter=None,
+    device: _Device | None = None,
+    partitioner: Callable[..., Any] | None = None,
+    custom_getter: Callable[..., Any] | None = None,
     use_resource: bool | None = None,
-    synchronization=None,
-    aggregation=None,
+    synchronization: tf.VariableSynchronization | str | None = None,
+    aggregation: tf.VariableAggregation | str | None = None,
 ) -> keras.Variable:
     """``variable`` that also joins GLOBAL_VARIABLES and MODEL_VARIABLES.
 
@@ -335,7 +342,12 @@ def model_variable(
     )
 
 
-def _plain_variable(initial_value, name: str, collection: str, validate_shape: bool):
+def _plain_variable(
+    initial_value: TensorLike | Callable[[], TensorLike],
+    name: str | None,
+    collection: str,
+    validate_shape: bool,
+):
     del validate_shape
     graph = get_default_graph()
     scope = current_name_scope(graph).rstrip("/")
@@ -355,7 +367,10 @@ def _plain_variable(initial_value, name: str, collection: str, validate_shape: b
 
 
 def local_variable(
-    initial_value, validate_shape=True, name: str | None = None, use_resource: bool | None = None
+    initial_value: TensorLike | Callable[[], TensorLike],
+    validate_shape: bool = True,
+    name: str | None = None,
+    use_resource: bool | None = None,
 ) -> keras.Variable:
     """A non-trainable variable in LOCAL_VARIABLES (named in the current name scope).
 
@@ -373,7 +388,10 @@ def local_variable(
 
 
 def global_variable(
-    initial_value, validate_shape=True, name: str | None = None, use_resource: bool | None = None
+    initial_value: TensorLike | Callable[[], TensorLike],
+    validate_shape: bool = True,
+    name: str | None = None,
+    use_resource: bool | None = None,
 ) -> keras.Variable:
     """A non-trainable variable in GLOBAL_VARIABLES (slim's; note: not trainable).
 
@@ -386,7 +404,7 @@ def global_variable(
     return _plain_variable(initial_value, name, GraphKeys.GLOBAL_VARIABLES, validate_shape)
 
 
-def add_model_variable(var) -> None:
+def add_model_variable(var: keras.Variable | tf.Variable) -> None:
     """Adds ``var`` to MODEL_VARIABLES if it is not there yet."""
     graph = get_default_graph()
     if all(v is not var for v in graph.get_collection(GraphKeys.MODEL_VARIABLES)):
@@ -408,7 +426,7 @@ def get_unowned_variables(graph: Graph | None = None) -> list:
 
 # ------------------------------------------------------ device chooser
 class VariableDeviceChooser:
-    """Device function for variables: round-robin over ``num_tasks`` ps tasks.
+    """_Device function for variables: round-robin over ``num_tasks`` ps tasks.
 
     ``VariableDeviceChooser(2)`` returns ``/job:ps/task:0/device:CPU:0``, then
     ``task:1``, ``task:0`` ...; with ``num_tasks=0`` it returns
@@ -424,7 +442,12 @@ class VariableDeviceChooser:
     """
 
     def __init__(
-        self, num_tasks=0, job_name="ps", device_type="CPU", device_index=0, replica=None
+        self,
+        num_tasks: int = 0,
+        job_name: str = "ps",
+        device_type: str = "CPU",
+        device_index: int = 0,
+        replica: int | None = None,
     ) -> None:
         if not isinstance(num_tasks, int) or num_tasks < 0:
             raise ValueError(f"num_tasks must be a non-negative int, got {num_tasks!r}")
@@ -435,7 +458,7 @@ class VariableDeviceChooser:
         self._num_tasks = num_tasks
         self._next_task_id = 0
 
-    def __call__(self, op) -> str:
+    def __call__(self, op: tf.Operation | None) -> str:
         """The device of the variable op ``op``: the next ps task, round-robin."""
         spec = tf.compat.v1.DeviceSpec(
             replica=self._replica, device_type=self._device_type, device_index=self._device_index

@@ -39,7 +39,9 @@ def is_created_global_step(variable: Any) -> bool:
     return getattr(variable, _CREATED_MARK, False)
 
 
-def register_global_step(global_step, graph: Graph | None = None) -> None:
+def register_global_step(
+    global_step: keras.Variable | tf.Variable, graph: Graph | None = None
+) -> None:
     """Makes ``global_step`` (e.g. a Keras optimizer's ``iterations``) the graph's.
 
     The TrainOp calls this with its optimizer's ``iterations``. A global step
@@ -59,7 +61,7 @@ def register_global_step(global_step, graph: Graph | None = None) -> None:
     graph.add_to_collection(GraphKeys.GLOBAL_STEP, global_step)
 
 
-def assert_global_step(global_step_tensor) -> None:
+def assert_global_step(global_step_tensor: keras.Variable | tf.Variable | tf.Tensor) -> None:
     """Checks ``global_step_tensor`` is a scalar integer variable or tensor.
 
     Raises:
@@ -142,7 +144,8 @@ def get_or_create_global_step(graph: Graph | None = None) -> keras.Variable | tf
 
 
 def assert_or_get_global_step(
-    graph: Graph | None = None, global_step_tensor=None
+    graph: Graph | None = None,
+    global_step_tensor: keras.Variable | tf.Variable | tf.Tensor | None = None,
 ) -> keras.Variable | tf.Variable | tf.Tensor | None:
     """Checks ``global_step_tensor`` if given, else returns ``get_global_step(graph)``."""
     if global_step_tensor is None:

@@ -8,7 +8,7 @@ regexes are matched against the TF1 name ``<path>:0`` so patterns ending in
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import keras
@@ -16,7 +16,6 @@ import tensorflow as tf
 
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import VariableScope
-from kslim.tensor_types import Scope
 
 __all__ = [
     "filter_variables",
@@ -67,7 +66,9 @@ def unique_variables(variables: Iterable) -> list:
 
 
 def get_variables(
-    scope: Scope | None = None, suffix: str | None = None, collection=GraphKeys.GLOBAL_VARIABLES
+    scope: str | VariableScope | None = None,
+    suffix: str | None = None,
+    collection: str = GraphKeys.GLOBAL_VARIABLES,
 ) -> list:
     """Variables of ``collection`` whose TF name ``re.match``-es ``scope``/``suffix``.
 
@@ -95,22 +96,30 @@ def get_variables(
     return [v for v in items if pattern.match(tf_name(v))]
 
 
-def get_model_variables(scope: Scope | None = None, suffix: str | None = None) -> list:
+def get_model_variables(
+    scope: str | VariableScope | None = None, suffix: str | None = None
+) -> list:
     """``get_variables`` on MODEL_VARIABLES."""
     return get_variables(scope, suffix, GraphKeys.MODEL_VARIABLES)
 
 
-def get_local_variables(scope: Scope | None = None, suffix: str | None = None) -> list:
+def get_local_variables(
+    scope: str | VariableScope | None = None, suffix: str | None = None
+) -> list:
     """``get_variables`` on LOCAL_VARIABLES."""
     return get_variables(scope, suffix, GraphKeys.LOCAL_VARIABLES)
 
 
-def get_trainable_variables(scope: Scope | None = None, suffix: str | None = None) -> list:
+def get_trainable_variables(
+    scope: str | VariableScope | None = None, suffix: str | None = None
+) -> list:
     """``get_variables`` on TRAINABLE_VARIABLES."""
     return get_variables(scope, suffix, GraphKeys.TRAINABLE_VARIABLES)
 
 
-def get_variables_to_restore(include=None, exclude=None) -> list:
+def get_variables_to_restore(
+    include: Sequence[str] | None = None, exclude: Sequence[str] | None = None
+) -> list:
     """Global variables under the ``include`` scopes minus those under ``exclude``.
 
     Args:
@@ -140,12 +149,12 @@ def get_variables_to_restore(include=None, exclude=None) -> list:
     return [v for v in included if id(v) not in excluded]
 
 
-def get_variables_by_suffix(suffix: str, scope: Scope | None = None) -> list:
+def get_variables_by_suffix(suffix: str, scope: str | VariableScope | None = None) -> list:
     """Global variables whose name ends in ``suffix`` (under ``scope``)."""
     return get_variables(scope=scope, suffix=suffix)
 
 
-def get_variables_by_name(given_name, scope: Scope | None = None) -> list:
+def get_variables_by_name(given_name: str, scope: str | VariableScope | None = None) -> list:
     """Global variables whose last name component is ``given_name``."""
     suffix = "/" + given_name + ":|^" + given_name + ":"
     return get_variables(scope=scope, suffix=suffix)
@@ -168,7 +177,10 @@ def get_unique_variable(var_op_name: str) -> keras.Variable | tf.Variable:
 
 
 def filter_variables(
-    var_list, include_patterns=None, exclude_patterns=None, reg_search=True
+    var_list: Iterable[Any],
+    include_patterns: Iterable[str] | None = None,
+    exclude_patterns: Iterable[str] | None = None,
+    reg_search: bool = True,
 ) -> list:
     """Filters ``var_list`` by regexes on the TF name (``conv1/weights:0``).
 
