@@ -15,7 +15,8 @@ variables are created on first use of their scope.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import keras
@@ -79,7 +80,7 @@ class SlimLayer(keras.layers.Layer):
         self,
         name: str,
         shape: ShapeLike,
-        initializer: Initializer | None,
+        initializer: Initializer | str | None,
         regularizer: Regularizer | None = None,
         trainable: bool = True,
         dtype: DTypeLike | None = None,
@@ -131,21 +132,23 @@ class SlimLayer(keras.layers.Layer):
 class _SlimOpNameScope:
     """Keras' layer name scope, then slim's absolute op-name scope inside it."""
 
-    def __init__(self, keras_scope, tf_scope: str) -> None:
+    def __init__(self, keras_scope: AbstractContextManager[Any], tf_scope: str) -> None:
         self.keras_scope = keras_scope
         self.tf_scope = tf.name_scope(tf_scope)
 
-    def __enter__(self):
+    def __enter__(self) -> _SlimOpNameScope:
         self.keras_scope.__enter__()
         self.tf_scope.__enter__()
         return self
 
-    def __exit__(self, *exc: Any):
+    def __exit__(self, *exc: object) -> bool | None:
         self.tf_scope.__exit__(*exc)
         return self.keras_scope.__exit__(*exc)
 
 
-def _slim_op_name_scope(layer, keras_scope):
+def _slim_op_name_scope(
+    layer: keras.layers.Layer, keras_scope: AbstractContextManager[Any]
+) -> AbstractContextManager[Any]:
     """In a tf.function trace a kslim layer's ops get slim's names (``conv1/Relu``).
 
     Keras would name them by the layer name (``conv1.Relu`` cannot hold '/'); the
@@ -174,7 +177,7 @@ class SlimOp(keras.layers.Layer):
         self.op = op
         self.op_kwargs = dict(op_kwargs or {})
 
-    def call(self, inputs: Tensor, training=None) -> tf.Tensor:
+    def call(self, inputs: Tensor | Sequence[Tensor], training: bool | None = None) -> tf.Tensor:
         """Runs ``_OPS[op]`` on ``inputs`` with the op's keyword arguments."""
         kwargs = dict(self.op_kwargs)
         if kwargs.pop("_training", False):
@@ -183,7 +186,9 @@ class SlimOp(keras.layers.Layer):
             return _OPS[self.op](*inputs, **kwargs)
         return _OPS[self.op](inputs, **kwargs)
 
-    def compute_output_spec(self, inputs: Tensor, training=None) -> Any:
+    def compute_output_spec(
+        self, inputs: Tensor | Sequence[Tensor], training: bool | None = None
+    ) -> Any:
         """The output spec of ``call`` on ``inputs``, traced symbolically."""
         return keras_graph.compute_output_spec(self.call, inputs)
 
@@ -195,7 +200,7 @@ class SlimOp(keras.layers.Layer):
 
 
 def apply_op(
-    op: str, inputs: Tensor, scope: str, **op_kwargs: Any
+    op: str, inputs: Tensor | Sequence[Tensor], scope: str, **op_kwargs: Any
 ) -> keras.KerasTensor | tf.Tensor:
     """Applies registered op ``op`` to ``inputs`` (a tensor or list of tensors).
 
@@ -219,7 +224,11 @@ def apply_op(
 
 
 def apply_named_op(
-    op: str, inputs: Tensor, scope: str | None, default_name: str, **op_kwargs: Any
+    op: str,
+    inputs: Tensor | Sequence[Tensor],
+    scope: str | None,
+    default_name: str,
+    **op_kwargs: Any,
 ) -> tuple[keras.KerasTensor | tf.Tensor, str]:
     """Opens ``name_scope(scope, default_name)`` and applies ``op`` in it.
 
@@ -306,7 +315,7 @@ def record_variables(
         graph.unique_name(variable.path)  # TF1: the variable's op name is in use
 
 
-def _follow_input_dtype(layer, inputs: Tensor) -> None:
+def _follow_input_dtype(layer: keras.layers.Layer, inputs: Tensor | Sequence[Tensor]) -> None:
     """slim layers compute in their input's float dtype (Keras would cast to float32).
 
     Only when the global Keras dtype policy is the default, so a user's mixed
@@ -323,7 +332,7 @@ def _follow_input_dtype(layer, inputs: Tensor) -> None:
             return
 
 
-def _apply_scope_regularizer(layer) -> None:
+def _apply_scope_regularizer(layer: keras.layers.Layer) -> None:
     """Applies the enclosing ``variable_scope(regularizer=...)`` to ``layer``'s variables.
 
     TF1: such a scope regularizes every variable created in it without a regularizer
@@ -340,7 +349,7 @@ def _apply_scope_regularizer(layer) -> None:
 
 
 def call_layer(
-    layer,
+    layer: keras.layers.Layer,
     inputs: Tensor,
     created: bool,
     variables_collections: Collections | None = None,
@@ -381,7 +390,7 @@ __all__ = [
 ]
 
 
-def apply_activation(activation_fn: Activation | None, outputs, scope_prefix: str):
+def apply_activation(activation_fn: Activation | None, outputs: Tensor, scope_prefix: str):
     """Applies ``activation_fn`` as a named weightless op (or directly, eagerly)."""
     from kslim.layers.activations import activation_name
 
@@ -400,7 +409,7 @@ def apply_activation(activation_fn: Activation | None, outputs, scope_prefix: st
 
 
 @register_op("activation")
-def _activation_op(x, activation):
+def _activation_op(x: Tensor, activation: str):
     from kslim.layers.activations import get_activation
 
     return get_activation(activation)(x)
@@ -420,10 +429,10 @@ def wrap_regularizer(regularizer: Regularizer | None):
 
 
 class _CallableRegularizer(keras.regularizers.Regularizer):
-    def __init__(self, fn) -> None:
+    def __init__(self, fn: Regularizer) -> None:
         self.fn = fn
 
-    def __call__(self, weights):
+    def __call__(self, weights: keras.Variable | Tensor) -> Tensor:
         penalty = self.fn(weights)
         if penalty is None:
             return tf.zeros((), weights.dtype)

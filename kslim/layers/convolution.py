@@ -102,7 +102,7 @@ class Convolution(WeightedLayer):
         """The spatial rank run in channels-last layout (channels-first input), else None."""
         return self.rank if channels_first(self.data_format) else None
 
-    def op(self, x) -> tf.Tensor:
+    def op(self, x: Tensor) -> tf.Tensor:
         """The convolution of the channels-last ``x`` with ``weights``."""
         return tf.nn.convolution(
             x, self.weights_var, strides=self.stride, padding=self.padding, dilations=self.rate
@@ -112,12 +112,12 @@ class Convolution(WeightedLayer):
 @add_arg_scope
 def convolution(
     inputs: Tensor,
-    num_outputs,
+    num_outputs: int,
     kernel_size: Size,
     stride: Size = 1,
     padding: str = "SAME",
     data_format: str | None = None,
-    rate=1,
+    rate: Size = 1,
     activation_fn: Activation | None = tf.nn.relu,
     normalizer_fn: Activation | None = None,
     normalizer_params: dict[str, Any] | None = None,
@@ -130,7 +130,7 @@ def convolution(
     outputs_collections: Collections | None = None,
     trainable: bool = True,
     scope: Scope | None = None,
-    conv_dims=None,
+    conv_dims: int | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Adds an N-D convolution followed by an optional normalizer and activation.
 
@@ -201,12 +201,12 @@ def convolution(
 def _fixed_rank(conv_dims: int):
     def conv(
         inputs: Tensor,
-        num_outputs,
+        num_outputs: int,
         kernel_size: Size,
         stride: Size = 1,
         padding: str = "SAME",
         data_format: str | None = None,
-        rate=1,
+        rate: Size = 1,
         activation_fn: Activation | None = tf.nn.relu,
         normalizer_fn: Activation | None = None,
         normalizer_params: dict[str, Any] | None = None,

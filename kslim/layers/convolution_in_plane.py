@@ -79,7 +79,7 @@ class ConvolutionInPlane(WeightedLayer):
         cin = input_channels(keras.KerasTensor(input_shape), None)
         return self.kernel_size + (1, 1), (cin,)
 
-    def op(self, x) -> tf.Tensor:
+    def op(self, x: Tensor) -> tf.Tensor:
         """The one kernel applied to every channel of ``x`` (a tiled depthwise convolution)."""
         depthwise = tf.tile(self.weights_var, [1, 1, x.shape[-1], 1])
         return tf.nn.depthwise_conv2d(x, depthwise, (1,) + self.stride + (1,), self.padding)

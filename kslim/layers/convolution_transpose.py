@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-def _transpose_length(size, kernel: int, stride: int, padding: str):
+def _transpose_length(size: int | tf.Tensor, kernel: int, stride: int, padding: str):
     """Output length of a transposed convolution (slim's ``deconv_output_length``)."""
     if padding == "VALID":
         return size * stride + max(kernel - stride, 0)
@@ -109,7 +109,7 @@ class ConvolutionTranspose(WeightedLayer):
         """The spatial rank run in channels-last layout (channels-first input), else None."""
         return self.rank if channels_first(self.data_format) else None
 
-    def op(self, x) -> tf.Tensor:
+    def op(self, x: Tensor) -> tf.Tensor:
         """The transposed convolution of the channels-last ``x`` with ``weights``."""
         dynamic = tf.shape(x)
         static = x.shape
@@ -130,11 +130,11 @@ class ConvolutionTranspose(WeightedLayer):
 
 
 def _convolution_transpose(
-    dims,
-    default_scope,
-    formats,
+    dims: int,
+    default_scope: str,
+    formats: tuple[str, str],
     inputs: Tensor,
-    num_outputs,
+    num_outputs: int,
     kernel_size: Size,
     stride: Size,
     padding: str,
@@ -167,7 +167,7 @@ def _convolution_transpose(
 @add_arg_scope
 def convolution2d_transpose(
     inputs: Tensor,
-    num_outputs,
+    num_outputs: int,
     kernel_size: Size,
     stride: Size = 1,
     padding: str = "SAME",
@@ -238,7 +238,7 @@ def convolution2d_transpose(
 @add_arg_scope
 def convolution3d_transpose(
     inputs: Tensor,
-    num_outputs,
+    num_outputs: int,
     kernel_size: Size,
     stride: Size = 1,
     padding: str = "SAME",

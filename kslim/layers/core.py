@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -84,7 +85,7 @@ class FullyConnected(WeightedLayer):
             )
         return (int(cin), self.num_outputs), (self.num_outputs,)
 
-    def op(self, x) -> tf.Tensor:
+    def op(self, x: Tensor) -> tf.Tensor:
         """``x @ weights`` over the last axis of ``x``."""
         if x.shape.rank == 2:
             return tf.matmul(x, self.weights_var)
@@ -94,7 +95,7 @@ class FullyConnected(WeightedLayer):
 @add_arg_scope
 def fully_connected(
     inputs: Tensor,
-    num_outputs,
+    num_outputs: int,
     activation_fn: Activation | None = tf.nn.relu,
     normalizer_fn: Activation | None = None,
     normalizer_params: dict[str, Any] | None = None,
@@ -159,7 +160,13 @@ linear = functools.partial(fully_connected, activation_fn=None)
 
 
 @register_op("dropout")
-def _dropout_op(x, rate, noise_shape=None, seed=None, training=False):
+def _dropout_op(
+    x: Tensor,
+    rate: float,
+    noise_shape: Sequence[int | None] | None = None,
+    seed: int | None = None,
+    training: bool = False,
+):
     if not training:
         return tf.identity(x)
     return tf.nn.dropout(x, rate=rate, noise_shape=noise_shape, seed=seed)
@@ -168,12 +175,12 @@ def _dropout_op(x, rate, noise_shape=None, seed=None, training=False):
 @add_arg_scope
 def dropout(
     inputs: Tensor,
-    keep_prob=0.5,
-    noise_shape=None,
-    is_training=True,
+    keep_prob: float = 0.5,
+    noise_shape: ShapeLike | None = None,
+    is_training: bool | None = True,
     outputs_collections: Collections | None = None,
     scope: Scope | None = None,
-    seed=None,
+    seed: int | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Dropout: kept values are scaled by ``1/keep_prob``.
 
@@ -210,7 +217,7 @@ def dropout(
 
 
 @register_op("flatten")
-def _flatten_op(x):
+def _flatten_op(x: Tensor):
     shape = x.shape
     if shape.rank is not None and all(d is not None for d in shape[1:]):
         size = 1
@@ -252,9 +259,9 @@ class BiasAdd(SlimLayer):
         self,
         scope: str,
         data_format: str = "NHWC",
-        activation=None,
-        initializer: Initializer | None = "zeros",
-        regularizer: Regularizer | None = None,
+        activation: str | Activation | dict[str, Any] | None = None,
+        initializer: Initializer | str | dict[str, Any] | None = "zeros",
+        regularizer: Regularizer | dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)

@@ -49,7 +49,7 @@ class VarianceScaling(keras.initializers.Initializer):
         self.uniform = bool(uniform)
         self.seed = seed
 
-    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None):
+    def __call__(self, shape: ShapeLike, dtype: DTypeLike | None = None) -> tf.Tensor:
         """An initial value of ``shape`` and ``dtype``, scaled by slim's fan rule."""
         dtype = tf.as_dtype(dtype or "float32")
         if not dtype.is_floating:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from kslim.tensor_types import Tensor
+
 __all__ = ["channels_first", "to_channels_first", "to_channels_last"]
 
 
@@ -19,7 +21,7 @@ def channels_first(data_format: str | None) -> bool:
     return data_format is not None and data_format.startswith("NC")
 
 
-def to_channels_last(x, rank: int) -> tf.Tensor:
+def to_channels_last(x: Tensor, rank: int) -> tf.Tensor:
     """NC... -> N...C for ``rank`` spatial dimensions.
 
     Args:
@@ -32,7 +34,7 @@ def to_channels_last(x, rank: int) -> tf.Tensor:
     return tf.transpose(x, [0] + list(range(2, rank + 2)) + [1])
 
 
-def to_channels_first(x, rank: int) -> tf.Tensor:
+def to_channels_first(x: Tensor, rank: int) -> tf.Tensor:
     """N...C -> NC... for ``rank`` spatial dimensions.
 
     Args:

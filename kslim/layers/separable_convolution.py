@@ -79,7 +79,7 @@ class SeparableConvolution2D(WeightedLayer):
         padding: str = "SAME",
         data_format: str = "NHWC",
         rate: Sequence[int] = (1, 1),
-        pointwise_initializer="glorot_uniform",
+        pointwise_initializer: Initializer | str | dict[str, Any] | None = "glorot_uniform",
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -132,7 +132,7 @@ class SeparableConvolution2D(WeightedLayer):
         """2 for a channels-first input (run channels-last), else None."""
         return 2 if channels_first(self.data_format) else None
 
-    def op(self, x) -> tf.Tensor:
+    def op(self, x: Tensor) -> tf.Tensor:
         """The depthwise (then pointwise, if any) convolution of the channels-last ``x``."""
         strides = (1,) + self.stride + (1,)
         if self.pointwise_var is None:
@@ -159,18 +159,18 @@ def _separable_collections(variables_collections: Collections | None):
 @add_arg_scope
 def separable_convolution2d(
     inputs: Tensor,
-    num_outputs,
+    num_outputs: int | None,
     kernel_size: Size,
-    depth_multiplier=1,
+    depth_multiplier: int = 1,
     stride: Size = 1,
     padding: str = "SAME",
     data_format: str = "NHWC",
-    rate=1,
+    rate: Size = 1,
     activation_fn: Activation | None = tf.nn.relu,
     normalizer_fn: Activation | None = None,
     normalizer_params: dict[str, Any] | None = None,
     weights_initializer: Initializer | None = XAVIER,
-    pointwise_initializer=None,
+    pointwise_initializer: Initializer | None = None,
     weights_regularizer: Regularizer | None = None,
     biases_initializer: Initializer | None = tf.zeros_initializer(),
     biases_regularizer: Regularizer | None = None,

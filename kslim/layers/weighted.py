@@ -187,12 +187,12 @@ class WeightedLayer(SlimLayer):
     def __init__(
         self,
         scope: str,
-        activation=None,
+        activation: str | Activation | dict[str, Any] | None = None,
         use_bias: bool = True,
-        weights_initializer: Initializer | None = "glorot_uniform",
-        biases_initializer: Initializer | None = "zeros",
-        weights_regularizer: Regularizer | None = None,
-        biases_regularizer: Regularizer | None = None,
+        weights_initializer: Initializer | str | dict[str, Any] | None = "glorot_uniform",
+        biases_initializer: Initializer | str | dict[str, Any] | None = "zeros",
+        weights_regularizer: Regularizer | dict[str, Any] | None = None,
+        biases_regularizer: Regularizer | dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -212,7 +212,7 @@ class WeightedLayer(SlimLayer):
         """``(weights shape, biases shape)`` for inputs of ``input_shape``."""
         raise NotImplementedError(f"{type(self).__name__} must implement variable_shapes()")
 
-    def op(self, x) -> tf.Tensor:
+    def op(self, x: Tensor) -> tf.Tensor:
         """The layer's op on channels-last ``x``, before the bias and activation."""
         raise NotImplementedError(f"{type(self).__name__} must implement op()")
 
@@ -224,7 +224,7 @@ class WeightedLayer(SlimLayer):
         """Creates ``weights`` and ``biases`` of ``variable_shapes(input_shape)``."""
         self.add_weights_and_biases(*self.variable_shapes(tuple(input_shape)))
 
-    def add_weights_and_biases(self, weights_shape, biases_shape) -> None:
+    def add_weights_and_biases(self, weights_shape: ShapeLike, biases_shape: ShapeLike) -> None:
         """Creates ``weights`` and, when ``self.use_bias``, ``biases``.
 
         Args:
@@ -240,7 +240,7 @@ class WeightedLayer(SlimLayer):
         )
         self.add_biases(biases_shape)
 
-    def add_biases(self, biases_shape) -> None:
+    def add_biases(self, biases_shape: ShapeLike) -> None:
         """Creates ``biases`` (``biases_var``) when ``self.use_bias``.
 
         Args:
@@ -306,11 +306,11 @@ def apply_weighted_layer(
     weights_regularizer: Regularizer | None,
     biases_initializer: Initializer | None,
     biases_regularizer: Regularizer | None,
-    reuse: Reuse,
+    reuse: Reuse | None,
     variables_collections: Collections | None,
     outputs_collections: Collections | None,
     trainable: bool,
-    scope: Scope,
+    scope: Scope | None,
     first_variable: str = "weights",
 ) -> keras.KerasTensor | tf.Tensor:
     """The body of a slim weighted-layer function, after its own argument checks.
