@@ -18,7 +18,7 @@ from kslim.layers import _config as cfg
 from kslim.layers.base import SlimLayer, call_layer, get_or_create_layer, layer_name
 from kslim.layers.initializers import to_keras_initializer
 from kslim.ops.variable_scope import VariableScope
-from kslim.tensor_types import Collections, Initializer, ShapeLike, Tensor
+from kslim.tensor_types import Activation, Collections, Initializer, ShapeLike, Tensor
 from kslim.utils import collect_named_outputs
 
 __all__ = ["AffineNorm", "apply_norm", "check_param_initializers", "tensor_name"]
@@ -60,8 +60,8 @@ class AffineNorm(SlimLayer):
         scope: str,
         center: bool = True,
         scale: bool = True,
-        activation=None,
-        param_initializers: dict[str, Initializer] | None = None,
+        activation: str | Activation | dict[str, Any] | None = None,
+        param_initializers: dict[str, Initializer | str | dict[str, Any]] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, **kwargs)
@@ -83,7 +83,7 @@ class AffineNorm(SlimLayer):
                 "gamma", shape, init.get("gamma", "ones"), trainable=self.trainable
             )
 
-    def finish(self, y) -> tf.Tensor:
+    def finish(self, y: tf.Tensor) -> tf.Tensor:
         """The normalized, scaled and shifted ``y`` through the activation (if any)."""
         if self.activation is not None:
             y = self.activation(y)

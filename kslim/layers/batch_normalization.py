@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -19,13 +20,22 @@ from kslim.layers.base import (
 from kslim.ops.arg_scope import add_arg_scope
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import variable_scope
-from kslim.tensor_types import Activation, Collections, Initializer, Reuse, Scope, ShapeLike, Tensor
+from kslim.tensor_types import (
+    Activation,
+    Collections,
+    Initializer,
+    Regularizer,
+    Reuse,
+    Scope,
+    ShapeLike,
+    Tensor,
+)
 from kslim.utils import collect_named_outputs
 
 __all__ = ["BatchNorm", "batch_norm"]
 
 
-def _batch_moments(x, reduce_axes):
+def _batch_moments(x: tf.Tensor, reduce_axes: Sequence[int]):
     """Mean, variance and element count of ``x`` over ``reduce_axes``, of the global batch.
 
     Under a tf.distribute strategy with several replicas, each replica holds a slice of
@@ -83,11 +93,11 @@ class BatchNorm(SlimLayer):
         center: bool = True,
         scale: bool = False,
         epsilon: float = 0.001,
-        is_training=True,
+        is_training: bool | None = True,
         channels_axis: int = -1,
         bessel: bool = True,
-        param_initializers: dict[str, Initializer] | None = None,
-        param_regularizers=None,
+        param_initializers: dict[str, Initializer | str | dict[str, Any]] | None = None,
+        param_regularizers: dict[str, Regularizer | dict[str, Any] | None] | None = None,
         zero_debias: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -178,7 +188,7 @@ class BatchNorm(SlimLayer):
         self._track_variable(variable)
         return variable
 
-    def _update_moving_mean(self, mean, one_minus) -> None:
+    def _update_moving_mean(self, mean: tf.Tensor | keras.Variable, one_minus: tf.Tensor) -> None:
         if self.biased is None:
             self.moving_mean.assign_sub((self.moving_mean - mean) * one_minus)
             return
@@ -188,7 +198,7 @@ class BatchNorm(SlimLayer):
         bias_factor = 1.0 - tf.pow(1.0 - one_minus, tf.convert_to_tensor(self.local_step))
         self.moving_mean.assign(tf.convert_to_tensor(self.biased) / bias_factor)
 
-    def _fused_training(self, x):
+    def _fused_training(self, x: tf.Tensor):
         """Training-mode batch norm by ``tf.compat.v1.nn.fused_batch_norm``, slim's kernel.
 
         tf_slim's default (fused) path runs that kernel; training-mode batch norm
@@ -225,7 +235,7 @@ class BatchNorm(SlimLayer):
             y = tf.reshape(y, tf.shape(x))
         return y, mean, variance
 
-    def _fused_inference(self, x):
+    def _fused_inference(self, x: tf.Tensor):
         """Inference-mode batch norm by the fused kernel on the moving averages, as tf_slim.
 
         The kernel rounds differently from ``tf.nn.batch_normalization``'s formula; through
@@ -262,7 +272,7 @@ class BatchNorm(SlimLayer):
             y = tf.reshape(y, tf.shape(x))
         return y
 
-    def call(self, inputs: Tensor, training=None) -> tf.Tensor:
+    def call(self, inputs: Tensor, training: bool | None = None) -> tf.Tensor:
         """Normalizes by the batch moments (training, updating the averages), else the averages."""
         x = tf.convert_to_tensor(inputs)
         rank = x.shape.rank
@@ -324,28 +334,28 @@ class BatchNorm(SlimLayer):
 @add_arg_scope
 def batch_norm(
     inputs: Tensor,
-    decay=0.999,
-    center=True,
-    scale=False,
+    decay: float = 0.999,
+    center: bool = True,
+    scale: bool = False,
     epsilon: float = 0.001,
     activation_fn: Activation | None = None,
     param_initializers: dict[str, Initializer] | None = None,
-    param_regularizers=None,
+    param_regularizers: dict[str, Regularizer | None] | None = None,
     updates_collections: Collections | None = GraphKeys.UPDATE_OPS,
-    is_training=True,
+    is_training: bool | None = True,
     reuse: Reuse | None = None,
     variables_collections: Collections | None = None,
     outputs_collections: Collections | None = None,
     trainable: bool = True,
-    batch_weights=None,
-    fused=None,
+    batch_weights: Tensor | None = None,
+    fused: bool | None = None,
     data_format: str = "NHWC",
-    zero_debias_moving_mean=False,
+    zero_debias_moving_mean: bool = False,
     scope: Scope | None = None,
-    renorm=False,
-    renorm_clipping=None,
-    renorm_decay=0.99,
-    adjustment=None,
+    renorm: bool = False,
+    renorm_clipping: dict[str, float] | None = None,
+    renorm_decay: float = 0.99,
+    adjustment: Callable[..., Any] | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Batch normalization with slim's defaults and variable names.
 
@@ -458,7 +468,9 @@ def _inside_layer_scope(scope: str) -> bool:
     return layer is not None and not isinstance(layer, (BatchNorm, AffineNorm))
 
 
-def _leave_in_default_collections(variables, model_variables: bool) -> None:
+def _leave_in_default_collections(
+    variables: Sequence[keras.Variable], model_variables: bool
+) -> None:
     """Keeps ``variables`` in GLOBAL_VARIABLES (and MODEL_VARIABLES) only.
 
     slim creates the debias variables with ``tf.get_variable`` and no collections.

@@ -24,10 +24,10 @@ _CHANNEL_AXIS = {"channels_first": 1, "channels_last": -1}
 
 
 @tf.custom_gradient
-def _lower_bound(inputs: Tensor, bound):
+def _lower_bound(inputs: tf.Tensor, bound: tf.Tensor):
     """``tf.maximum(inputs, bound)`` whose gradient passes where it would raise ``inputs``."""
 
-    def grad(upstream):
+    def grad(upstream: tf.Tensor):
         passes = tf.logical_or(inputs >= bound, upstream < 0)
         return tf.cast(passes, upstream.dtype) * upstream, None
 
@@ -61,7 +61,7 @@ class GDN(SlimLayer):
         gamma_init: float = 0.1,
         reparam_offset: float = 2**-18,
         data_format: str = "channels_last",
-        activity_regularizer=None,
+        activity_regularizer: Regularizer | None = None,
         trainable: bool = True,
         name: str | None = None,
         scope: str | None = None,
@@ -157,25 +157,25 @@ class GDN(SlimLayer):
 class _ActivityPenalty(keras.layers.Layer):
     """``regularizer(outputs)`` as a scalar node of the functional graph."""
 
-    def __init__(self, regularizer: Regularizer | None, **kwargs: Any) -> None:
+    def __init__(self, regularizer: Regularizer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.regularizer = regularizer
 
-    def call(self, outputs):
+    def call(self, outputs: Tensor):
         return tf.cast(self.regularizer(outputs), tf.float32)
 
-    def compute_output_spec(self, outputs):
+    def compute_output_spec(self, outputs: keras.KerasTensor):
         return keras.KerasTensor((), "float32")
 
 
 def gdn(
     inputs: Tensor,
-    inverse=False,
-    beta_min=1e-6,
-    gamma_init=0.1,
-    reparam_offset=2**-18,
+    inverse: bool = False,
+    beta_min: float = 1e-6,
+    gamma_init: float = 0.1,
+    reparam_offset: float = 2**-18,
     data_format: str = "channels_last",
-    activity_regularizer=None,
+    activity_regularizer: Regularizer | None = None,
     trainable: bool = True,
     name: str | None = None,
     reuse: Reuse | None = None,

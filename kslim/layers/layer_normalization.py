@@ -36,7 +36,7 @@ class LayerNorm(AffineNorm):
         scope: str,
         center: bool = True,
         scale: bool = True,
-        activation=None,
+        activation: str | Activation | dict[str, Any] | None = None,
         begin_norm_axis: int = 1,
         begin_params_axis: int = -1,
         **kwargs: Any,
@@ -74,15 +74,15 @@ class LayerNorm(AffineNorm):
 @add_arg_scope
 def layer_norm(
     inputs: Tensor,
-    center=True,
-    scale=True,
+    center: bool = True,
+    scale: bool = True,
     activation_fn: Activation | None = None,
     reuse: Reuse | None = None,
     variables_collections: Collections | None = None,
     outputs_collections: Collections | None = None,
     trainable: bool = True,
-    begin_norm_axis=1,
-    begin_params_axis=-1,
+    begin_norm_axis: int = 1,
+    begin_params_axis: int = -1,
     scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
     """Layer normalization (default scope ``LayerNorm``), slim's defaults.

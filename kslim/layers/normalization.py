@@ -54,8 +54,8 @@ class GroupNorm(AffineNorm):
         center: bool = True,
         scale: bool = True,
         epsilon: float = 1e-6,
-        activation=None,
-        param_initializers: dict[str, Initializer] | None = None,
+        activation: str | Activation | dict[str, Any] | None = None,
+        param_initializers: dict[str, Initializer | str | dict[str, Any]] | None = None,
         mean_close_to_zero: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -117,11 +117,11 @@ class GroupNorm(AffineNorm):
 @add_arg_scope
 def group_norm(
     inputs: Tensor,
-    groups=32,
-    channels_axis=-1,
-    reduction_axes=(-3, -2),
-    center=True,
-    scale=True,
+    groups: int = 32,
+    channels_axis: int = -1,
+    reduction_axes: Sequence[int] = (-3, -2),
+    center: bool = True,
+    scale: bool = True,
     epsilon: float = 1e-6,
     activation_fn: Activation | None = None,
     param_initializers: dict[str, Initializer] | None = None,
@@ -130,7 +130,7 @@ def group_norm(
     outputs_collections: Collections | None = None,
     trainable: bool = True,
     scope: Scope | None = None,
-    mean_close_to_zero=False,
+    mean_close_to_zero: bool = False,
 ) -> keras.KerasTensor | tf.Tensor:
     """Group normalization (default scope ``GroupNorm``), slim's defaults.
 
@@ -236,8 +236,8 @@ class InstanceNorm(AffineNorm):
         center: bool = True,
         scale: bool = True,
         epsilon: float = 1e-6,
-        activation=None,
-        param_initializers: dict[str, Initializer] | None = None,
+        activation: str | Activation | dict[str, Any] | None = None,
+        param_initializers: dict[str, Initializer | str | dict[str, Any]] | None = None,
         data_format: str = "NHWC",
         **kwargs: Any,
     ) -> None:
@@ -277,8 +277,8 @@ class InstanceNorm(AffineNorm):
 @add_arg_scope
 def instance_norm(
     inputs: Tensor,
-    center=True,
-    scale=True,
+    center: bool = True,
+    scale: bool = True,
     epsilon: float = 1e-6,
     activation_fn: Activation | None = None,
     param_initializers: dict[str, Initializer] | None = None,
