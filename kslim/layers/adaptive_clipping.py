@@ -10,17 +10,21 @@ step, which runs it inside ``tf.function``, creates none.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+import keras
 import tensorflow as tf
 
-from kslim.ops.graph import GraphKeys, get_default_graph
+from kslim.ops.graph import Graph, GraphKeys, get_default_graph
 from kslim.ops.variable_scope import variable_scope
+from kslim.tensor_types import Tensor
 
 __all__ = ["adaptive_clipping_fn"]
 
+_GradsAndVars = Sequence[tuple[tf.Tensor | tf.IndexedSlices | None, tf.Variable | keras.Variable]]
 
-def _resolve_step(global_step, graph):
+
+def _resolve_step(global_step: tf.Variable | keras.Variable | Tensor | None, graph: Graph):
     """The step to read: a graph's global step follows the TrainOp's ``iterations``."""
     if global_step is None:
         return None
@@ -31,11 +35,11 @@ def _resolve_step(global_step, graph):
 
 
 def adaptive_clipping_fn(
-    std_factor=2.0,
-    decay=0.95,
-    static_max_norm=None,
-    global_step=None,
-    report_summary=False,
+    std_factor: float = 2.0,
+    decay: float = 0.95,
+    static_max_norm: float | None = None,
+    global_step: tf.Variable | keras.Variable | Tensor | None = None,
+    report_summary: bool = False,
     epsilon: float = 1e-8,
     name: str | None = None,
 ) -> Callable:
@@ -83,11 +87,11 @@ def adaptive_clipping_fn(
         )
     step = _resolve_step(global_step, graph)
 
-    def moving_average(var, value, one_minus):
+    def moving_average(var: tf.Variable | keras.Variable, value: tf.Tensor, one_minus: tf.Tensor):
         var.assign_sub((tf.convert_to_tensor(var) - value) * one_minus)
         return tf.convert_to_tensor(var)
 
-    def gradient_clipping(grads_and_vars):
+    def gradient_clipping(grads_and_vars: _GradsAndVars):
         grads, variables = zip(*grads_and_vars, strict=True)
         norm = tf.linalg.global_norm([g for g in grads if g is not None])
         log_norm = tf.math.log(norm + epsilon)

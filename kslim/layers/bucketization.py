@@ -8,16 +8,21 @@ import keras
 import tensorflow as tf
 
 from kslim.layers.base import apply_named_op, register_op
+from kslim.tensor_types import Tensor
 
 __all__ = ["bucketize"]
 
 
 @register_op("bucketize")
-def _bucketize_op(x, boundaries):
+def _bucketize_op(x: Tensor, boundaries: list[float]):
     return tf.raw_ops.Bucketize(input=x, boundaries=boundaries)
 
 
-def bucketize(input_tensor, boundaries, name: str | None = None) -> keras.KerasTensor | tf.Tensor:
+def bucketize(
+    input_tensor: Tensor,
+    boundaries: list[float] | tuple[float, ...],
+    name: str | None = None,
+) -> keras.KerasTensor | tf.Tensor:
     """Bucket index of each value: ``i`` with ``boundaries[i-1] <= x < boundaries[i]``.
 
     Values below ``boundaries[0]`` are in bucket 0, values at or above the last

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from kslim.layers.base import is_symbolic
 from kslim.ops.variable_scope import variable_scope
-from kslim.tensor_types import Tensor
+from kslim.tensor_types import TensorLike
 
 __all__ = ["repeat", "stack"]
 
@@ -24,7 +24,7 @@ def _inner_scope_prefix(layer: Callable, fallback: str) -> str:
     return fallback
 
 
-def _as_input(inputs: Tensor):
+def _as_input(inputs: TensorLike):
     # slim converts the inputs to a tensor; KerasTensors stay symbolic.
     if is_symbolic(inputs):
         return inputs
@@ -32,7 +32,7 @@ def _as_input(inputs: Tensor):
 
 
 def repeat(
-    inputs: Tensor, repetitions: int, layer: Callable, *args: Any, **kwargs: Any
+    inputs: TensorLike, repetitions: int, layer: Callable, *args: Any, **kwargs: Any
 ) -> keras.KerasTensor | tf.Tensor:
     """Applies ``layer`` ``repetitions`` times with the same arguments.
 
@@ -73,7 +73,10 @@ def repeat(
 
 
 def stack(
-    inputs: Tensor, layer: Callable, stack_args, **kwargs: Any
+    inputs: TensorLike,
+    layer: Callable,
+    stack_args: list[Any] | tuple[Any, ...],
+    **kwargs: Any,
 ) -> keras.KerasTensor | tf.Tensor:
     """Applies ``layer`` once per entry of ``stack_args``, chaining the outputs.
 

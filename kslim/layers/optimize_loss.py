@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import keras
 import tensorflow as tf
 
 from kslim.learning.optimizers import to_keras_optimizer
+from kslim.tensor_types import Tensor, TensorLike
 
 if TYPE_CHECKING:
     from kslim.learning.train_op import TrainOp
@@ -24,6 +26,7 @@ OPTIMIZER_CLS_NAMES = {
     "RMSProp": _V1.RMSPropOptimizer,
     "SGD": _V1.GradientDescentOptimizer,
 }
+_GradsAndVars = Sequence[tuple[tf.Tensor | tf.IndexedSlices | None, tf.Variable | keras.Variable]]
 OPTIMIZER_SUMMARIES = [
     "learning_rate",
     "loss",
@@ -36,11 +39,13 @@ OPTIMIZER_SUMMARIES = [
 class _DecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
     """``learning_rate_decay_fn(lr, global_step)`` as a Keras schedule of the step."""
 
-    def __init__(self, learning_rate: float, decay_fn) -> None:
+    def __init__(
+        self, learning_rate: float, decay_fn: Callable[[tf.Tensor, tf.Tensor], Any]
+    ) -> None:
         self.learning_rate = float(learning_rate)
         self.decay_fn = decay_fn
 
-    def __call__(self, step):
+    def __call__(self, step: TensorLike) -> tf.Tensor:
         lr = tf.constant(self.learning_rate, tf.float32)
         return tf.cast(self.decay_fn(lr, tf.cast(step, tf.int64)), tf.float32)
 
@@ -49,7 +54,7 @@ class _DecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
 
 
 def _clip_by_global_norm_fn(max_norm: float):
-    def clip(grads_and_vars):
+    def clip(grads_and_vars: _GradsAndVars):
         present = [(g, v) for g, v in grads_and_vars if g is not None]
         clipped, _ = tf.clip_by_global_norm([g for g, _ in present], max_norm)
         return list(zip(clipped, [v for _, v in present], strict=True))
@@ -58,20 +63,24 @@ def _clip_by_global_norm_fn(max_norm: float):
 
 
 def optimize_loss(
-    loss,
-    global_step,
-    learning_rate,
-    optimizer,
-    gradient_noise_scale=None,
-    gradient_multipliers=None,
-    clip_gradients=None,
-    learning_rate_decay_fn=None,
-    update_ops=None,
-    variables=None,
+    loss: Tensor,
+    global_step: tf.Variable | keras.Variable | Tensor | None,
+    learning_rate: float | None,
+    optimizer: str
+    | type
+    | tf.compat.v1.train.Optimizer
+    | keras.optimizers.Optimizer
+    | Callable[..., Any],
+    gradient_noise_scale: float | None = None,
+    gradient_multipliers: dict[Any, float | tf.Tensor] | None = None,
+    clip_gradients: float | Callable[[_GradsAndVars], _GradsAndVars] | None = None,
+    learning_rate_decay_fn: Callable[[tf.Tensor, tf.Tensor], Any] | None = None,
+    update_ops: Sequence[Callable[[], Any]] | None = None,
+    variables: Sequence[tf.Variable | keras.Variable] | None = None,
     name: str | None = None,
-    summaries=None,
-    colocate_gradients_with_ops=False,
-    increment_global_step=True,
+    summaries: Sequence[str] | None = None,
+    colocate_gradients_with_ops: bool = False,
+    increment_global_step: bool = True,
 ) -> TrainOp:
     """Returns a ``TrainOp`` minimizing ``loss`` (contrib's ``optimize_loss``).
 
@@ -186,7 +195,7 @@ def optimize_loss(
     if gradient_multipliers is not None:
         from kslim.learning.train_op import multiply_gradients
 
-        def transform(grads_and_vars):
+        def transform(grads_and_vars: _GradsAndVars):
             grads_and_vars = multiply_gradients(list(grads_and_vars), gradient_multipliers)
             return clip(grads_and_vars) if clip is not None else grads_and_vars
     else:

@@ -6,12 +6,13 @@ import keras
 import tensorflow as tf
 
 from kslim.layers.base import apply_named_op, register_op
+from kslim.tensor_types import Size, Tensor
 
 __all__ = ["poincare_normalize"]
 
 
 @register_op("poincare_normalize")
-def _poincare_normalize_op(x, axis=1, epsilon: float = 1e-5):
+def _poincare_normalize_op(x: Tensor, axis: Size = 1, epsilon: float = 1e-5):
     x = tf.convert_to_tensor(x)
     square_sum = tf.reduce_sum(tf.square(x), axis, keepdims=True)
     inv_norm = tf.minimum((1.0 - epsilon) * tf.math.rsqrt(square_sum), 1.0)
@@ -19,7 +20,7 @@ def _poincare_normalize_op(x, axis=1, epsilon: float = 1e-5):
 
 
 def poincare_normalize(
-    x, axis=1, epsilon: float = 1e-5, name: str | None = None
+    x: Tensor, axis: Size = 1, epsilon: float = 1e-5, name: str | None = None
 ) -> keras.KerasTensor | tf.Tensor:
     """Projects each slice along ``axis`` into the ball of norm ``1 - epsilon``.
 

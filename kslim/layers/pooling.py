@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 import tensorflow as tf
 
@@ -15,7 +17,15 @@ __all__ = ["max_pool2d", "avg_pool2d", "max_pool3d", "avg_pool3d", "pool"]
 
 
 @register_op("pool")
-def _pool_op(x, pooling_type, window, strides, padding: str, data_format: str, dilations=None):
+def _pool_op(
+    x: Tensor,
+    pooling_type: str,
+    window: Sequence[int],
+    strides: Sequence[int],
+    padding: str,
+    data_format: str | None,
+    dilations: Sequence[int] | None = None,
+):
     rank = len(window)
     if channels_first(data_format):
         x = to_channels_last(x, rank)
@@ -33,18 +43,18 @@ def _pool_op(x, pooling_type, window, strides, padding: str, data_format: str, d
 
 
 def _pool(
-    kind,
-    dims,
-    valid_formats,
+    kind: str,
+    dims: int,
+    valid_formats: tuple[str | None, str | None],
     default_name: str,
     inputs: Tensor,
     kernel_size: Size,
     stride: Size,
     padding: str,
-    data_format: str,
+    data_format: str | None,
     outputs_collections: Collections | None,
-    scope: Scope,
-    dilation_rate=1,
+    scope: Scope | None,
+    dilation_rate: Size = 1,
 ):
     if data_format not in valid_formats:
         raise ValueError(
@@ -170,10 +180,10 @@ def avg_pool3d(
 def pool(
     inputs: Tensor,
     kernel_size: Size,
-    pooling_type,
+    pooling_type: str,
     padding: str = "VALID",
     data_format: str | None = None,
-    dilation_rate=1,
+    dilation_rate: Size = 1,
     stride: Size = 1,
     outputs_collections: Collections | None = None,
     scope: Scope | None = None,

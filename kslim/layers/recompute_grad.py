@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -21,10 +21,13 @@ from kslim.layers.base import is_symbolic
 from kslim.ops.arg_scope import arg_scope, current_arg_scope
 from kslim.ops.graph import get_default_graph
 from kslim.ops.variable_scope import get_variable_scope, variable_scope
+from kslim.tensor_types import Tensor
 
 __all__ = ["recompute_grad"]
 
 _USE_DEFAULT = "__rev_block_lib_default"
+
+_Input = Tensor | tf.Variable | keras.Variable
 
 _WRONG_VARS_ERR = (
     "The variables used on recompute were different than the variables originally used. "
@@ -34,7 +37,7 @@ _WRONG_VARS_ERR = (
 )
 
 
-def _check_closure(fn) -> None:
+def _check_closure(fn: Callable[..., Any]) -> None:
     for var_name, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=False):
         value = cell.cell_contents
         if isinstance(value, (tf.Tensor, tf.Variable, keras.Variable, keras.KerasTensor)):
@@ -47,7 +50,9 @@ def _check_closure(fn) -> None:
             )
 
 
-def recompute_grad(fn, use_data_dep=_USE_DEFAULT, tupleize_grads=False) -> Callable:
+def recompute_grad(
+    fn: Callable[..., Any], use_data_dep: bool | str = _USE_DEFAULT, tupleize_grads: bool = False
+) -> Callable:
     """Decorator: ``fn``'s activations are recomputed on the backward pass.
 
     ``fn`` must be free of state changes and randomness, or take a keyword
@@ -81,11 +86,11 @@ def recompute_grad(fn, use_data_dep=_USE_DEFAULT, tupleize_grads=False) -> Calla
     except (TypeError, ValueError):
         takes_flag = False
 
-    def call_fn(args, recomputing: bool):
+    def call_fn(args: Sequence[_Input], recomputing: bool):
         return fn(*args, **({"is_recomputing": recomputing} if takes_flag else {}))
 
     @functools.wraps(fn)
-    def wrapped(*args: Any):
+    def wrapped(*args: _Input):
         if is_symbolic(args):
             with keras.RematScope(mode="full"):
                 return call_fn(args, False)
@@ -97,12 +102,12 @@ def recompute_grad(fn, use_data_dep=_USE_DEFAULT, tupleize_grads=False) -> Calla
         scopes = current_arg_scope()
 
         @tf.custom_gradient
-        def forward(*xs: Any):
+        def forward(*xs: _Input):
             with tf.GradientTape() as probe:
                 outputs = call_fn(xs, False)
             used = {id(v) for v in probe.watched_variables()}
 
-            def grad(*upstream: Any, variables=None):
+            def grad(*upstream: tf.Tensor, variables: Sequence[tf.Variable] | None = None):
                 variables = list(variables or [])
                 with graph.as_default(), arg_scope(scopes):
                     with variable_scope(scope, reuse=True):

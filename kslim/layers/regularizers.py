@@ -10,7 +10,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from kslim.tensor_types import Regularizer
+from kslim.tensor_types import Regularizer, Tensor, TensorLike
 
 __all__ = [
     "l1_regularizer",
@@ -46,7 +46,7 @@ class L1(keras.regularizers.Regularizer):
     def __init__(self, scale: float) -> None:
         self.scale = float(scale)
 
-    def __call__(self, weights):
+    def __call__(self, weights: TensorLike | keras.Variable) -> tf.Tensor:
         """The penalty ``scale * sum(|weights|)``."""
         w = tf.convert_to_tensor(weights)
         return tf.cast(self.scale, w.dtype) * tf.reduce_sum(tf.abs(w))
@@ -63,7 +63,7 @@ class L2(keras.regularizers.Regularizer):
     def __init__(self, scale: float) -> None:
         self.scale = float(scale)
 
-    def __call__(self, weights):
+    def __call__(self, weights: TensorLike | keras.Variable) -> tf.Tensor:
         """The penalty ``scale * sum(weights**2) / 2``."""
         w = tf.convert_to_tensor(weights)
         return tf.cast(self.scale, w.dtype) * tf.nn.l2_loss(w)
@@ -77,12 +77,12 @@ class L2(keras.regularizers.Regularizer):
 class SumRegularizer(keras.regularizers.Regularizer):
     """The sum of several regularizers' penalties (None results are skipped)."""
 
-    def __init__(self, regularizers: Sequence[Callable]) -> None:
+    def __init__(self, regularizers: Sequence[Regularizer | dict[str, Any]]) -> None:
         self.regularizers = [
             keras.regularizers.get(r) if isinstance(r, dict) else r for r in regularizers
         ]
 
-    def __call__(self, weights):
+    def __call__(self, weights: TensorLike | keras.Variable) -> tf.Tensor | None:
         """The sum of the regularizers' penalties of ``weights`` (None if none has one)."""
         penalties = [p for p in (r(weights) for r in self.regularizers) if p is not None]
         if not penalties:
@@ -94,7 +94,7 @@ class SumRegularizer(keras.regularizers.Regularizer):
         return {"regularizers": [keras.regularizers.serialize(r) for r in self.regularizers]}
 
 
-def _disabled(_weights):
+def _disabled(_weights: object):
     return None
 
 
@@ -176,7 +176,10 @@ def sum_regularizer(
     return SumRegularizer(regularizers)
 
 
-def apply_regularization(regularizer: Callable, weights_list=None) -> keras.KerasTensor | tf.Tensor:
+def apply_regularization(
+    regularizer: Callable,
+    weights_list: Sequence[tf.Variable | keras.Variable | Tensor] | None = None,
+) -> keras.KerasTensor | tf.Tensor:
     """Sums ``regularizer`` over ``weights_list`` and records it as a regularization loss.
 
     Args:

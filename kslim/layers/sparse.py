@@ -14,7 +14,7 @@ __all__ = ["dense_to_sparse"]
 
 
 @register_op("dense_to_sparse")
-def _dense_to_sparse_op(x, eos_token=0):
+def _dense_to_sparse_op(x: TensorLike, eos_token: int = 0):
     x = tf.convert_to_tensor(x)
     indices = tf.where(tf.not_equal(x, tf.constant(eos_token, x.dtype)))
     values = tf.gather_nd(x, indices)
@@ -23,7 +23,7 @@ def _dense_to_sparse_op(x, eos_token=0):
 
 def dense_to_sparse(
     tensor: TensorLike,
-    eos_token=0,
+    eos_token: int = 0,
     outputs_collections: Collections | None = None,
     scope: Scope | None = None,
 ) -> tf.SparseTensor | keras.KerasTensor:

@@ -60,7 +60,7 @@ class SpatialSoftmax(SlimLayer):
             "temperature", (), init, trainable=self.trainable, dtype="float32"
         )
 
-    def call(self, features) -> tf.Tensor:
+    def call(self, features: tf.Tensor) -> tf.Tensor:
         """The expected (x, y) position of each channel's softmax, ``[N, 2 * C]``."""
         shape = tf.shape(features)
         if self.data_format == "NHWC":
@@ -92,8 +92,8 @@ class SpatialSoftmax(SlimLayer):
 
 @add_arg_scope
 def spatial_softmax(
-    features,
-    temperature=None,
+    features: Tensor,
+    temperature: float | None = None,
     name: str | None = None,
     variables_collections: Collections | None = None,
     trainable: bool = True,
@@ -145,7 +145,7 @@ def spatial_softmax(
 
 
 @register_op("images_to_sequence")
-def _images_to_sequence_op(x, data_format: str = "NHWC"):
+def _images_to_sequence_op(x: Tensor, data_format: str = "NHWC"):
     x = tf.convert_to_tensor(x)
     if data_format == "NCHW":
         x = tf.transpose(x, [0, 2, 3, 1])
@@ -202,7 +202,7 @@ def images_to_sequence(
 
 
 @register_op("sequence_to_images")
-def _sequence_to_images_op(x, height, output_data_format="channels_last"):
+def _sequence_to_images_op(x: Tensor, height: int, output_data_format: str = "channels_last"):
     x = tf.convert_to_tensor(x)
     width, num_batches, depth = x.shape.as_list()
     if num_batches is None:
@@ -218,8 +218,8 @@ def _sequence_to_images_op(x, height, output_data_format="channels_last"):
 @add_arg_scope
 def sequence_to_images(
     inputs: Tensor,
-    height,
-    output_data_format="channels_last",
+    height: int,
+    output_data_format: str = "channels_last",
     outputs_collections: Collections | None = None,
     scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:

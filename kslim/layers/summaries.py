@@ -10,7 +10,7 @@ current name scope, made unique as TF1 does.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import keras
@@ -22,7 +22,10 @@ from kslim.ops import keras_graph
 from kslim.ops.graph import GraphKeys, get_default_graph
 from kslim.ops.variable_scope import name_scope
 from kslim.summaries import SummaryEntry, tf1_histogram, tf1_scalar
-from kslim.tensor_types import TensorLike
+from kslim.tensor_types import Tensor, TensorLike
+
+# What slim summarizes: a tensor, a KerasTensor or a variable.
+_Summarizable = Tensor | tf.Variable | keras.Variable
 
 __all__ = [
     "summarize_activation",
@@ -108,7 +111,7 @@ def _pre_activation(tensor: Any):
 
 
 @register_op("fraction_where")
-def _fraction_where_op(x, compare: str, threshold: float):
+def _fraction_where_op(x: Tensor, compare: str, threshold: float):
     hits = _COMPARE[compare](x, tf.cast(threshold, x.dtype))
     return tf.reduce_mean(tf.cast(hits, tf.float32))
 
@@ -123,7 +126,7 @@ def _fraction_where(tensor: TensorLike, compare: str, threshold: float, scope: s
     return _fraction_where_op(tf.convert_to_tensor(tensor), compare, threshold)
 
 
-def _add_scalar_summary(tensor: TensorLike, tag=None):
+def _add_scalar_summary(tensor: _Summarizable, tag: str | None = None):
     # slim's summaries are TF1's tf.summary.scalar/histogram: the tag is made unique
     # in the current name scope (a second 'x' is 'x_1').
     shape = getattr(tensor, "shape", None)
@@ -132,11 +135,11 @@ def _add_scalar_summary(tensor: TensorLike, tag=None):
     return tf1_scalar(tag or f"{_op_name(tensor)}_summary", tensor)
 
 
-def _add_histogram_summary(tensor: TensorLike, tag=None):
+def _add_histogram_summary(tensor: _Summarizable, tag: str | None = None):
     return tf1_histogram(tag or f"{_op_name(tensor)}_summary", tensor)
 
 
-def summarize_activation(op) -> SummaryEntry:
+def summarize_activation(op: Tensor) -> SummaryEntry:
     """Summarizes an activation: a histogram, and how often it saturates.
 
     Tags (``N`` is the tensor's op name, ``conv1/Relu``): ``N/activation``
@@ -177,7 +180,7 @@ def summarize_activation(op) -> SummaryEntry:
     return _add_histogram_summary(op, f"{name}/activation")
 
 
-def summarize_tensor(tensor: TensorLike, tag=None) -> SummaryEntry | None:
+def summarize_tensor(tensor: _Summarizable, tag: str | None = None) -> SummaryEntry | None:
     """Summarizes ``tensor``: a scalar summary for rank 0, a histogram otherwise.
 
     Args:
@@ -195,12 +198,16 @@ def summarize_tensor(tensor: TensorLike, tag=None) -> SummaryEntry | None:
     return _add_histogram_summary(tensor, tag)
 
 
-def summarize_tensors(tensors, summarizer: Callable = summarize_tensor) -> list:
+def summarize_tensors(
+    tensors: Iterable[_Summarizable], summarizer: Callable = summarize_tensor
+) -> list:
     """``summarizer(t)`` for each tensor; returns their results."""
     return [summarizer(tensor) for tensor in tensors]
 
 
-def summarize_collection(collection, name_filter=None, summarizer=summarize_tensor) -> list:
+def summarize_collection(
+    collection: str, name_filter: str | None = None, summarizer: Callable = summarize_tensor
+) -> list:
     """Summarizes the tensors of a graph collection.
 
     Args:
@@ -220,21 +227,29 @@ def summarize_collection(collection, name_filter=None, summarizer=summarize_tens
     return summarize_tensors(items, summarizer)
 
 
-def summarize_variables(name_filter=None, summarizer=summarize_tensor) -> list:
+def summarize_variables(
+    name_filter: str | None = None, summarizer: Callable = summarize_tensor
+) -> list:
     """``summarize_collection(GraphKeys.GLOBAL_VARIABLES, ...)``."""
     return summarize_collection(GraphKeys.GLOBAL_VARIABLES, name_filter, summarizer)
 
 
-def summarize_weights(name_filter=None, summarizer=summarize_tensor) -> list:
+def summarize_weights(
+    name_filter: str | None = None, summarizer: Callable = summarize_tensor
+) -> list:
     """``summarize_collection(GraphKeys.WEIGHTS, ...)``."""
     return summarize_collection(GraphKeys.WEIGHTS, name_filter, summarizer)
 
 
-def summarize_biases(name_filter=None, summarizer=summarize_tensor) -> list:
+def summarize_biases(
+    name_filter: str | None = None, summarizer: Callable = summarize_tensor
+) -> list:
     """``summarize_collection(GraphKeys.BIASES, ...)``."""
     return summarize_collection(GraphKeys.BIASES, name_filter, summarizer)
 
 
-def summarize_activations(name_filter=None, summarizer=summarize_activation) -> list:
+def summarize_activations(
+    name_filter: str | None = None, summarizer: Callable = summarize_activation
+) -> list:
     """``summarize_collection(GraphKeys.ACTIVATIONS, ...)`` with ``summarize_activation``."""
     return summarize_collection(GraphKeys.ACTIVATIONS, name_filter, summarizer)

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-def single_input(x) -> keras.KerasTensor | tf.Tensor:
+def single_input(x: TensorLike) -> keras.KerasTensor | tf.Tensor:
     """A list/tuple given as one tensor (``apply_op`` would spread it over arguments).
 
     Args:
@@ -42,7 +42,9 @@ def single_input(x) -> keras.KerasTensor | tf.Tensor:
 
 
 @register_op("one_hot_encoding")
-def _one_hot_op(labels: TensorLike, num_classes, on_value=1.0, off_value=0.0):
+def _one_hot_op(
+    labels: TensorLike, num_classes: int | Tensor, on_value: float = 1.0, off_value: float = 0.0
+):
     labels = tf.convert_to_tensor(labels)
     if labels.dtype == tf.int32:
         labels = tf.cast(labels, tf.int64)
@@ -52,9 +54,9 @@ def _one_hot_op(labels: TensorLike, num_classes, on_value=1.0, off_value=0.0):
 @add_arg_scope
 def one_hot_encoding(
     labels: TensorLike,
-    num_classes,
-    on_value=1.0,
-    off_value=0.0,
+    num_classes: int | Tensor,
+    on_value: float = 1.0,
+    off_value: float = 0.0,
     outputs_collections: Collections | None = None,
     scope: Scope | None = None,
 ) -> keras.KerasTensor | tf.Tensor:
@@ -127,7 +129,7 @@ def softmax(logits: TensorLike, scope: Scope | None = None) -> keras.KerasTensor
 
 
 @register_op("unit_norm")
-def _unit_norm_op(x, dim, epsilon: float = 1e-7):
+def _unit_norm_op(x: Tensor, dim: int, epsilon: float = 1e-7):
     x = tf.convert_to_tensor(x)
     lengths = tf.sqrt(epsilon + tf.reduce_sum(tf.square(x), dim, keepdims=True))
     return x / lengths
@@ -135,7 +137,7 @@ def _unit_norm_op(x, dim, epsilon: float = 1e-7):
 
 @add_arg_scope
 def unit_norm(
-    inputs: Tensor, dim, epsilon: float = 1e-7, scope: Scope | None = None
+    inputs: Tensor, dim: int, epsilon: float = 1e-7, scope: Scope | None = None
 ) -> keras.KerasTensor | tf.Tensor:
     """``inputs / sqrt(epsilon + sum(inputs², dim))`` (variable scope ``UnitNorm``).
 
@@ -171,7 +173,7 @@ def unit_norm(
 
 
 @register_op("maxout")
-def _maxout_op(x, num_units, axis=-1):
+def _maxout_op(x: Tensor, num_units: int, axis: int = -1):
     x = tf.convert_to_tensor(x)
     shape = x.shape.as_list()
     num_channels = shape[axis]
@@ -186,7 +188,7 @@ def _maxout_op(x, num_units, axis=-1):
 
 @add_arg_scope
 def maxout(
-    inputs: Tensor, num_units, axis=-1, scope: Scope | None = None
+    inputs: Tensor, num_units: int, axis: int = -1, scope: Scope | None = None
 ) -> keras.KerasTensor | tf.Tensor:
     """Maxout (variable scope ``MaxOut``): max over groups of ``axis``.
 
@@ -233,10 +235,10 @@ def maxout(
 
 
 @register_op("scale_gradient")
-def _scale_gradient_op(x, gradient_multiplier):
+def _scale_gradient_op(x: Tensor, gradient_multiplier: float | Tensor):
     @tf.custom_gradient
-    def identity(value):
-        def grad(dy):
+    def identity(value: tf.Tensor):
+        def grad(dy: tf.Tensor):
             return dy * gradient_multiplier
 
         return tf.identity(value), grad
@@ -244,7 +246,9 @@ def _scale_gradient_op(x, gradient_multiplier):
     return identity(x)
 
 
-def scale_gradient(inputs: Tensor, gradient_multiplier) -> keras.KerasTensor | tf.Tensor:
+def scale_gradient(
+    inputs: Tensor, gradient_multiplier: float | Tensor
+) -> keras.KerasTensor | tf.Tensor:
     """Identity forward; the gradient to ``inputs`` is multiplied by ``gradient_multiplier``.
 
     Not arg-scoped, as in slim. On a KerasTensor it is a graph node (layer
