@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 NAME = "export"
 HELP = "export a model function + checkpoint to a SavedModel for TF Serving"
@@ -121,7 +125,9 @@ def parse_shape(text: str) -> list:
     return dims
 
 
-def input_signature(shapes, dtypes, names) -> list:
+def input_signature(
+    shapes: Sequence[str], dtypes: Sequence[str] | None, names: Sequence[str] | None
+) -> list:
     """The list of ``tf.TensorSpec`` (batch dimension None) for the arguments."""
     import tensorflow as tf
 
@@ -167,7 +173,7 @@ def network_model_fn(
             f"network {model_name!r} has no default_image_size; give a positive --image-size"
         )
 
-    def model_fn(images):
+    def model_fn(images: tf.Tensor):
         logits, _ = network_fn(images)
         return {"logits": logits}
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from kslim.data.dataset import Dataset
-from kslim.tensor_types import TensorLike
 
 
 def positive_int(value: Any, flag: str) -> int:
@@ -94,7 +93,7 @@ def build_network_and_inputs(
     )
     offset = args.labels_offset
 
-    def preprocess(image, label):
+    def preprocess(image: tf.Tensor, label: tf.Tensor):
         image = preprocessing_fn(image, size, size)
         label = label - offset
         if is_training:
@@ -125,7 +124,7 @@ class StderrHandler(logging.StreamHandler):
         return sys.stderr
 
     @stream.setter
-    def stream(self, value: TensorLike):
+    def stream(self, value: TextIO):
         del value
 
 

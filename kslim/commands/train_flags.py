@@ -226,7 +226,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 # ---- tf.distribute (kslim.learning.distribute) ----
-def add_strategy_argument(group, command: str) -> None:
+def add_strategy_argument(group: argparse._ArgumentGroup, command: str) -> None:
     """Adds ``--strategy default|mirrored|multi_worker``.
 
     It stands for slim's --master/--task/--worker_replicas/--sync_replicas.
