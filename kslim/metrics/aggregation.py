@@ -11,14 +11,17 @@ optional *post* step (``sqrt``, ``one_minus``) maps the mean to the value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
 import tensorflow as tf
 
 from kslim.metrics.state import (
+    InputShapes,
+    MetricInputs,
     MetricSpec,
+    MetricState,
     add,
     broadcast_weights,
     prepare,
@@ -39,7 +42,7 @@ _POST = {
 def register_transform(name: str) -> Callable[[Callable], Callable]:
     """Registers ``fn(config, inputs) -> (values, weights)`` for the ``mean`` kind."""
 
-    def decorator(fn):
+    def decorator(fn: Callable) -> Callable:
         _TRANSFORMS[name] = fn
         return fn
 
@@ -47,15 +50,15 @@ def register_transform(name: str) -> Callable[[Callable], Callable]:
 
 
 @register_transform("identity")
-def _identity(config: dict[str, Any], x: TensorLike):
+def _identity(config: dict[str, Any], x: MetricInputs):
     return x["values"], x.get("weights")
 
 
-def _mean_variables(config: dict[str, Any], shapes):
+def _mean_variables(config: dict[str, Any], shapes: InputShapes):
     return [("total", (), "float32"), ("count", (), "float32")]
 
 
-def _mean_update(config: dict[str, Any], state, x: TensorLike):
+def _mean_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     values, weights = _TRANSFORMS[config.get("transform", "identity")](config, x)
     values = tf.cast(values, tf.float32)
     if weights is None:
@@ -70,7 +73,7 @@ def _mean_update(config: dict[str, Any], state, x: TensorLike):
     return _POST[config.get("post")](tf.math.divide_no_nan(total, tf.maximum(count, 0.0)))
 
 
-def _mean_value(config: dict[str, Any], state):
+def _mean_value(config: dict[str, Any], state: MetricState):
     mean = tf.math.divide_no_nan(read(state, "total"), tf.maximum(read(state, "count"), 0.0))
     return _POST[config.get("post")](mean)
 
@@ -81,11 +84,11 @@ register_metric("mean", MetricSpec(_mean_variables, _mean_update, _mean_value))
 def mean_metric(
     transform: str,
     tensors: dict,
-    name: str,
+    name: str | None,
     default_name: str,
     metrics_collections: Collections | None,
     updates_collections: Collections | None,
-    post=None,
+    post: str | None = None,
     **config: Any,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """A ``mean``-kind metric with a registered ``transform`` and ``post`` step."""
@@ -132,14 +135,14 @@ def streaming_mean(
 
 
 # ---------------------------------------------------------------- mean_tensor
-def _mean_tensor_variables(config: dict[str, Any], shapes):
+def _mean_tensor_variables(config: dict[str, Any], shapes: InputShapes):
     # An undefined dimension (a symbolic batch: kslim inputs have batch dimension
     # None) gives growable variables of size 0 there, shaped on the first update.
     shape = tuple(shapes["values"])
     return [("total_tensor", shape, "float32"), ("count_tensor", shape, "float32")]
 
 
-def _add_or_init(state: dict, key: str, delta):
+def _add_or_init(state: MetricState, key: str, delta: TensorLike):
     """``state[key] += delta``; a variable still of size 0 (not yet shaped) takes ``delta``."""
     variable = state[key]
     delta = tf.cast(delta, variable.dtype)
@@ -154,7 +157,7 @@ def _add_or_init(state: dict, key: str, delta):
     return tf.convert_to_tensor(variable)
 
 
-def _mean_tensor_update(config: dict[str, Any], state, x: TensorLike):
+def _mean_tensor_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     values = tf.cast(x["values"], tf.float32)
     num_values = tf.ones_like(values)
     weights = x.get("weights")
@@ -168,7 +171,7 @@ def _mean_tensor_update(config: dict[str, Any], state, x: TensorLike):
     return tf.math.divide_no_nan(total, tf.maximum(count, 0.0))
 
 
-def _mean_tensor_value(config: dict[str, Any], state):
+def _mean_tensor_value(config: dict[str, Any], state: MetricState):
     return tf.math.divide_no_nan(
         read(state, "total_tensor"), tf.maximum(read(state, "count_tensor"), 0.0)
     )
@@ -219,11 +222,11 @@ def streaming_mean_tensor(
 
 
 # ---------------------------------------------------------------------- count
-def _count_variables(config: dict[str, Any], shapes):
+def _count_variables(config: dict[str, Any], shapes: InputShapes):
     return [("count", (), "float32")]
 
 
-def _count_update(config: dict[str, Any], state, x: TensorLike):
+def _count_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     values = x["values"]
     weights = x.get("weights")
     if weights is None:
@@ -274,7 +277,7 @@ def count(
 
 
 # --------------------------------------------------------------------- concat
-def _concat_variables(config: dict[str, Any], shapes):
+def _concat_variables(config: dict[str, Any], shapes: InputShapes):
     shape = list(shapes["values"])
     axis = config["axis"]
     fixed = [d for n, d in enumerate(shape) if n != axis]
@@ -282,7 +285,7 @@ def _concat_variables(config: dict[str, Any], shapes):
     return [("array", tuple([first] + fixed), config["dtype"]), ("size", (), "int32")]
 
 
-def _next_array_size(required_size, growth_factor=1.5):
+def _next_array_size(required_size: TensorLike, growth_factor: float = 1.5):
     exponent = tf.math.ceil(
         tf.math.log(tf.cast(required_size, tf.float32))
         / tf.math.log(tf.cast(growth_factor, tf.float32))
@@ -290,7 +293,9 @@ def _next_array_size(required_size, growth_factor=1.5):
     return tf.cast(tf.math.ceil(growth_factor**exponent), tf.int32)
 
 
-def concat_update(state, values: TensorLike, axis: int, max_size, prefix: str = ""):
+def concat_update(
+    state: MetricState, values: tf.Tensor, axis: int, max_size: int | None, prefix: str = ""
+):
     """Appends ``values`` along ``axis`` to the growable buffer ``<prefix>array``."""
     array, size = state[prefix + "array"], state[prefix + "size"]
     ndim = values.shape.rank
@@ -316,19 +321,19 @@ def concat_update(state, values: TensorLike, axis: int, max_size, prefix: str = 
     return new_size
 
 
-def concat_value(state, axis: int, ndim: int, prefix: str = ""):
+def concat_value(state: MetricState, axis: int, ndim: int, prefix: str = ""):
     """The valid part of the buffer, transposed back so ``axis`` is the concat axis."""
     perm = [0 if n == axis else n + 1 if n < axis else n for n in range(ndim)]
     valid = tf.convert_to_tensor(state[prefix + "array"])[: read(state, prefix + "size")]
     return tf.transpose(valid, perm)
 
 
-def _concat_update(config: dict[str, Any], state, x: TensorLike):
+def _concat_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     values = tf.cast(x["values"], config["dtype"])
     return concat_update(state, values, config["axis"], config.get("max_size"))
 
 
-def _concat_value(config: dict[str, Any], state):
+def _concat_value(config: dict[str, Any], state: MetricState):
     return concat_value(state, config["axis"], config["ndim"])
 
 
@@ -339,8 +344,8 @@ register_metric(
 
 def streaming_concat(
     values: TensorLike,
-    axis=0,
-    max_size=None,
+    axis: int = 0,
+    max_size: int | None = None,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
     name: str | None = None,
@@ -395,7 +400,7 @@ def streaming_concat(
 
 
 # ---------------------------------------------------------------- aggregation
-def aggregate_metrics(*value_update_tuples: Any) -> tuple[list, list]:
+def aggregate_metrics(*value_update_tuples: tuple[Any, Any]) -> tuple[list, list]:
     """Splits ``(value, update_op)`` pairs into ``([values], [update_ops])``.
 
     Raises:
@@ -407,7 +412,7 @@ def aggregate_metrics(*value_update_tuples: Any) -> tuple[list, list]:
     return list(value_ops), list(update_ops)
 
 
-def aggregate_metric_map(names_to_tuples) -> tuple[dict, dict]:
+def aggregate_metric_map(names_to_tuples: Mapping[str, tuple[Any, Any]]) -> tuple[dict, dict]:
     """Splits ``{name: (value, update_op)}`` into ``({name: value}, {name: update_op})``."""
     metric_names = names_to_tuples.keys()
     value_ops, update_ops = zip(*names_to_tuples.values(), strict=False)

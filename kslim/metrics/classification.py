@@ -7,6 +7,7 @@ Accuracy, confusion counts and their ratios, and the non-streaming
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -17,7 +18,10 @@ from kslim.layers.base import apply_op, is_symbolic, register_op
 from kslim.metrics.aggregation import mean_metric, register_transform
 from kslim.metrics.confusion import cohen_kappa, streaming_mean_iou
 from kslim.metrics.state import (
+    InputShapes,
+    MetricInputs,
     MetricSpec,
+    MetricState,
     add,
     broadcast_weights,
     prepare,
@@ -32,7 +36,7 @@ from kslim.tensor_types import Collections, TensorLike
 
 # ------------------------------------------------------------------ accuracy
 @register_transform("accuracy")
-def _accuracy_values(config: dict[str, Any], x: TensorLike):
+def _accuracy_values(config: dict[str, Any], x: MetricInputs):
     labels = x["labels"]
     labels, predictions = remove_squeezable_dimensions(labels, x["predictions"])
     predictions = tf.cast(predictions, labels.dtype)
@@ -108,7 +112,7 @@ _CONDITIONS = {
 }
 
 
-def _ratio(num, other):
+def _ratio(num: tf.Tensor, other: tf.Tensor):
     total = num + other
     return tf.where(total > 0, tf.math.divide_no_nan(num, total), 0.0)
 
@@ -122,16 +126,16 @@ _FORMULAS = {
 }
 
 
-def _counts_path(config: dict[str, Any], key):
+def _counts_path(config: dict[str, Any], key: str):
     prefix = _CONDITIONS[key][0]
     return f"{prefix}/count" if config.get("nested", True) else "count"
 
 
-def _counts_variables(config: dict[str, Any], shapes):
+def _counts_variables(config: dict[str, Any], shapes: InputShapes):
     return [(_counts_path(config, key), (), "float32") for key in config["counts"]]
 
 
-def _counts_update(config: dict[str, Any], state, x: TensorLike):
+def _counts_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     predictions, labels, weights = prepare(
         tf.cast(x["predictions"], tf.bool), tf.cast(x["labels"], tf.bool), x.get("weights")
     )
@@ -144,7 +148,7 @@ def _counts_update(config: dict[str, Any], state, x: TensorLike):
     return _FORMULAS[config["formula"]](counts)
 
 
-def _counts_value(config: dict[str, Any], state):
+def _counts_value(config: dict[str, Any], state: MetricState):
     counts = [read(state, _counts_path(config, key)) for key in config["counts"]]
     return _FORMULAS[config["formula"]](counts)
 
@@ -153,16 +157,16 @@ register_metric("counts", MetricSpec(_counts_variables, _counts_update, _counts_
 
 
 def _counts_metric(
-    counts,
-    formula,
+    counts: Sequence[str],
+    formula: str,
     predictions: TensorLike,
     labels: TensorLike,
-    weights: TensorLike,
-    name: str,
+    weights: TensorLike | None,
+    name: str | None,
     default_name: str,
     metrics_collections: Collections | None,
     updates_collections: Collections | None,
-    nested=True,
+    nested: bool = True,
 ):
     config = {"counts": list(counts), "formula": formula, "nested": nested}
     return streaming_metric(
@@ -176,7 +180,7 @@ def _counts_metric(
     )
 
 
-def _count_fn(key):
+def _count_fn(key: str):
     default = _CONDITIONS[key][0]
 
     def fn(

@@ -7,19 +7,29 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from kslim.metrics.state import MetricSpec, add, prepare, read, register_metric, streaming_metric
+from kslim.metrics.state import (
+    InputShapes,
+    MetricInputs,
+    MetricSpec,
+    MetricState,
+    add,
+    prepare,
+    read,
+    register_metric,
+    streaming_metric,
+)
 from kslim.tensor_types import Collections, TensorLike
 
 __all__ = ["cohen_kappa", "streaming_mean_iou"]
 
 
 # ------------------------------------------------------------------ mean IoU
-def _mean_iou_variables(config: dict[str, Any], shapes):
+def _mean_iou_variables(config: dict[str, Any], shapes: InputShapes):
     c = config["num_classes"]
     return [("total_confusion_matrix", (c, c), "float64")]
 
 
-def _mean_iou_update(config: dict[str, Any], state, x: TensorLike):
+def _mean_iou_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     predictions = tf.reshape(tf.cast(x["predictions"], tf.int64), [-1])
     labels = tf.reshape(tf.cast(x["labels"], tf.int64), [-1])
     weights = x.get("weights")
@@ -31,7 +41,7 @@ def _mean_iou_update(config: dict[str, Any], state, x: TensorLike):
     return add(state, "total_confusion_matrix", cm)
 
 
-def _mean_iou_value(config: dict[str, Any], state):
+def _mean_iou_value(config: dict[str, Any], state: MetricState):
     cm = read(state, "total_confusion_matrix")
     rows = tf.cast(tf.reduce_sum(cm, 0), tf.float32)
     cols = tf.cast(tf.reduce_sum(cm, 1), tf.float32)
@@ -49,7 +59,7 @@ register_metric("mean_iou", MetricSpec(_mean_iou_variables, _mean_iou_update, _m
 def streaming_mean_iou(
     predictions: TensorLike,
     labels: TensorLike,
-    num_classes,
+    num_classes: int,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
@@ -91,12 +101,12 @@ def streaming_mean_iou(
 
 
 # --------------------------------------------------------------- cohen kappa
-def _kappa_variables(config: dict[str, Any], shapes):
+def _kappa_variables(config: dict[str, Any], shapes: InputShapes):
     c, dtype = config["num_classes"], config["dtype"]
     return [("po", (c,), dtype), ("pe_row", (c,), dtype), ("pe_col", (c,), dtype)]
 
 
-def _kappa(po, pe_row, pe_col):
+def _kappa(po: tf.Tensor, pe_row: tf.Tensor, pe_col: tf.Tensor):
     po_sum = tf.reduce_sum(po)
     total = tf.reduce_sum(pe_row)
     pe_sum = tf.reduce_sum(
@@ -106,7 +116,7 @@ def _kappa(po, pe_row, pe_col):
     return tf.math.divide_no_nan(po_sum - pe_sum, total - pe_sum)
 
 
-def _kappa_update(config: dict[str, Any], state, x: TensorLike):
+def _kappa_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     labels = x["labels"]
     if labels.shape.rank == 2:
         labels = tf.squeeze(labels, [-1])
@@ -120,7 +130,7 @@ def _kappa_update(config: dict[str, Any], state, x: TensorLike):
     return _kappa(po, pe_row, pe_col)
 
 
-def _kappa_value(config: dict[str, Any], state):
+def _kappa_value(config: dict[str, Any], state: MetricState):
     return _kappa(read(state, "po"), read(state, "pe_row"), read(state, "pe_col"))
 
 
@@ -130,7 +140,7 @@ register_metric("cohen_kappa", MetricSpec(_kappa_variables, _kappa_update, _kapp
 def cohen_kappa(
     labels: TensorLike,
     predictions_idx: TensorLike,
-    num_classes,
+    num_classes: int,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,

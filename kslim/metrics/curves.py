@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-def _formula_auc(c, config: dict[str, Any]):
+def _formula_auc(c: dict[str, tf.Tensor], config: dict[str, Any]):
     n = len(config["thresholds"])
     eps = 1.0e-6
     rec = (c["tp"] + eps) / (c["tp"] + c["fn"] + eps)
@@ -45,7 +45,7 @@ def _formula_auc(c, config: dict[str, Any]):
     return tf.reduce_sum((x[: n - 1] - x[1:]) * (y[: n - 1] + y[1:]) / 2.0)
 
 
-def _formula_curve_points(c, config: dict[str, Any]):
+def _formula_curve_points(c: dict[str, tf.Tensor], config: dict[str, Any]):
     eps = 1.0e-6
     rec = (c["tp"] + eps) / (c["tp"] + c["fn"] + eps)
     if config["curve"] == "ROC":
@@ -55,7 +55,7 @@ def _formula_curve_points(c, config: dict[str, Any]):
     return tf.stack([xs, ys], axis=1)
 
 
-def _formula_specificity_at_sensitivity(c, config: dict[str, Any]):
+def _formula_specificity_at_sensitivity(c: dict[str, tf.Tensor], config: dict[str, Any]):
     target = config["target"]
     sens = c["tp"] / (c["tp"] + c["fn"] + EPSILON)
     gap = tf.abs(sens - target)
@@ -64,26 +64,26 @@ def _formula_specificity_at_sensitivity(c, config: dict[str, Any]):
     return c["tn"][i] / (c["tn"][i] + c["fp"][i] + EPSILON)
 
 
-def _formula_sensitivity_at_specificity(c, config: dict[str, Any]):
+def _formula_sensitivity_at_specificity(c: dict[str, tf.Tensor], config: dict[str, Any]):
     spec = c["tn"] / (c["tn"] + c["fp"] + EPSILON)
     i = tf.cast(tf.argmin(tf.abs(spec - config["target"]), 0), tf.int32)
     return c["tp"][i] / (c["tp"][i] + c["fn"][i] + EPSILON)
 
 
-def _formula_f1(c, config: dict[str, Any]):
+def _formula_f1(c: dict[str, tf.Tensor], config: dict[str, Any]):
     precision = c["tp"] / (EPSILON + c["tp"] + c["fp"])
     recall = c["tp"] / (EPSILON + c["tp"] + c["fn"])
     return tf.reduce_max(2.0 * precision * recall / (precision + recall + EPSILON))
 
 
-def _formula_precision_at_recall(c, config: dict[str, Any]):
+def _formula_precision_at_recall(c: dict[str, tf.Tensor], config: dict[str, Any]):
     recalls = c["tp"] / (c["tp"] + c["fn"] + EPSILON)
     i = tf.reduce_sum(tf.cast(recalls >= config["target"], tf.int64)) - 1
     i = tf.math.floormod(i, tf.size(recalls, out_type=tf.int64))  # -1 reads the last, as TF1
     return (c["tp"][i] + EPSILON) / (c["tp"][i] + c["fp"][i] + EPSILON)
 
 
-def _formula_recall_at_precision(c, config: dict[str, Any]):
+def _formula_recall_at_precision(c: dict[str, tf.Tensor], config: dict[str, Any]):
     target = config["target"]
     precisions = c["tp"] / (c["tp"] + c["fp"] + EPSILON)
     if not config.get("strict_mode"):
@@ -113,7 +113,7 @@ def streaming_auc(
     num_thresholds: int = 200,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
-    curve="ROC",
+    curve: str = "ROC",
     name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming approximate AUC (trapezoidal rule over ``num_thresholds``).
@@ -161,7 +161,7 @@ def streaming_curve_points(
     num_thresholds: int = 200,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
-    curve="ROC",
+    curve: str = "ROC",
     name: str | None = None,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming ROC or PR curve points (note slim's (labels, predictions) order).
@@ -204,7 +204,7 @@ def streaming_curve_points(
 def streaming_specificity_at_sensitivity(
     predictions: TensorLike,
     labels: TensorLike,
-    sensitivity,
+    sensitivity: float,
     weights: TensorLike | None = None,
     num_thresholds: int = 200,
     metrics_collections: Collections | None = None,
@@ -254,7 +254,7 @@ def streaming_specificity_at_sensitivity(
 def streaming_sensitivity_at_specificity(
     predictions: TensorLike,
     labels: TensorLike,
-    specificity,
+    specificity: float,
     weights: TensorLike | None = None,
     num_thresholds: int = 200,
     metrics_collections: Collections | None = None,
@@ -345,7 +345,7 @@ def f1_score(
 def precision_at_recall(
     labels: TensorLike,
     predictions: TensorLike,
-    target_recall,
+    target_recall: float,
     weights: TensorLike | None = None,
     num_thresholds: int = 200,
     metrics_collections: Collections | None = None,
@@ -392,13 +392,13 @@ def precision_at_recall(
 def recall_at_precision(
     labels: TensorLike,
     predictions: TensorLike,
-    precision,
+    precision: float,
     weights: TensorLike | None = None,
     num_thresholds: int = 200,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
     name: str | None = None,
-    strict_mode=False,
+    strict_mode: bool = False,
 ) -> tuple[keras.KerasTensor | tf.Tensor, keras.KerasTensor | tf.Tensor]:
     """Streaming recall at the threshold whose precision is nearest ``precision``.
 

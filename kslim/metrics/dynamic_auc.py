@@ -11,13 +11,20 @@ import keras
 import tensorflow as tf
 
 from kslim.metrics.aggregation import concat_update, concat_value
-from kslim.metrics.state import MetricSpec, register_metric, streaming_metric
+from kslim.metrics.state import (
+    InputShapes,
+    MetricInputs,
+    MetricSpec,
+    MetricState,
+    register_metric,
+    streaming_metric,
+)
 from kslim.tensor_types import Collections, TensorLike
 
 __all__ = ["compute_dynamic_auc", "streaming_dynamic_auc"]
 
 
-def _dynamic_variables(config: dict[str, Any], shapes):
+def _dynamic_variables(config: dict[str, Any], shapes: InputShapes):
     out = []
     for part, dtype in (("preds", "float64"), ("labels", "int64"), ("weights", "float64")):
         if part == "weights" and not config["weighted"]:
@@ -27,7 +34,10 @@ def _dynamic_variables(config: dict[str, Any], shapes):
 
 
 def compute_dynamic_auc(
-    labels: TensorLike, predictions: TensorLike, curve="ROC", weights: TensorLike | None = None
+    labels: TensorLike,
+    predictions: TensorLike,
+    curve: str = "ROC",
+    weights: TensorLike | None = None,
 ) -> tf.Tensor:
     """Exact AUC over all data, every distinct prediction a threshold (slim's)."""
     if weights is None:
@@ -67,7 +77,7 @@ def compute_dynamic_auc(
     return tf.cond(degenerate, lambda: tf.constant(0.0, tf.float64), compute)
 
 
-def _dynamic_update(config: dict[str, Any], state, x: TensorLike):
+def _dynamic_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     labels = tf.reshape(tf.cast(x["labels"], tf.int64), [-1])
     predictions = tf.reshape(tf.cast(x["predictions"], tf.float64), [-1])
     tf.debugging.assert_greater_equal(
@@ -84,7 +94,7 @@ def _dynamic_update(config: dict[str, Any], state, x: TensorLike):
     return _dynamic_value(config, state)
 
 
-def _dynamic_value(config: dict[str, Any], state):
+def _dynamic_value(config: dict[str, Any], state: MetricState):
     weights = concat_value(state, 0, 1, "concat_weights/") if config["weighted"] else None
     return compute_dynamic_auc(
         concat_value(state, 0, 1, "concat_labels/"),
@@ -100,7 +110,7 @@ register_metric("dynamic_auc", MetricSpec(_dynamic_variables, _dynamic_update, _
 def streaming_dynamic_auc(
     labels: TensorLike,
     predictions: TensorLike,
-    curve="ROC",
+    curve: str = "ROC",
     metrics_collections: Collections | None = (),
     updates_collections: Collections | None = (),
     name: str | None = None,

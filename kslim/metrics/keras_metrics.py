@@ -25,6 +25,7 @@ Metrics with a growable or data-dependent-size result (``StreamingDynamicAUC``,
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import keras
@@ -39,7 +40,7 @@ from kslim.metrics.state import (
     prepare,
     reset_variables,
 )
-from kslim.tensor_types import DTypeLike, ShapeLike
+from kslim.tensor_types import DTypeLike, ShapeLike, TensorLike
 
 _Y_TRUE = object()
 _Y_PRED = object()
@@ -77,7 +78,11 @@ class SlimMetric(keras.metrics.Metric):
     """
 
     def __init__(
-        self, fn, fn_kwargs=None, name: str | None = None, dtype: DTypeLike | None = None
+        self,
+        fn: Callable[..., Any] | str,
+        fn_kwargs: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        dtype: DTypeLike | None = None,
     ) -> None:
         fn_name = fn if isinstance(fn, str) else fn.__name__
         fn = _resolve(fn_name)
@@ -132,7 +137,9 @@ class SlimMetric(keras.metrics.Metric):
             state[rel] = variable
         self._state = state
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
         """Adds a batch: slim's ``(predictions=y_pred, labels=y_true, weights=...)``."""
         if sample_weight is None and self.kind == "dynamic_auc":
             # Its buffers were made for weights; unit weights give the same AUC.
@@ -163,7 +170,9 @@ class SlimMetric(keras.metrics.Metric):
         }
 
 
-def as_keras_metric(fn, name: str | None = None, **kwargs: Any) -> SlimMetric:
+def as_keras_metric(
+    fn: Callable[..., Any] | str, name: str | None = None, **kwargs: Any
+) -> SlimMetric:
     """Wraps slim streaming metric function ``fn`` as a ``keras.metrics.Metric``.
 
     Args:
@@ -181,10 +190,12 @@ def as_keras_metric(fn, name: str | None = None, **kwargs: Any) -> SlimMetric:
 
 
 def _named(class_name: str, fn_name: str, doc: str):
-    def __init__(self, name: str | None = None, dtype: DTypeLike | None = None, **kwargs: Any):
+    def __init__(
+        self: SlimMetric, name: str | None = None, dtype: DTypeLike | None = None, **kwargs: Any
+    ) -> None:
         SlimMetric.__init__(self, fn_name, kwargs, name=name, dtype=dtype)
 
-    def get_config(self):
+    def get_config(self: SlimMetric) -> dict:
         return {"name": self.name, "dtype": self.dtype, **self.fn_kwargs}
 
     cls = type(
@@ -289,7 +300,9 @@ class StreamingMeanTensor(keras.metrics.Metric):
             for rel, var_shape, var_dtype in self._spec.variables({}, {"values": shape})
         }
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
         """Adds the examples of a batch: ``y_pred`` [batch, *shape]."""
         values = tf.cast(tf.convert_to_tensor(y_pred), tf.float32)
         values = tf.reshape(values, tf.concat([[-1], list(self.shape)], 0))
@@ -337,7 +350,7 @@ class StreamingConcat(keras.metrics.Metric):
     def __init__(
         self,
         shape: ShapeLike,
-        max_size=None,
+        max_size: int | None = None,
         name: str | None = None,
         dtype: DTypeLike | None = None,
     ) -> None:
@@ -363,7 +376,9 @@ class StreamingConcat(keras.metrics.Metric):
             )
         }
 
-    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+    def update_state(
+        self, y_true: TensorLike, y_pred: TensorLike, sample_weight: TensorLike | None = None
+    ) -> None:
         """Appends the batch ``y_pred`` [batch, *shape]."""
         values = tf.cast(tf.convert_to_tensor(y_pred), self._config["dtype"])
         values = tf.reshape(values, tf.concat([[-1], list(self.shape)], 0))

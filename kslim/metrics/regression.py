@@ -13,7 +13,9 @@ import tensorflow as tf
 
 from kslim.metrics.aggregation import mean_metric, register_transform
 from kslim.metrics.state import (
+    MetricInputs,
     MetricSpec,
+    MetricState,
     add,
     broadcast_weights,
     prepare,
@@ -25,7 +27,7 @@ from kslim.metrics.state import (
 from kslim.tensor_types import Collections, TensorLike
 
 
-def _errors(x: TensorLike):
+def _errors(x: MetricInputs):
     predictions, labels, weights = prepare(x["predictions"], x["labels"], x.get("weights"))
     predictions = tf.cast(predictions, tf.float32)
     labels = tf.cast(labels, tf.float32)
@@ -33,19 +35,19 @@ def _errors(x: TensorLike):
 
 
 @register_transform("absolute_error")
-def _absolute_error(config: dict[str, Any], x: TensorLike):
+def _absolute_error(config: dict[str, Any], x: MetricInputs):
     predictions, labels, weights = _errors(x)
     return tf.abs(predictions - labels), weights
 
 
 @register_transform("squared_error")
-def _squared_error(config: dict[str, Any], x: TensorLike):
+def _squared_error(config: dict[str, Any], x: MetricInputs):
     predictions, labels, weights = _errors(x)
     return tf.square(labels - predictions), weights
 
 
 @register_transform("relative_error")
-def _relative_error(config: dict[str, Any], x: TensorLike):
+def _relative_error(config: dict[str, Any], x: MetricInputs):
     predictions, labels, weights = _errors(x)
     normalizer = tf.cast(x["normalizer"], tf.float32)
     predictions, normalizer = remove_squeezable_dimensions(predictions, normalizer)
@@ -58,20 +60,20 @@ def _relative_error(config: dict[str, Any], x: TensorLike):
 
 
 @register_transform("below")
-def _below(config: dict[str, Any], x: TensorLike):
+def _below(config: dict[str, Any], x: MetricInputs):
     return tf.cast(tf.cast(x["values"], tf.float32) < config["threshold"], tf.float32), x.get(
         "weights"
     )
 
 
 @register_transform("cosine")
-def _cosine(config: dict[str, Any], x: TensorLike):
+def _cosine(config: dict[str, Any], x: MetricInputs):
     predictions, labels, weights = _errors(x)
     radial = tf.reduce_sum(predictions * labels, axis=[config["dim"]], keepdims=True)
     return radial, weights
 
 
-def _tensors(predictions: TensorLike, labels: TensorLike, weights: TensorLike, **extra: Any):
+def _tensors(predictions: TensorLike, labels: TensorLike, weights: TensorLike | None, **extra: Any):
     return {"predictions": predictions, "labels": labels, "weights": weights, **extra}
 
 
@@ -178,7 +180,7 @@ def streaming_root_mean_squared_error(
 def streaming_mean_relative_error(
     predictions: TensorLike,
     labels: TensorLike,
-    normalizer,
+    normalizer: TensorLike,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
@@ -213,7 +215,7 @@ def streaming_mean_relative_error(
 def streaming_mean_cosine_distance(
     predictions: TensorLike,
     labels: TensorLike,
-    dim,
+    dim: int,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
@@ -254,7 +256,7 @@ def streaming_mean_cosine_distance(
 
 def streaming_percentage_less(
     values: TensorLike,
-    threshold,
+    threshold: float,
     weights: TensorLike | None = None,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
@@ -292,7 +294,11 @@ _MOMENTS = ("count", "mean_prediction", "mean_label", "comoment")
 
 
 def _covariance_update(
-    state, prefix: str, predictions: TensorLike, labels: TensorLike, weights: TensorLike
+    state: MetricState,
+    prefix: str,
+    predictions: tf.Tensor,
+    labels: tf.Tensor,
+    weights: tf.Tensor | None,
 ):
     """slim's streaming co-moment update (Chan et al.) of the ``prefix`` variables."""
     if weights is None:
@@ -326,13 +332,13 @@ def _covariance_update(
     return _covariance_value(state, prefix)
 
 
-def _covariance_value(state, prefix: str):
+def _covariance_value(state: MetricState, prefix: str):
     count_ = read(state, prefix + "count")
     comoment = read(state, prefix + "comoment")
     return tf.where(count_ <= 1.0, float("nan"), comoment / (count_ - 1.0))
 
 
-def _cov_inputs(x: TensorLike):
+def _cov_inputs(x: MetricInputs):
     predictions, labels, weights = prepare(x["predictions"], x["labels"], x.get("weights"))
     predictions = tf.cast(predictions, tf.float32)
     labels = tf.cast(labels, tf.float32)
@@ -353,7 +359,7 @@ register_metric(
 _PEARSON_PARTS = ("covariance/", "variance_predictions/", "variance_labels/")
 
 
-def _pearson_update(config: dict[str, Any], state, x: TensorLike):
+def _pearson_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     predictions, labels, weights = _cov_inputs(x)
     cov = _covariance_update(state, "covariance/", predictions, labels, weights)
     var_p = _covariance_update(state, "variance_predictions/", predictions, predictions, weights)
@@ -361,7 +367,7 @@ def _pearson_update(config: dict[str, Any], state, x: TensorLike):
     return cov / (tf.sqrt(var_p) * tf.sqrt(var_l))
 
 
-def _pearson_value(config: dict[str, Any], state):
+def _pearson_value(config: dict[str, Any], state: MetricState):
     cov, var_p, var_l = (_covariance_value(state, p) for p in _PEARSON_PARTS)
     return cov / (tf.sqrt(var_p) * tf.sqrt(var_l))
 

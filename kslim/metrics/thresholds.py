@@ -17,7 +17,10 @@ import keras
 import tensorflow as tf
 
 from kslim.metrics.state import (
+    InputShapes,
+    MetricInputs,
     MetricSpec,
+    MetricState,
     add,
     broadcast_weights,
     prepare,
@@ -55,7 +58,7 @@ def uniform_thresholds(num_thresholds: int, top: float = 1.0 + EPSILON) -> list:
     return [0.0 - EPSILON] + inner + [top]
 
 
-def _confusion_deltas(x: TensorLike, thresholds: Sequence[float], includes):
+def _confusion_deltas(x: MetricInputs, thresholds: Sequence[float], includes: Sequence[str]):
     predictions, labels, weights = prepare(x["predictions"], x["labels"], x.get("weights"))
     predictions = tf.cast(predictions, tf.float32)
     preds = tf.reshape(predictions, [1, -1])
@@ -110,22 +113,22 @@ def register_formula(name: str, formula: Callable) -> None:
     _FORMULAS[name] = formula
 
 
-def _path(config: dict[str, Any], key):
+def _path(config: dict[str, Any], key: str):
     return "" if config.get("bare") else _NAMES[key]
 
 
-def _thresholds_variables(config: dict[str, Any], shapes):
+def _thresholds_variables(config: dict[str, Any], shapes: InputShapes):
     n = len(config["thresholds"])
     return [(_path(config, key), (n,), "float32") for key in config["includes"]]
 
 
-def _thresholds_update(config: dict[str, Any], state, x: TensorLike):
+def _thresholds_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     deltas = _confusion_deltas(x, config["thresholds"], config["includes"])
     counts = {key: add(state, _path(config, key), deltas[key]) for key in config["includes"]}
     return _FORMULAS[config["formula"]](counts, config)
 
 
-def _thresholds_value(config: dict[str, Any], state):
+def _thresholds_value(config: dict[str, Any], state: MetricState):
     counts = {key: read(state, _path(config, key)) for key in config["includes"]}
     return _FORMULAS[config["formula"]](counts, config)
 
@@ -136,17 +139,17 @@ register_metric(
 
 
 def thresholds_metric(
-    formula,
+    formula: str,
     predictions: TensorLike,
     labels: TensorLike,
-    weights: TensorLike,
+    weights: TensorLike | None,
     thresholds: Sequence[float],
-    name: str,
+    name: str | None,
     default_name: str,
     metrics_collections: Collections | None = None,
     updates_collections: Collections | None = None,
-    includes=_ALL,
-    bare=False,
+    includes: Sequence[str] = _ALL,
+    bare: bool = False,
     **extra: Any,
 ):
     """A streaming metric of thresholded confusion counts (slim's collections and names).
@@ -186,7 +189,7 @@ def thresholds_metric(
     )
 
 
-def check_curve(curve):
+def check_curve(curve: str):
     """Raises slim's ValueError for a ``curve`` other than ROC or PR."""
     if curve not in ("ROC", "PR"):
         raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
@@ -348,7 +351,7 @@ def streaming_false_negative_rate_at_thresholds(
     )
 
 
-def _at_thresholds_fn(key):
+def _at_thresholds_fn(key: str):
     default = _NAMES[key]
 
     def fn(
