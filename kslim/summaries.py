@@ -8,6 +8,7 @@ and the summary saver writes it every ``save_summaries_secs``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import tensorflow as tf
@@ -40,7 +41,10 @@ def _tensor_name(tensor: Any) -> str:
 
 
 def _get_summary_name(
-    tensor: TensorLike, name: str | None = None, prefix: str | None = None, postfix=None
+    tensor: TensorLike,
+    name: str | None = None,
+    prefix: str | None = None,
+    postfix: str | None = None,
 ) -> str:
     if not name:
         name = _tensor_name(tensor)
@@ -59,17 +63,17 @@ class SummaryEntry(tuple):
     (the alias ``convert_collection_to_dict`` reports), and ``merge`` takes it.
     """
 
-    def __new__(cls, tag: str, tensor: Any, kind: str, name: str | None = None):
+    def __new__(cls, tag: str, tensor: Any, kind: str, name: str | None = None) -> SummaryEntry:
         entry = super().__new__(cls, (tag, tensor, kind))
         entry._op_name = name or tag
         return entry
 
     __hash__ = object.__hash__
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return self is other
 
-    def __ne__(self, other) -> bool:
+    def __ne__(self, other: object) -> bool:
         return self is not other
 
     @property
@@ -126,7 +130,12 @@ def _check_name(api: str, name: str) -> None:
 
 
 def _tf1_summary(
-    api: str, kind: str, name: str, tensor: TensorLike, collections: Collections | None, family
+    api: str,
+    kind: str,
+    name: str,
+    tensor: TensorLike,
+    collections: Collections | None,
+    family: str | None,
 ) -> SummaryEntry:
     """Records a TF1 ``tf.summary.*`` op: tag made unique in the current name scope."""
     from kslim.ops.variable_scope import current_name_scope
@@ -145,7 +154,9 @@ def _tf1_summary(
     return _record(tag, tensor, kind, collections=collections, name=op_name)
 
 
-def tf1_scalar(name: str, tensor: TensorLike, collections: Collections | None = None, family=None):
+def tf1_scalar(
+    name: str, tensor: TensorLike, collections: Collections | None = None, family: str | None = None
+):
     """``tf.compat.v1.summary.scalar`` on kslim tensors (symbolic or concrete).
 
     Returns:
@@ -166,7 +177,7 @@ def tf1_scalar(name: str, tensor: TensorLike, collections: Collections | None = 
 
 
 def tf1_histogram(
-    name: str, values: TensorLike, collections: Collections | None = None, family=None
+    name: str, values: TensorLike, collections: Collections | None = None, family: str | None = None
 ):
     """``tf.compat.v1.summary.histogram`` on kslim tensors or variables."""
     return _tf1_summary("tf.summary.histogram", "histogram", name, values, collections, family)
@@ -175,9 +186,9 @@ def tf1_histogram(
 def tf1_image(
     name: str,
     tensor: TensorLike,
-    max_outputs=3,
+    max_outputs: int = 3,
     collections: Collections | None = None,
-    family=None,
+    family: str | None = None,
 ):
     """``tf.compat.v1.summary.image`` on a kslim tensor [N, H, W, C]."""
     if isinstance(max_outputs, bool) or not isinstance(max_outputs, int) or max_outputs < 1:
@@ -196,11 +207,11 @@ class MergedSummary(list):
 
     __hash__ = object.__hash__
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return self is other
 
 
-def _flatten_entries(inputs: TensorLike) -> list:
+def _flatten_entries(inputs: Iterable[SummaryEntry | MergedSummary | tuple]) -> list:
     out = []
     for item in inputs:
         if isinstance(item, MergedSummary):
@@ -215,7 +226,11 @@ def _flatten_entries(inputs: TensorLike) -> list:
     return out
 
 
-def tf1_merge(inputs: TensorLike, collections: Collections | None = None, name: str | None = None):
+def tf1_merge(
+    inputs: SummaryEntry | MergedSummary | Iterable[SummaryEntry | MergedSummary | tuple],
+    collections: Collections | None = None,
+    name: str | None = None,
+):
     """``tf.compat.v1.summary.merge``: one ``MergedSummary`` of ``inputs``."""
     del name
     if isinstance(inputs, (SummaryEntry, MergedSummary)):
@@ -226,7 +241,9 @@ def tf1_merge(inputs: TensorLike, collections: Collections | None = None, name: 
     return merged
 
 
-def tf1_merge_all(key=GraphKeys.SUMMARIES, scope: Scope | None = None, name: str | None = None):
+def tf1_merge_all(
+    key: str = GraphKeys.SUMMARIES, scope: Scope | None = None, name: str | None = None
+):
     """``tf.compat.v1.summary.merge_all``: the summaries in collection ``key``, or None."""
     del name
     entries = get_default_graph().get_collection(key, scope)
@@ -243,14 +260,20 @@ def add_histogram_summary(
 
 
 def add_image_summary(
-    tensor: TensorLike, name: str | None = None, prefix: str | None = None, print_summary=False
+    tensor: TensorLike,
+    name: str | None = None,
+    prefix: str | None = None,
+    print_summary: bool = False,
 ) -> SummaryEntry:
     """Records an image summary of ``tensor`` [N, H, W, C]."""
     return _record(_get_summary_name(tensor, name, prefix), tensor, "image", print_summary)
 
 
 def add_scalar_summary(
-    tensor: TensorLike, name: str | None = None, prefix: str | None = None, print_summary=False
+    tensor: TensorLike,
+    name: str | None = None,
+    prefix: str | None = None,
+    print_summary: bool = False,
 ) -> SummaryEntry:
     """Records a scalar summary of ``tensor``.
 
@@ -269,7 +292,10 @@ def _zero_fraction_op(x: TensorLike):
 
 
 def add_zero_fraction_summary(
-    tensor: TensorLike, name: str | None = None, prefix: str | None = None, print_summary=False
+    tensor: TensorLike,
+    name: str | None = None,
+    prefix: str | None = None,
+    print_summary: bool = False,
 ) -> SummaryEntry:
     """Records the fraction of zeros of ``tensor`` (tag ``<name>/Fraction_of_Zero_Values``)."""
     tag = _get_summary_name(tensor, name, prefix, "Fraction_of_Zero_Values")
@@ -281,23 +307,29 @@ def add_zero_fraction_summary(
     return _record(tag, value, "scalar", print_summary)
 
 
-def add_histogram_summaries(tensors, prefix: str | None = None) -> list[SummaryEntry]:
+def add_histogram_summaries(
+    tensors: Iterable[TensorLike], prefix: str | None = None
+) -> list[SummaryEntry]:
     """``add_histogram_summary`` for each tensor."""
     return [add_histogram_summary(t, prefix=prefix) for t in tensors]
 
 
-def add_image_summaries(tensors, prefix: str | None = None) -> list[SummaryEntry]:
+def add_image_summaries(
+    tensors: Iterable[TensorLike], prefix: str | None = None
+) -> list[SummaryEntry]:
     """``add_image_summary`` for each tensor."""
     return [add_image_summary(t, prefix=prefix) for t in tensors]
 
 
 def add_scalar_summaries(
-    tensors, prefix: str | None = None, print_summary=False
+    tensors: Iterable[TensorLike], prefix: str | None = None, print_summary: bool = False
 ) -> list[SummaryEntry]:
     """``add_scalar_summary`` for each tensor."""
     return [add_scalar_summary(t, prefix=prefix, print_summary=print_summary) for t in tensors]
 
 
-def add_zero_fraction_summaries(tensors, prefix: str | None = None) -> list[SummaryEntry]:
+def add_zero_fraction_summaries(
+    tensors: Iterable[TensorLike], prefix: str | None = None
+) -> list[SummaryEntry]:
     """``add_zero_fraction_summary`` for each tensor."""
     return [add_zero_fraction_summary(t, prefix=prefix) for t in tensors]
