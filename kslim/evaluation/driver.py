@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,13 +14,16 @@ import tensorflow as tf
 from kslim import checkpoints
 from kslim.evaluation.evaluator import (
     USE_DEFAULT,
+    EvalData,
     Evaluator,
+    OpStructure,
+    VariablesToRestore,
     cached_evaluator,
     close_writers,
     summary_entries,
 )
 from kslim.evaluation.polling import checkpoints_iterator
-from kslim.ops.graph import get_default_graph
+from kslim.ops.graph import Graph, get_default_graph
 
 __all__ = ["evaluate_once", "evaluation_loop"]
 
@@ -59,23 +63,23 @@ def _eval_strategy(strategy: tf.distribute.Strategy | None, evaluator: Evaluator
     return resolve_strategy(strategy, variables, fn)
 
 
-def _check_num_evals(num_evals) -> None:
+def _check_num_evals(num_evals: int | None) -> None:
     if num_evals is not None and (
         isinstance(num_evals, bool) or not isinstance(num_evals, (int, np.integer)) or num_evals < 1
     ):
         raise ValueError(f"num_evals must be a positive int or None, got {num_evals!r}")
 
 
-def _check_summaries(summaries, logdir: str) -> None:
+def _check_summaries(summaries: list[tuple[str, Any, str]], logdir: str | None) -> None:
     if summaries and logdir is None:
         raise ValueError("One of log_dir or summary_writer should be used.")
 
 
 def _prepare(
     fn: str,
-    graph,
-    summary_op,
-    logdir: str,
+    graph: Graph | None,
+    summary_op: Any,
+    logdir: str | None,
     evaluator_args: tuple,
     strategy: tf.distribute.Strategy | None,
 ):
@@ -97,25 +101,25 @@ def _prepare(
 
 # ------------------------------------------------------------------- API
 def evaluate_once(
-    master,
-    checkpoint_path,
-    logdir: str,
-    num_evals=1,
-    initial_op=None,
-    initial_op_feed_dict=None,
-    eval_op=None,
-    eval_op_feed_dict=None,
-    final_op=None,
-    final_op_feed_dict=None,
-    summary_op=USE_DEFAULT,
-    summary_op_feed_dict=None,
-    variables_to_restore=None,
-    session_config=None,
-    hooks=None,
+    master: str | None,
+    checkpoint_path: str,
+    logdir: str | None,
+    num_evals: int | None = 1,
+    initial_op: Any = None,
+    initial_op_feed_dict: dict | None = None,
+    eval_op: OpStructure | None = None,
+    eval_op_feed_dict: dict | None = None,
+    final_op: OpStructure | None = None,
+    final_op_feed_dict: dict | None = None,
+    summary_op: Any = USE_DEFAULT,
+    summary_op_feed_dict: dict | None = None,
+    variables_to_restore: VariablesToRestore | None = None,
+    session_config: Any = None,
+    hooks: Sequence[Any] | None = None,
     *,
-    dataset=None,
+    dataset: EvalData | None = None,
     batch_size: int = 32,
-    graph=None,
+    graph: Graph | None = None,
     strategy: tf.distribute.Strategy | None = None,
 ) -> Any:
     """Evaluates the model at one checkpoint (slim's ``evaluate_once``).
@@ -209,30 +213,30 @@ def evaluate_once(
 
 
 def evaluation_loop(
-    master,
-    checkpoint_dir,
-    logdir: str,
-    num_evals=1,
-    initial_op=None,
-    initial_op_feed_dict=None,
-    init_fn=None,
-    eval_op=None,
-    eval_op_feed_dict=None,
-    final_op=None,
-    final_op_feed_dict=None,
-    summary_op=USE_DEFAULT,
-    summary_op_feed_dict=None,
-    variables_to_restore=None,
-    eval_interval_secs=60,
-    max_number_of_evaluations=None,
-    session_config=None,
-    timeout=None,
-    timeout_fn=None,
-    hooks=None,
+    master: str | None,
+    checkpoint_dir: str,
+    logdir: str | None,
+    num_evals: int | None = 1,
+    initial_op: Any = None,
+    initial_op_feed_dict: dict | None = None,
+    init_fn: Callable[..., Any] | None = None,
+    eval_op: OpStructure | None = None,
+    eval_op_feed_dict: dict | None = None,
+    final_op: OpStructure | None = None,
+    final_op_feed_dict: dict | None = None,
+    summary_op: Any = USE_DEFAULT,
+    summary_op_feed_dict: dict | None = None,
+    variables_to_restore: VariablesToRestore | None = None,
+    eval_interval_secs: float = 60,
+    max_number_of_evaluations: int | None = None,
+    session_config: Any = None,
+    timeout: float | None = None,
+    timeout_fn: Callable[[], bool] | None = None,
+    hooks: Sequence[Any] | None = None,
     *,
-    dataset=None,
+    dataset: EvalData | None = None,
     batch_size: int = 32,
-    graph=None,
+    graph: Graph | None = None,
     strategy: tf.distribute.Strategy | None = None,
 ) -> Any:
     """Evaluates each new checkpoint of ``checkpoint_dir`` (slim's ``evaluation_loop``).

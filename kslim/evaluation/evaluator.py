@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import keras
@@ -25,8 +25,8 @@ from kslim.layers.base import is_symbolic
 from kslim.learning.chunk_loop import run_steps
 from kslim.metrics.state import METRICS, StreamingMetric, reset_variables
 from kslim.ops import keras_graph
-from kslim.ops.graph import GraphKeys, get_default_graph
-from kslim.tensor_types import TensorLike
+from kslim.ops.graph import Graph, GraphKeys, get_default_graph
+from kslim.tensor_types import Tensor
 from kslim.variables import get_variable_full_name
 from kslim.variables.assign import variables_by_checkpoint_name
 
@@ -45,9 +45,16 @@ USE_DEFAULT = 0
 #: Upper bound of batches run by one compiled call when nothing else bounds it.
 _MAX_BATCHES_PER_CALL = 1000
 
+# ``eval_op`` / ``final_op``: a tensor, or a list or dict of them.
+OpStructure = Tensor | Sequence[Any] | Mapping[str, Any]
+# ``variables_to_restore``: a list of variables, or a dict checkpoint name -> variable.
+VariablesToRestore = Sequence[Any] | Mapping[str, Any]
+# ``dataset``: a ``tf.data.Dataset``, or numpy arrays (a tuple, list or dict of them).
+EvalData = tf.data.Dataset | np.ndarray | Sequence[Any] | Mapping[str, Any]
+
 
 # ------------------------------------------------------------- eval step
-def get_or_create_eval_step(graph=None) -> keras.Variable:
+def get_or_create_eval_step(graph: Graph | None = None) -> keras.Variable:
     """Returns the graph's ``eval_step`` counter, created if missing.
 
     An int64 scalar ``keras.Variable`` named ``eval_step`` in the
@@ -113,7 +120,7 @@ def _metric_value_layer(tensor: Any) -> StreamingMetric | None:
     return layer if keras_graph.call_kwargs(tensor).get("mode") == "value" else None
 
 
-def summary_entries(summary_op: Any, graph) -> list[tuple[str, Any, str]]:
+def summary_entries(summary_op: Any, graph: Graph) -> list[tuple[str, Any, str]]:
     """``(tag, tensor, kind)`` entries: the graph's, or those given as ``summary_op``."""
     if summary_op is None:
         return []
@@ -145,7 +152,14 @@ class Evaluator:
     """The compiled evaluation of one graph's eval ops, final op and summaries."""
 
     def __init__(
-        self, graph, eval_op, final_op, summaries, variables_to_restore, dataset, batch_size: int
+        self,
+        graph: Graph,
+        eval_op: OpStructure | None,
+        final_op: OpStructure | None,
+        summaries: list[tuple[str, Any, str]],
+        variables_to_restore: VariablesToRestore | None,
+        dataset: EvalData | None,
+        batch_size: int,
     ) -> None:
         self.graph = graph
         self.has_eval_op = eval_op is not None
@@ -188,7 +202,7 @@ class Evaluator:
         self._chunk_fn = None
 
     # ---------------------------------------------------------------- setup
-    def _build_model(self, outputs: list, dataset, batch_size: int) -> None:
+    def _build_model(self, outputs: list, dataset: EvalData | None, batch_size: int) -> None:
         inputs, bound = keras_graph.bound_inputs(
             keras_graph.find_inputs(outputs), self.graph.bindings, allow_unused=True
         )
@@ -202,7 +216,7 @@ class Evaluator:
         check_dataset_matches(self.dataset, inputs, "dataset")
         self.model = keras.Model(inputs, outputs, name="eval_op")
 
-    def _restore_map(self, variables_to_restore) -> dict[str, Any]:
+    def _restore_map(self, variables_to_restore: VariablesToRestore | None) -> dict[str, Any]:
         if variables_to_restore is not None:
             if not isinstance(variables_to_restore, (Mapping, list, tuple)):
                 raise TypeError(
@@ -230,8 +244,8 @@ class Evaluator:
         ]
 
         @tf.function(autograph=False)  # an explicit tf.while_loop, as the train chunk
-        def chunk(iterator, num_steps):
-            def step(data, i, state):
+        def chunk(iterator: Iterator[Any], num_steps: tf.Tensor) -> tuple[tf.Tensor, list]:
+            def step(data: Any, i: tf.Tensor, state: list) -> list:
                 del i
                 outputs = model(data, training=False)
                 if not isinstance(outputs, (list, tuple)):
@@ -333,7 +347,11 @@ def _checkpoint_global_step(path: str) -> int:
 
 
 def _write_summaries(
-    summaries, values: TensorLike, logdir: str, step: int, writer_cache: dict
+    summaries: list[tuple[str, Any, str]],
+    values: Sequence[Any],
+    logdir: str,
+    step: int,
+    writer_cache: dict,
 ) -> None:
     writer = writer_cache.get(logdir)
     if writer is None:
@@ -364,7 +382,13 @@ def close_writers(writer_cache: dict) -> None:
 
 
 def cached_evaluator(
-    graph, eval_op, final_op, summaries, variables_to_restore, dataset, batch_size
+    graph: Graph,
+    eval_op: OpStructure | None,
+    final_op: OpStructure | None,
+    summaries: list[tuple[str, Any, str]],
+    variables_to_restore: VariablesToRestore | None,
+    dataset: EvalData | None,
+    batch_size: int,
 ) -> Evaluator:
     """An evaluator for these tensors, cached on the graph (its compiled loop is reused)."""
     key = (
@@ -387,7 +411,7 @@ def cached_evaluator(
     return evaluator
 
 
-def _restore_key(variables_to_restore) -> Any:
+def _restore_key(variables_to_restore: VariablesToRestore | None) -> Any:
     if variables_to_restore is None:
         return None
     if isinstance(variables_to_restore, Mapping):
