@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 __all__ = [
@@ -64,7 +64,9 @@ def _accepts_any_kwarg(func: Callable) -> bool:
 
 
 @contextlib.contextmanager
-def arg_scope(list_ops_or_scope, **kwargs: Any) -> Iterator[dict]:
+def arg_scope(
+    list_ops_or_scope: Sequence[Callable[..., Any]] | dict, **kwargs: Any
+) -> Iterator[dict]:
     """Stores default keyword arguments for the given ops.
 
     Args:

@@ -14,12 +14,15 @@ import contextlib
 import re
 import threading
 import weakref
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from kslim.ops.scope_objects import VariableScope, is_auto_reuse
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 __all__ = [
     "Graph",
@@ -74,7 +77,11 @@ def _trace_graph():
 class _NamingState:
     """Default-name counters of one execution context (eager or one trace)."""
 
-    def __init__(self, scope_counts=None, names_in_use=None) -> None:
+    def __init__(
+        self,
+        scope_counts: Mapping[str, int] | None = None,
+        names_in_use: Mapping[str, int] | None = None,
+    ) -> None:
         # Times each variable scope was opened (TF1 ``variable_scopes_count``).
         self.scope_counts: dict[str, int] = dict(scope_counts or {})
         # Name scopes in use, lower-cased (TF1 ``_names_in_use``).
@@ -137,7 +144,7 @@ class Graph:
     def _names_in_use(self) -> dict[str, int]:
         return self._naming().names_in_use
 
-    def _drop_dead_trace_tensors(self, trace) -> None:
+    def _drop_dead_trace_tensors(self, trace: tf.Graph) -> None:
         live = set()
         graph = trace
         while graph is not None:
@@ -175,7 +182,7 @@ class Graph:
         self._naming()
         self._collections.setdefault(name, []).append(value)
 
-    def add_to_collections(self, names, value: Any) -> None:
+    def add_to_collections(self, names: str | Sequence[str], value: Any) -> None:
         """Appends ``value`` to each collection in ``names`` (a name or list)."""
         if isinstance(names, str):
             names = [names]
@@ -446,7 +453,7 @@ def add_to_collection(name: str, value: Any) -> None:
     get_default_graph().add_to_collection(name, value)
 
 
-def add_to_collections(names, value: Any) -> None:
+def add_to_collections(names: str | Sequence[str], value: Any) -> None:
     """``get_default_graph().add_to_collections(names, value)``."""
     get_default_graph().add_to_collections(names, value)
 

@@ -6,9 +6,10 @@ of the ``VariableScope`` objects open in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from kslim.tensor_types import DTypeLike, Initializer, Regularizer, Reuse, TensorLike
+from kslim.tensor_types import DTypeLike, Initializer, Regularizer, Reuse
 
 __all__ = ["VariableScope", "is_auto_reuse"]
 
@@ -49,10 +50,10 @@ class VariableScope:
         initializer: Initializer | None = None,
         regularizer: Regularizer | None = None,
         dtype: DTypeLike | None = None,
-        constraint=None,
-        custom_getter=None,
+        constraint: Callable[[Any], Any] | None = None,
+        custom_getter: Callable[..., Any] | None = None,
         caching_device: str | None = None,
-        partitioner=None,
+        partitioner: Callable[..., Any] | None = None,
         use_resource: bool | None = None,
     ) -> None:
         self.name = name
@@ -73,7 +74,7 @@ class VariableScope:
         return self._reuse
 
     @reuse.setter
-    def reuse(self, value: TensorLike) -> None:
+    def reuse(self, value: Reuse | None) -> None:
         self._reuse = value
 
     @property
@@ -97,7 +98,7 @@ class VariableScope:
         """Sets the scope's default dtype."""
         self.dtype = dtype
 
-    def set_custom_getter(self, custom_getter) -> None:
+    def set_custom_getter(self, custom_getter: Callable[..., Any] | None) -> None:
         """Sets the scope's custom getter."""
         self.custom_getter = custom_getter
 
@@ -105,7 +106,7 @@ class VariableScope:
         """Sets the scope's caching device (kept for TF1 code; unused in TF2)."""
         self.caching_device = caching_device
 
-    def set_partitioner(self, partitioner) -> None:
+    def set_partitioner(self, partitioner: Callable[..., Any] | None) -> None:
         """Sets the scope's partitioner (kept for TF1 code)."""
         self.partitioner = partitioner
 

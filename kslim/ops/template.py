@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from kslim.ops import keras_graph
 from kslim.ops.graph import Graph, GraphKeys, get_default_graph
@@ -37,7 +38,7 @@ _VARIABLE_COLLECTIONS = (
 )
 
 
-def _tracked(layer, variable) -> bool:
+def _tracked(layer: keras.layers.Layer, variable: keras.Variable | tf.Variable) -> bool:
     return any(v is variable for v in getattr(layer, "_template_variables", []))
 
 
@@ -122,7 +123,7 @@ def make_template(
     func_: Callable,
     create_scope_now_: bool = False,
     unique_name_: str | None = None,
-    custom_getter_=None,
+    custom_getter_: Callable[..., Any] | None = None,
     **kwargs: Any,
 ) -> Template:
     """Wraps ``func_`` so that every call shares the variables of the first one.

@@ -25,13 +25,14 @@ error for ``tensor.op`` also says where op names exist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
 import tensorflow as tf
 
 from kslim.ops import keras_graph
-from kslim.tensor_types import ShapeLike, TensorLike
+from kslim.tensor_types import ShapeLike
 
 __all__ = ["TF1DType", "TF1Shape", "install", "slim_op_name"]
 
@@ -47,7 +48,7 @@ class TF1Shape(tuple):
     def _tf(self) -> tf.TensorShape:
         return tf.TensorShape(list(self))
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: int | slice) -> int | None | TF1Shape:
         value = tuple.__getitem__(self, key)
         return TF1Shape(value) if isinstance(key, slice) else value
 
@@ -131,7 +132,7 @@ _ACTIVATION_OPS = {
 }
 
 
-def slim_op_name(layer) -> str:
+def slim_op_name(layer: keras.layers.Layer) -> str:
     """The TF1 op name of a layer's output: ``conv1/Relu``, ``fc8/BiasAdd``, ``concat``.
 
     kslim layers with variables name it by their scope and activation, as slim's graph
@@ -153,29 +154,29 @@ def slim_op_name(layer) -> str:
     return layer.name.replace(".", "/")
 
 
-def _history(tensor: TensorLike):
+def _history(tensor: keras.KerasTensor) -> tuple[Any, Any]:
     return keras_graph.producer(tensor), keras_graph.output_index(tensor)
 
 
-def _is_input(operation) -> bool:
+def _is_input(operation: keras.layers.Layer) -> bool:
     return isinstance(operation, keras.layers.InputLayer)
 
 
 # ----------------------------------------------------------------- KerasTensor
-def _shape(self) -> TF1Shape:
+def _shape(self: keras.KerasTensor) -> TF1Shape:
     return TF1Shape(self._shape)
 
 
-def _dtype(self) -> TF1DType:
+def _dtype(self: keras.KerasTensor) -> TF1DType:
     return TF1DType(self._dtype)
 
 
-def _get_shape(self) -> tf.TensorShape:
+def _get_shape(self: keras.KerasTensor) -> tf.TensorShape:
     """``tensor.get_shape()``: the static shape as a ``tf.TensorShape``."""
     return tf.TensorShape(list(self._shape))
 
 
-def _set_shape(self, shape: ShapeLike) -> None:
+def _set_shape(self: keras.KerasTensor, shape: ShapeLike) -> None:
     """``tensor.set_shape(shape)``: refines unknown dimensions of the static shape.
 
     Raises:
@@ -185,12 +186,12 @@ def _set_shape(self, shape: ShapeLike) -> None:
     self._shape = tuple(merged.as_list())
 
 
-def _own_name(self) -> str:
+def _own_name(self: keras.KerasTensor) -> str:
     # Tensors made before ``install`` hold their name as an instance attribute.
     return self.__dict__.get("_kslim_name", self.__dict__.get("name"))
 
 
-def _op(self) -> _OpView:
+def _op(self: keras.KerasTensor) -> _OpView:
     operation, _ = _history(self)
     if operation is None:
         return _OpView(_own_name(self), "Placeholder")
@@ -199,30 +200,30 @@ def _op(self) -> _OpView:
     return _OpView(slim_op_name(operation), type(operation).__name__)
 
 
-def _get_name(self) -> str:
+def _get_name(self: keras.KerasTensor) -> str:
     operation, index = _history(self)
     if operation is None or _is_input(operation):
         return _own_name(self)
     return f"{slim_op_name(operation)}:{index}"
 
 
-def _set_name(self, value: TensorLike) -> None:
+def _set_name(self: keras.KerasTensor, value: str) -> None:
     self._kslim_name = value
 
 
-def _graph(self):
+def _graph(self: keras.KerasTensor):
     raise _graph_only("tensor.graph")
 
 
-def _eval(self, *args: Any, **kwargs: Any):
+def _eval(self: keras.KerasTensor, *args: Any, **kwargs: Any):
     raise _graph_only("tensor.eval()")
 
 
-def _consumers(self):
+def _consumers(self: keras.KerasTensor):
     raise _graph_only("tensor.consumers()")
 
 
-def _bool(self):
+def _bool(self: keras.KerasTensor):
     raise TypeError(
         "Python control flow on a symbolic value (e.g. `if tf.shape(x)[0] > 1:` or `if "
         "net.op ...`) cannot be recorded in a Keras functional graph: its value is only known "
@@ -231,13 +232,13 @@ def _bool(self):
     )
 
 
-def _is_sparse(value: TensorLike) -> bool:
+def _is_sparse(value: Any) -> bool:
     if isinstance(value, keras.KerasTensor):
         return bool(value.sparse)
     return isinstance(value, tf.SparseTensor)
 
 
-def _dense_product(method):
+def _dense_product(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """``x * 2.0`` stays dense.
 
     Keras 3 marks a product sparse when either factor has no ``sparse`` attribute (a
@@ -245,7 +246,7 @@ def _dense_product(method):
     it. Residual slim code (``net += scale * up``) does exactly this.
     """
 
-    def product(self, other):
+    def product(self: keras.KerasTensor, other: Any) -> Any:
         result = method(self, other)
         if isinstance(result, keras.KerasTensor) and result.sparse:
             result._sparse = _is_sparse(self) or _is_sparse(other)
@@ -257,7 +258,7 @@ def _dense_product(method):
 
 
 # -------------------------------------------------------------- keras.Variable
-def _variable_op(self) -> _OpView:
+def _variable_op(self: keras.Variable) -> _OpView:
     return _OpView(self.path, "VarHandleOp")
 
 
@@ -265,7 +266,7 @@ def _variable_op(self) -> _OpView:
 def _eager_op_with_hint(original: property) -> property:
     """``tensor.op`` on an eager tensor: TF's error, saying where op names exist."""
 
-    def op(self):
+    def op(self: tf.Tensor) -> Any:
         try:
             return original.fget(self)
         except AttributeError as exc:
@@ -282,7 +283,7 @@ def _eager_op_with_hint(original: property) -> property:
 _INSTALLED: list[bool] = []
 
 
-def _dense_product(method):
+def _dense_product(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """``KerasTensor.__mul__``/``__rmul__`` whose result is dense when both factors are.
 
     Keras counts any operand without a ``sparse`` attribute (a Python number, a
@@ -292,7 +293,7 @@ def _dense_product(method):
     ``net`` is.
     """
 
-    def product(self, other):
+    def product(self: keras.KerasTensor, other: Any) -> Any:
         out = method(self, other)
         if (
             isinstance(out, keras.KerasTensor)

@@ -26,20 +26,21 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import tensorflow as tf
 
 from kslim.ops import graph as _graph
 from kslim.ops import variable_scope as _vs
+from kslim.ops.scope_objects import VariableScope
 from kslim.tensor_types import (
     Collections,
     DTypeLike,
     Initializer,
     Regularizer,
     Reuse,
-    Scope,
     ShapeLike,
     TensorLike,
 )
@@ -54,19 +55,19 @@ def tf2_behavior() -> bool:
 
 # ------------------------------------------------------------- scopes
 def variable_scope(
-    name_or_scope,
+    name_or_scope: str | VariableScope | None,
     default_name: str | None = None,
     values: TensorLike | None = None,
     initializer: Initializer | None = None,
     regularizer: Regularizer | None = None,
     caching_device: str | None = None,
-    partitioner=None,
-    custom_getter=None,
+    partitioner: Callable[..., Any] | None = None,
+    custom_getter: Callable[..., Any] | None = None,
     reuse: Reuse | None = None,
     dtype: DTypeLike | None = None,
     use_resource: bool | None = None,
-    constraint=None,
-    auxiliary_name_scope=True,
+    constraint: Callable[[Any], Any] | None = None,
+    auxiliary_name_scope: bool = True,
 ):
     """``tf.compat.v1.variable_scope`` naming kslim layers (TF1's signature)."""
     return _vs.variable_scope_context(
@@ -86,7 +87,7 @@ def variable_scope(
     )
 
 
-def name_scope(name: str, default_name: str | None = None, values: TensorLike | None = None):
+def name_scope(name: str | None, default_name: str | None = None, values: TensorLike | None = None):
     """``tf.compat.v1.name_scope``; ``name_scope(None)`` resets to the root, as TF1."""
     if name is None and default_name is None:
         if values is not None:
@@ -107,18 +108,18 @@ def get_variable(
     name: str,
     shape: ShapeLike | None = None,
     dtype: DTypeLike | None = None,
-    initializer: Initializer | None = None,
+    initializer: Initializer | TensorLike | None = None,
     regularizer: Regularizer | None = None,
     trainable: bool | None = None,
     collections: Collections | None = None,
     caching_device: str | None = None,
-    partitioner=None,
-    validate_shape=True,
+    partitioner: Callable[..., Any] | None = None,
+    validate_shape: bool = True,
     use_resource: bool | None = None,
-    custom_getter=None,
-    constraint=None,
-    synchronization=None,
-    aggregation=None,
+    custom_getter: Callable[..., Any] | None = None,
+    constraint: Callable[[Any], Any] | None = None,
+    synchronization: tf.VariableSynchronization | str | None = None,
+    aggregation: tf.VariableAggregation | str | None = None,
 ):
     """``tf.compat.v1.get_variable``: creates or re-uses ``<scope>/<name>`` in kslim.
 
@@ -167,17 +168,17 @@ def get_variable(
 
 
 # -------------------------------------------------------- collections
-def add_to_collection(name: str, value: TensorLike):
+def add_to_collection(name: str, value: Any) -> None:
     """``tf.compat.v1.add_to_collection`` on the default kslim graph."""
     _graph.get_default_graph().add_to_collection(name, value)
 
 
-def add_to_collections(names, value: TensorLike):
+def add_to_collections(names: str | Sequence[str], value: Any) -> None:
     """``tf.compat.v1.add_to_collections`` on the default kslim graph."""
     _graph.get_default_graph().add_to_collections(names, value)
 
 
-def get_collection(key, scope: Scope | None = None):
+def get_collection(key: str, scope: str | None = None) -> list:
     """``tf.compat.v1.get_collection`` on the default kslim graph.
 
     REGULARIZATION_LOSSES gives ``kslim.losses.get_regularization_losses(scope)``
@@ -190,13 +191,13 @@ def get_collection(key, scope: Scope | None = None):
     return _graph.get_default_graph().get_collection(key, scope)
 
 
-def get_collection_ref(key):
+def get_collection_ref(key: str) -> list:
     """``tf.compat.v1.get_collection_ref``: the live list of the kslim collection."""
     return _graph.get_default_graph().get_collection_ref(key)
 
 
-def _variables_getter(key):
-    def getter(scope: Scope | None = None):
+def _variables_getter(key: str) -> Callable[[str | None], list]:
+    def getter(scope: str | None = None) -> list:
         return _graph.get_default_graph().get_collection(key, scope)
 
     getter.__name__ = {
@@ -242,8 +243,13 @@ def _functions() -> dict[str, Callable]:
 
 
 def _make_template(
-    name_, func_, create_scope_now_=False, unique_name_=None, custom_getter_=None, **kwargs: Any
-):
+    name_: str,
+    func_: Callable[..., Any],
+    create_scope_now_: bool = False,
+    unique_name_: str | None = None,
+    custom_getter_: Callable[..., Any] | None = None,
+    **kwargs: Any,
+) -> Any:
     """``tf.compat.v1.make_template``: ``kslim.make_template`` (a Keras layer)."""
     from kslim.ops.template import make_template
 
@@ -277,7 +283,7 @@ def _v1_modules() -> list:
     return modules
 
 
-def _patch(module, attr: str, kslim_fn: Callable) -> None:
+def _patch(module: types.ModuleType, attr: str, kslim_fn: Callable) -> None:
     current = getattr(module, attr, None)
     if current is None:
         return

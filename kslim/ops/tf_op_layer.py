@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import types
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -42,7 +43,7 @@ _SLICE = "__kslim_slice__"
 
 
 # ----------------------------------------------------------------- symbol names
-def _api_names(function) -> list[str]:
+def _api_names(function: Callable[..., Any]) -> list[str]:
     """TF's public names of ``function``: v2 names first, then v1 (``compat.v1.``)."""
     names = list(getattr(function, "_tf_api_names", ()) or ())
     names += ["compat.v1." + n for n in getattr(function, "_tf_api_names_v1", ()) or ()]
@@ -120,7 +121,7 @@ def _public_index() -> dict:
     return _INDEX
 
 
-def tf_symbol_name(function) -> str | None:
+def tf_symbol_name(function: Callable[..., Any]) -> str | None:
     """The name under which ``resolve_tf_symbol`` finds ``function`` again.
 
     The public name (``'concat'``, ``'nn.relu'``, ``'compat.v1.squeeze'``) of the very
@@ -152,29 +153,29 @@ def tf_symbol_name(function) -> str | None:
     return None
 
 
-def _same_function(a, b) -> bool:
+def _same_function(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
     """True when ``a`` and ``b`` are one function under TF's decorators."""
     return a is b or inspect.unwrap(a) is inspect.unwrap(b)
 
 
-def _display_name(symbol: str | None, function) -> str:
+def _display_name(symbol: str | None, function: Callable[..., Any]) -> str:
     if symbol is None:
         return repr(function)
     return symbol.replace(":", ".") if ":" in symbol else "tf." + symbol
 
 
-def _short_name(symbol: str | None, function) -> str:
+def _short_name(symbol: str | None, function: Callable[..., Any]) -> str:
     if symbol:
         return symbol.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
     return getattr(function, "__name__", "tf_op").strip("<>") or "tf_op"
 
 
 # --------------------------------------------------- arguments <-> config values
-def _split_symbolic(structure):
+def _split_symbolic(structure: Any) -> tuple[Any, list]:
     """Replaces each KerasTensor in ``structure`` by a placeholder; returns both."""
     tensors: list = []
 
-    def visit(value: TensorLike):
+    def visit(value: Any) -> Any:
         if isinstance(value, keras.KerasTensor):
             tensors.append(value)
             return {_TENSOR: len(tensors) - 1}
@@ -189,7 +190,7 @@ def _split_symbolic(structure):
     return visit(structure), tensors
 
 
-def _fill(structure, tensors):
+def _fill(structure: Any, tensors: Sequence[Any]) -> Any:
     """Puts ``tensors`` back where ``_split_symbolic`` left placeholders."""
     if isinstance(structure, dict):
         if set(structure) == {_TENSOR}:
@@ -202,7 +203,7 @@ def _fill(structure, tensors):
     return structure
 
 
-def _to_config(value: TensorLike):
+def _to_config(value: Any) -> Any:
     """A JSON-able form of an argument (placeholders, dtypes, arrays, shapes...)."""
     if isinstance(value, dict):
         if set(value) == {_TENSOR}:
@@ -230,7 +231,7 @@ def _to_config(value: TensorLike):
     )
 
 
-def _from_config(value: TensorLike):
+def _from_config(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {_TENSOR}:
             return value
@@ -250,7 +251,7 @@ def _from_config(value: TensorLike):
     return value
 
 
-def _captured_variables(structure) -> list:
+def _captured_variables(structure: Any) -> list:
     return [v for v in tf.nest.flatten(structure) if isinstance(v, (tf.Variable, keras.Variable))]
 
 
@@ -273,9 +274,9 @@ class TFOpLayer(keras.layers.Layer):
     def __init__(
         self,
         symbol: str | None,
-        call_args=(),
+        call_args: Sequence[Any] = (),
         call_kwargs: dict | None = None,
-        function=None,
+        function: Callable[..., Any] | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("autocast", False)
@@ -349,7 +350,9 @@ def _unrecordable(call: str, exc: Exception) -> Exception:
     )
 
 
-def _name_argument(function, args, kwargs) -> str | None:
+def _name_argument(
+    function: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]
+) -> str | None:
     """The ``name=`` the TF call was given (by keyword or position), if any."""
     name = kwargs.get("name")
     if name is None and args:
@@ -360,7 +363,7 @@ def _name_argument(function, args, kwargs) -> str | None:
     return name if isinstance(name, str) and name else None
 
 
-def _layer_name_for(symbol: str | None, function, name: str | None) -> str:
+def _layer_name_for(symbol: str | None, function: Callable[..., Any], name: str | None) -> str:
     """A unique Keras layer name from the current name scope (``Mixed_5b/concat``)."""
     from kslim.layers.base import layer_name
 
@@ -370,7 +373,9 @@ def _layer_name_for(symbol: str | None, function, name: str | None) -> str:
     return layer_name(graph.unique_name(scope))
 
 
-def record_tf_call(function, args, kwargs):
+def record_tf_call(
+    function: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]
+) -> Any:
     """Records ``function(*args, **kwargs)`` (with KerasTensors inside) as a TFOpLayer.
 
     Returns:
@@ -386,7 +391,7 @@ def record_tf_call(function, args, kwargs):
 class _KerasTensorDispatcher(tf.__internal__.dispatch.GlobalOpDispatcher):
     """TF's fallback for ops whose arguments hold KerasTensors: record a TFOpLayer."""
 
-    def handle(self, op, args, kwargs):
+    def handle(self, op: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
         if not any(isinstance(x, keras.KerasTensor) for x in tf.nest.flatten([list(args), kwargs])):
             return self.NOT_SUPPORTED
         return record_tf_call(op, args, kwargs)

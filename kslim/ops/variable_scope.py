@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import tensorflow as tf
 
-from kslim.ops.graph import VariableScope, get_default_graph, is_auto_reuse
+from kslim.ops.graph import Graph, VariableScope, get_default_graph, is_auto_reuse
 from kslim.tensor_types import DTypeLike, Initializer, Regularizer, Reuse, TensorLike
 
 
@@ -40,7 +40,7 @@ def _tf_v1_scope_name() -> str:
     return getter().name
 
 
-def current_var_scope(graph) -> tuple[str, object]:
+def current_var_scope(graph: Graph) -> tuple[str, object]:
     """(name, reuse) of the current variable scope.
 
     At the root of the kslim scope stack, an enclosing
@@ -54,7 +54,7 @@ def current_var_scope(graph) -> tuple[str, object]:
     return name, reuse
 
 
-def current_name_scope(graph) -> str:
+def current_name_scope(graph: Graph) -> str:
     """The current name scope ('' or ending in '/'); see ``current_var_scope``."""
     if graph.at_root_name_scope:
         name = _tf_v1_scope_name()
@@ -151,7 +151,10 @@ def _check_reuse(reuse: Reuse):
 
 
 def variable_scope(
-    name_or_scope=None, default_name: str | None = None, *args: Any, **kwargs: Any
+    name_or_scope: str | VariableScope | None = None,
+    default_name: str | None = None,
+    *args: Any,
+    **kwargs: Any,
 ) -> contextlib.AbstractContextManager[VariableScope]:
     """Opens a variable scope, as ``tf.compat.v1.variable_scope`` does.
 
@@ -181,18 +184,18 @@ def variable_scope(
 
 @contextlib.contextmanager
 def variable_scope_context(
-    name_or_scope=None,
+    name_or_scope: str | VariableScope | None = None,
     default_name: str | None = None,
     reuse: Reuse | None = None,
     values: TensorLike | None = None,
     initializer: Initializer | None = None,
     regularizer: Regularizer | None = None,
     caching_device: str | None = None,
-    partitioner=None,
-    custom_getter=None,
+    partitioner: Callable[..., Any] | None = None,
+    custom_getter: Callable[..., Any] | None = None,
     dtype: DTypeLike | None = None,
     use_resource: bool | None = None,
-    constraint=None,
+    constraint: Callable[[Any], Any] | None = None,
     auxiliary_name_scope: bool = True,
 ) -> Iterator[VariableScope]:
     """The variable scope context behind ``variable_scope`` (keyword arguments).
@@ -293,16 +296,18 @@ def variable_scope_context(
 variable_scope.__signature__ = inspect.signature(variable_scope_context)
 
 
-def _chain_getters(getter, outer):
+def _chain_getters(
+    getter: Callable[..., Any], outer: Callable[..., Any] | None
+) -> Callable[..., Any]:
     if outer is None:
         return getter
 
-    def chained(next_getter, *args: Any, **kwargs: Any):
+    def chained(next_getter: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return getter(lambda *a, **k: outer(next_getter, *a, **k), *args, **kwargs)
 
     return chained
 
 
-def is_tensor_like(value: TensorLike) -> bool:
+def is_tensor_like(value: Any) -> bool:
     """True for a tensor or KerasTensor (values passed where ``reuse`` goes)."""
     return hasattr(value, "shape") and hasattr(value, "dtype")
