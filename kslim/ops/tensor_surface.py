@@ -232,31 +232,6 @@ def _bool(self: keras.KerasTensor):
     )
 
 
-def _is_sparse(value: Any) -> bool:
-    if isinstance(value, keras.KerasTensor):
-        return bool(value.sparse)
-    return isinstance(value, tf.SparseTensor)
-
-
-def _dense_product(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """``x * 2.0`` stays dense.
-
-    Keras 3 marks a product sparse when either factor has no ``sparse`` attribute (a
-    Python number, a numpy array), and a layer fed that tensor then fails converting
-    it. Residual slim code (``net += scale * up``) does exactly this.
-    """
-
-    def product(self: keras.KerasTensor, other: Any) -> Any:
-        result = method(self, other)
-        if isinstance(result, keras.KerasTensor) and result.sparse:
-            result._sparse = _is_sparse(self) or _is_sparse(other)
-        return result
-
-    product.__name__ = method.__name__
-    product.__doc__ = method.__doc__
-    return product
-
-
 # -------------------------------------------------------------- keras.Variable
 def _variable_op(self: keras.Variable) -> _OpView:
     return _OpView(self.path, "VarHandleOp")
@@ -325,8 +300,6 @@ def install() -> None:
     cls.eval = _eval
     cls.consumers = _consumers
     cls.__bool__ = _bool
-    cls.__mul__ = _dense_product(cls.__mul__)
-    cls.__rmul__ = _dense_product(cls.__rmul__)
     keras.Variable.op = property(_variable_op)
     from tensorflow.python.framework import ops as tf_ops
 
