@@ -198,7 +198,16 @@ class TrainOp(keras.Model):
             logs, summaries = one(data, True)
             return {k: tf.reshape(tf.cast(v, tf.float32), [1]) for k, v in logs.items()}, summaries
 
-        return chunk, summary_step
+        # Every chunk one step (ChunkPlan.looped False): the step without the loop, its
+        # element read in the graph, as Keras' steps_per_execution=1 train function.
+        @tf.function(autograph=False)
+        def single_step(
+            iterator: tf.data.Iterator | tf.distribute.DistributedIterator,
+        ):
+            logs, _ = one(iterator.get_next(), False)
+            return {k: tf.reshape(tf.cast(logs[k], tf.float32), [1]) for k in self._log_keys()}
+
+        return chunk, summary_step, single_step
 
     def _log_keys(self) -> list[str]:
         return ["loss"] + ["losses/" + n for n in self.loss_names]
@@ -249,8 +258,9 @@ class TrainOp(keras.Model):
 
         Args:
           iterator: the (distributed) dataset iterator of ``fit``.
-          plan: the ``ChunkPlan``: ``plan.steps`` steps, or one step computing the
-            summaries when ``plan.summaries``.
+          plan: the ``ChunkPlan``: ``plan.steps`` steps in the compiled loop, one step
+            computing the summaries when ``plan.summaries``, or one step without the
+            loop when not ``plan.looped``.
 
         Returns:
           Keras logs: ``loss`` and ``losses/<name>`` of the last step, ``step_losses``
@@ -261,18 +271,24 @@ class TrainOp(keras.Model):
         """
         if self._compiled_chunk is None:
             self._compiled_chunk = self._build_chunk_fn(), _in_multi_worker(self)
-        (chunk, summary_step), multi_worker = self._compiled_chunk
+        (chunk, summary_step, single_step), multi_worker = self._compiled_chunk
         if multi_worker:
             plan = self._agree_on_plan(plan)
+        summaries = {}
         if plan.summaries:
             opt = iterator.get_next_as_optional()
             if not opt.has_value():
                 raise StopIteration
             stacked, summaries = summary_step(opt.get_value())
             steps = 1
+        elif not plan.looped and not multi_worker:
+            try:
+                stacked = single_step(iterator)
+            except tf.errors.OutOfRangeError:
+                raise StopIteration from None
+            steps = 1
         else:
             steps, stacked = chunk(iterator, tf.constant(plan.steps))
-            summaries = {}
         steps = int(steps)
         if steps == 0:
             raise StopIteration
@@ -293,7 +309,7 @@ class TrainOp(keras.Model):
             self._compiled_chunk = None
 
         def function(iterator: tf.data.Iterator | tf.distribute.DistributedIterator):
-            return self.run_chunk(iterator, ChunkPlan(steps=1))
+            return self.run_chunk(iterator, ChunkPlan(steps=1, looped=False))
 
         self.train_function = function
         return function

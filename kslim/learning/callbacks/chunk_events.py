@@ -30,6 +30,10 @@ class ChunkPlan:
         summaries (and the SummarySaver writes them).
       trace: the chunk is a single step traced by the profiler.
       now: the clock reading the plan was made from.
+      looped: the chunks of this ``fit`` may run several steps, in the compiled loop.
+        False when every chunk is one step (``log_every_n_steps=1``, slim's default, or
+        ``max_steps_per_chunk=1``): the step then runs without the loop, as Keras'
+        ``steps_per_execution=1``, which is faster per step and traces only the step.
     """
 
     start_step: int = 0
@@ -37,10 +41,15 @@ class ChunkPlan:
     summaries: bool = False
     trace: bool = False
     now: float = 0.0
+    looped: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
             raise ValueError(f"ChunkPlan.steps must be a positive int, got steps={self.steps!r}")
+        if not self.looped and self.steps != 1:
+            raise ValueError(
+                f"a ChunkPlan with looped=False runs one step, got steps={self.steps!r}"
+            )
         if (self.summaries or self.trace) and self.steps != 1:
             raise ValueError(
                 "a ChunkPlan with summaries or trace runs one step, got "

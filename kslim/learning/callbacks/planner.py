@@ -29,7 +29,8 @@ class ChunkPlanner(keras.callbacks.Callback):
     Args:
       callbacks: the sibling callbacks; those implementing ``ChunkEvents`` are
         consulted.
-      max_steps_per_chunk: upper bound, default 1000.
+      max_steps_per_chunk: upper bound, default 1000; 1: every chunk is one step, run
+        without the compiled loop (``ChunkPlan.looped`` is False).
       max_lateness_secs: default 1.0.
       clock: the time source, default ``time.time``.
     """
@@ -70,7 +71,14 @@ class ChunkPlanner(keras.callbacks.Callback):
                 if secs is not None:
                     budget = max(secs, 0.0) + self.max_lateness_secs
                     n = min(n, max(1, int(budget / max(self.sec_per_step, 1e-6))))
-        return ChunkPlan(start_step=step, steps=n, summaries=summaries, trace=trace, now=now)
+        return ChunkPlan(
+            start_step=step,
+            steps=n,
+            summaries=summaries,
+            trace=trace,
+            now=now,
+            looped=self.max_steps_per_chunk > 1,
+        )
 
     def chunk_done(self, steps: int, elapsed: float) -> None:
         """Updates the time per step from a chunk of ``steps`` that took ``elapsed`` s."""
