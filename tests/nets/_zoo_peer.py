@@ -442,6 +442,26 @@ def run_kslim_zoo(spec: ZooSpec, mode: str) -> ZooResult:
     return result
 
 
+def _avx512_onednn() -> bool:
+    """Whether TF runs its oneDNN CPU kernels (TF's default on x86 Linux, unless
+    ``TF_ENABLE_ONEDNN_OPTS=0``) with AVX-512 on this host."""
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1").strip() in ("0", "false", "False"):
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except OSError:
+        return False
+
+
+# A zoo net's deep end points accumulate float32 rounding: on an AVX-512 host oneDNN's
+# kernels sum in a different order in tf_slim's TF1 graph (fused by its rewrite passes)
+# than in kslim's TF2 function, and 20 layers deep the two differ by up to ~2e-5 of the
+# activations' largest magnitude (mobilenet_v2 layer_19, pnasnet's AuxLogits; with
+# TF_ENABLE_ONEDNN_OPTS=0 they agree to 1e-5). Elsewhere, and for shallow nets, 1e-5.
+ZOO_ATOL = 5e-5 if _avx512_onednn() else 1e-5
+
+
 def assert_close(got: np.ndarray, ref: np.ndarray, what: str, tol: float = 1e-5) -> None:
-    """``got`` equals ``ref`` to rtol ``tol`` and atol ``tol`` x max(1, max |ref|)."""
-    harness.assert_close(got, ref, what, rtol=tol)
+    """``got`` equals ``ref`` to rtol ``tol``, atol ``max(tol, ZOO_ATOL)`` x max(1, max |ref|)."""
+    harness.assert_close(got, ref, what, rtol=tol, atol=max(tol, ZOO_ATOL))
