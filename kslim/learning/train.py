@@ -399,11 +399,7 @@ def train(
     ]
     cbs = in_phase_order([c for c in kslim_callbacks if c is not None])
     cbs += list(callbacks or [])
-    # Logging every step makes every chunk one step: it then runs without the loop.
-    every_step = log_every_n_steps == 1 and not custom_step
-    planner = ChunkPlanner(
-        callbacks=cbs, max_steps_per_chunk=1 if every_step else max_steps_per_chunk
-    )
+    planner = ChunkPlanner(callbacks=cbs, max_steps_per_chunk=max_steps_per_chunk)
     cbs = in_phase_order([planner, *cbs])
 
     if not isinstance(jit_compile, bool):

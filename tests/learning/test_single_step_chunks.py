@@ -1,4 +1,4 @@
-"""Every chunk one step (``log_every_n_steps=1``): the step runs without the compiled loop.
+"""Every chunk one step (``max_steps_per_chunk=1``): the step runs without the compiled loop.
 
 ``ChunkPlan.looped`` is False, ``TrainOp.run_chunk`` calls the loop-free step function
 (as Keras' ``steps_per_execution=1``), and only that function is traced. Numbers, log
@@ -15,7 +15,7 @@ import kslim as slim
 from kslim.learning.callbacks import ChunkPlan, ChunkPlanner
 
 
-def _train(logdir, log_every_n_steps, data=None, number_of_steps=6, **kwargs):
+def _train(logdir, max_steps_per_chunk, data=None, number_of_steps=6, **kwargs):
     with slim.Graph().as_default():
         train_op, _ = build_mlp(data=data)
         initial = {v.path: v.numpy() for v in train_op.weights}
@@ -23,7 +23,7 @@ def _train(logdir, log_every_n_steps, data=None, number_of_steps=6, **kwargs):
             train_op,
             logdir,
             number_of_steps=number_of_steps,
-            log_every_n_steps=log_every_n_steps,
+            max_steps_per_chunk=max_steps_per_chunk,
             **kwargs,
         )
     chunk, summary_step, single_step = train_op._compiled_chunk[0]
@@ -45,19 +45,21 @@ def test_loop_free_plan_must_be_one_step():
         ChunkPlan(steps=2, looped=False)
 
 
-def test_log_every_step_traces_only_the_loop_free_step(tmp_path):
-    _, _, _, _, traces = _train(str(tmp_path / "a"), log_every_n_steps=1)
+def test_one_step_chunks_trace_only_the_loop_free_step(tmp_path):
+    _, _, _, _, traces = _train(str(tmp_path / "a"), max_steps_per_chunk=1)
     assert traces == {"chunk": 0, "single_step": 1}
 
 
-def test_log_every_n_steps_above_one_traces_only_the_loop(tmp_path):
-    _, _, _, _, traces = _train(str(tmp_path / "a"), log_every_n_steps=3)
+def test_slim_default_log_every_step_still_runs_multi_step_chunks(tmp_path):
+    # log_every_n_steps=1 (slim's default): each chunk returns every step's loss, so
+    # chunks stay many steps long and only the loop is traced.
+    _, _, _, _, traces = _train(str(tmp_path / "a"), max_steps_per_chunk=1000)
     assert traces == {"chunk": 1, "single_step": 0}
 
 
 def test_loop_free_steps_train_as_the_loop(tmp_path, caplog):
     with KslimLogs(caplog):
-        _, loss_single, initial, single, _ = _train(str(tmp_path / "a"), log_every_n_steps=1)
+        _, loss_single, initial, single, _ = _train(str(tmp_path / "a"), max_steps_per_chunk=1)
     lines = log_lines(caplog)
     assert [step for step, _, _ in lines] == [1, 2, 3, 4, 5, 6]
     with slim.Graph().as_default():
@@ -66,7 +68,7 @@ def test_loop_free_steps_train_as_the_loop(tmp_path, caplog):
             if v.path in initial:
                 v.assign(initial[v.path])
         loss_loop = slim.learning.train(
-            train_op, str(tmp_path / "b"), number_of_steps=6, log_every_n_steps=3
+            train_op, str(tmp_path / "b"), number_of_steps=6, max_steps_per_chunk=1000
         )
         looped = {v.path: v.numpy() for v in train_op.weights if v.path in MLP_VARIABLES}
     assert loss_single == pytest.approx(loss_loop, rel=1e-6)
@@ -78,7 +80,7 @@ def test_loop_free_steps_end_when_the_data_ends(tmp_path, caplog):
     with KslimLogs(caplog):
         train_op, _, _, _, _ = _train(
             str(tmp_path / "a"),
-            log_every_n_steps=1,
+            max_steps_per_chunk=1,
             data=dataset(repeat=False),
             number_of_steps=100,
         )

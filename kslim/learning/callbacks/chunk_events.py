@@ -31,9 +31,9 @@ class ChunkPlan:
       trace: the chunk is a single step traced by the profiler.
       now: the clock reading the plan was made from.
       looped: the chunks of this ``fit`` may run several steps, in the compiled loop.
-        False when every chunk is one step (``log_every_n_steps=1``, slim's default, or
-        ``max_steps_per_chunk=1``): the step then runs without the loop, as Keras'
-        ``steps_per_execution=1``, which is faster per step and traces only the step.
+        False when every chunk is one step (``learning.train(max_steps_per_chunk=1)``,
+        or Keras' own ``fit`` of a TrainOp): the step then runs without the loop, as
+        Keras' ``steps_per_execution=1``, and only the step function is traced.
     """
 
     start_step: int = 0
