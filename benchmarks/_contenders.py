@@ -78,13 +78,24 @@ class _Clock:
             raise RuntimeError(f"{label}: no timestamp for {sorted(missing)}")
         window = self.marks["last"] - self.marks["warm"]
         cpu_window = self.cpu["last"] - self.cpu["warm"]
-        return {
+        out = {
             "steps_per_sec": steps / window,
             "cpu_steps_per_sec": steps / cpu_window if cpu_window > 0 else None,
             "time_to_first_step_s": self.marks["first"],
             "warmup_s": self.marks["warm"],
             "teardown_s": self.marks["return"] - self.marks["last"],
         }
+        if {"built", "first_begin"} <= set(self.marks):
+            # Where the time to the first step goes: building the model (graph, dataset,
+            # train op / compile), the training call's set-up until the first step begins
+            # (callbacks, checkpoint at start, iterator), then the first step (its trace
+            # and run).
+            out["startup_breakdown_s"] = {
+                "build": self.marks["built"],
+                "setup": self.marks["first_begin"] - self.marks["built"],
+                "first_step": self.marks["first"] - self.marks["first_begin"],
+            }
+        return out
 
     def at_step(self, step: int) -> None:
         """Records the marks due once global step ``step`` has finished."""
@@ -170,6 +181,9 @@ def train_slim_timed(
         def steps_until_event(self, step: int) -> int:
             return clock.warmup - step if step < clock.warmup else clock.total
 
+        def on_train_batch_begin(self, batch, logs=None):
+            clock.mark("first_begin")
+
         def on_train_batch_end(self, batch, logs=None):
             step = int(self.model.optimizer.iterations.numpy())
             clock.at_step(step)
@@ -181,6 +195,7 @@ def train_slim_timed(
         logits = build_logits(images)
         slim.losses.softmax_cross_entropy(logits, labels)
         train_op = slim.learning.create_train_op(slim.losses.get_total_loss(), make_optimizer())
+        clock.mark("built")
         final = slim.learning.train(
             train_op,
             logdir,
@@ -232,6 +247,7 @@ def run_tf_slim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
     done = {"steps": 0}
 
     def train_step_fn(sess, train_op, global_step, train_step_kwargs):
+        clock.mark("first_begin")
         loss, should_stop = slim.learning.train_step(sess, train_op, global_step, train_step_kwargs)
         done["steps"] += 1
         clock.at_step(done["steps"])
@@ -244,6 +260,7 @@ def run_tf_slim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
         slim.losses.softmax_cross_entropy(logits, labels)
         total_loss = slim.losses.get_total_loss()
         train_op = slim.learning.create_train_op(total_loss, _tf1_optimizer(tf, workload))
+        clock.mark("built")
         final = slim.learning.train(
             train_op,
             logdir,
@@ -295,6 +312,9 @@ def run_keras(workload: str, warmup: int, steps: int, logdir: str) -> dict:
     class Timer(keras.callbacks.Callback):
         async_safe = True  # keeps fit's asynchronous callback dispatch, as with no callback
 
+        def on_train_batch_begin(self, batch, logs=None):
+            clock.mark("first_begin")
+
         def on_train_batch_end(self, batch, logs=None):
             clock.at_step(batch + 1)
 
@@ -303,6 +323,7 @@ def run_keras(workload: str, warmup: int, steps: int, logdir: str) -> dict:
         optimizer=_keras_optimizer(keras, workload),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
     )
+    clock.mark("built")
     history = model.fit(
         _dataset(tf, workload),
         epochs=1,

@@ -12,24 +12,25 @@ in-memory digits dataset (cached, repeated, batched) for N batches:
   with Keras' default ``steps_per_execution=1``, and with ``steps_per_execution=N``.
 
 Each is run once to warm up (tracing), then the three are timed in turn,
-``--repeats`` rounds; the best time of each counts. The printed ratio is kslim
-batches/s over Keras batches/s (the target is >= 0.9 against Keras' default).
+``--repeats`` interleaved rounds; each figure is the median of the rounds with min and
+max. The printed ratios are kslim batches/s over Keras batches/s (medians; the targets
+are >= 0.9 against Keras' default and >= 1.0 against ``steps_per_execution=N``).
 
 Usage::
 
-    python benchmarks/bench_eval.py [--batch-size 32] [--batches 200] [--repeats 3]
+    python benchmarks/bench_eval.py [--batch-size 32] [--batches 200] [--repeats 7]
         [--json OUT.json]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -44,6 +45,9 @@ from train_lenet import digits, lenet  # noqa: E402
 import kslim as slim  # noqa: E402
 from kslim import checkpoints  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _bench_util import fmt, ratio, stats, write_report  # noqa: E402
+
 
 def _dataset(batch_size: int) -> tf.data.Dataset:
     images, labels = digits("validation")
@@ -51,8 +55,8 @@ def _dataset(batch_size: int) -> tf.data.Dataset:
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 
-def _best_interleaved(fns: dict, repeats: int) -> dict:
-    """Best time of each function; one warm-up (tracing) each, then rounds interleaving
+def _interleaved_times(fns: dict, repeats: int) -> dict[str, list[float]]:
+    """Each function's times; one warm-up (tracing) each, then rounds interleaving
     them, so a change of load on a shared machine hits all of them alike."""
     for fn in fns.values():
         fn()
@@ -62,16 +66,18 @@ def _best_interleaved(fns: dict, repeats: int) -> dict:
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)
-    return {name: min(t) for name, t in times.items()}
+    return times
 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--batches", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--json", default=None)
-    args = parser.parse_args(argv)
+    argv_list = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv_list)
+    started = time.time()
     logging.getLogger("kslim").setLevel(logging.WARNING)
     n = args.batches
     workdir = tempfile.mkdtemp(prefix="kslim-bench-eval-")
@@ -118,7 +124,7 @@ def main(argv=None) -> dict:
         return run
 
     with graph.as_default():
-        best = _best_interleaved(
+        times = _interleaved_times(
             {
                 "kslim": run_kslim,
                 "keras": run_keras(keras_default, "keras"),
@@ -126,27 +132,25 @@ def main(argv=None) -> dict:
             },
             args.repeats,
         )
-    kslim_s, keras_s, keras_chunked_s = best["kslim"], best["keras"], best["keras_chunked"]
+    rates = {name: stats([n / t for t in ts]) for name, ts in times.items()}
     report = {
         "batches": n,
         "batch_size": args.batch_size,
-        "kslim_batches_per_s": n / kslim_s,
-        "keras_batches_per_s": n / keras_s,
-        "keras_steps_per_execution_n_batches_per_s": n / keras_chunked_s,
-        "ratio_vs_keras_default": keras_s / kslim_s,
-        "ratio_vs_keras_steps_per_execution_n": keras_chunked_s / kslim_s,
+        "repeats": args.repeats,
+        "batches_per_s": rates,
+        "ratio_vs_keras_default": ratio(rates["kslim"], rates["keras"]),
+        "ratio_vs_keras_steps_per_execution_n": ratio(rates["kslim"], rates["keras_chunked"]),
+        "targets": {"vs_keras_default": ">= 0.9", "vs_keras_steps_per_execution_n": ">= 1.0"},
         "kslim_accuracy": float(results["kslim"]["accuracy"]),
         "kslim_loss": float(results["kslim"]["loss"]),
         "keras_loss": float(results["keras"]["loss"]),
         "keras_accuracy": float(results["keras"]["sparse_categorical_accuracy"]),
     }
-    print(f"kslim evaluate_once:                 {report['kslim_batches_per_s']:9.1f} batches/s")
-    print(f"keras evaluate (steps_per_execution=1): {report['keras_batches_per_s']:6.1f} batches/s")
-    print(
-        f"keras evaluate (steps_per_execution={n}): "
-        f"{report['keras_steps_per_execution_n_batches_per_s']:6.1f} batches/s"
-    )
-    print(f"ratio kslim / keras default:            {report['ratio_vs_keras_default']:.2f}")
+    print(f"batches/s, median [min-max] of {args.repeats} interleaved rounds of {n} batches")
+    print(f"kslim evaluate_once:                      {fmt(rates['kslim'])}")
+    print(f"keras evaluate (steps_per_execution=1):   {fmt(rates['keras'])}")
+    print(f"keras evaluate (steps_per_execution={n}): {fmt(rates['keras_chunked'])}")
+    print(f"ratio kslim / keras default:             {report['ratio_vs_keras_default']:.2f}")
     print(
         "ratio kslim / keras steps_per_execution: "
         f"{report['ratio_vs_keras_steps_per_execution_n']:.2f}"
@@ -156,8 +160,8 @@ def main(argv=None) -> dict:
         f"loss kslim {report['kslim_loss']:.4f} keras {report['keras_loss']:.4f}"
     )
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(report, f, indent=2)
+        write_report(Path(args.json), "bench_eval.py", argv_list, started, report)
+        print(f"wrote {args.json}")
     return report
 
 

@@ -135,6 +135,11 @@ def summarize(runs: dict[tuple[str, str], list[dict]]) -> dict[str, dict[str, di
     for (workload, contender), results in runs.items():
         row = {m: _median(results, m) for m in _METRICS}
         row["runs"] = len(results)
+        parts = [r["startup_breakdown_s"] for r in results if r.get("startup_breakdown_s")]
+        if parts:
+            row["startup_breakdown_s"] = {
+                k: statistics.median(p[k] for p in parts) for k in parts[0]
+            }
         row["steps_per_sec_all"] = [round(r["steps_per_sec"], 2) for r in results]
         if "log_lines" in results[0]:
             row["log_lines"] = results[0]["log_lines"]
@@ -190,6 +195,18 @@ def format_report(table: dict, checks: list[dict]) -> str:
             f"  {c['workload']:6} {c['metric']:14} {c['ratio']:14} "
             f"{c['value']:6.2f} {c['target']:7} {'MET' if c['met'] else 'MISSED'}{cpu}"
         )
+    lines.append("")
+    lines.append("time to first step, median s: build (model, train op / compile), set-up")
+    lines.append("(train()/fit() until the first step begins), first step (trace + run):")
+    for workload, rows in table.items():
+        for contender in CONTENDERS:
+            parts = rows.get(contender, {}).get("startup_breakdown_s")
+            if parts:
+                lines.append(
+                    f"  {workload:6} {contender:8} build {parts['build']:5.2f}  "
+                    f"set-up {parts['setup']:5.2f}  first step {parts['first_step']:5.2f}  "
+                    f"= {rows[contender]['time_to_first_step_s']:5.2f}"
+                )
     for workload, rows in table.items():
         if "kslim" in rows and "log_lines" in rows["kslim"]:
             r = rows["kslim"]
