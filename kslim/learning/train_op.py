@@ -42,7 +42,7 @@ _log = logging.getLogger("kslim")
 _USE_GLOBAL_STEP = 0
 
 
-class TrainOp(keras.Model):
+class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
     """The slim train op as a Keras model (see ``create_train_op``)."""
 
     def __init__(
@@ -211,19 +211,6 @@ class TrainOp(keras.Model):
 
     def _log_keys(self) -> list[str]:
         return ["loss"] + ["losses/" + n for n in self.loss_names]
-
-    def _maybe_symbolic_build(self, iterator: Any = None, data_batch: Any = None):
-        # Keras builds a distributed model by reducing one input batch across replicas
-        # (which MultiWorkerMirroredStrategy cannot do eagerly on PerReplica values). A
-        # TrainOp is a built functional model without compiled losses or metrics: only
-        # the optimizer is left to build, which needs no data.
-        if not keras_graph.has_explicit_strategy(self) or not all(
-            layer.built for layer in keras_graph.all_layers(self)
-        ):
-            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-        with self.distribute_strategy.scope():
-            if self.optimizer is not None and not self.optimizer.built:
-                self.optimizer.build(self.trainable_variables)
 
     def _agree_on_plan(self, plan: ChunkPlan) -> ChunkPlan:
         """The next call's plan, agreed by every worker of a multi-worker strategy.

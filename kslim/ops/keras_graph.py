@@ -17,6 +17,7 @@ import keras
 import tensorflow as tf
 
 __all__ = [
+    "OptimizerOnlySymbolicBuild",
     "all_layers",
     "bound_inputs",
     "call_inputs",
@@ -186,3 +187,22 @@ def is_graph_model(model: keras.Model) -> bool:
 def has_explicit_strategy(model: keras.Model) -> bool:
     """Whether ``model`` was created under a ``tf.distribute`` strategy scope."""
     return model._distribute_strategy is not None
+
+
+class OptimizerOnlySymbolicBuild:
+    """Mixin of a built functional ``keras.Model`` trained under a strategy.
+
+    Before ``fit``, Keras builds a model created under a ``tf.distribute`` strategy by
+    reducing one input batch across replicas (its ``_maybe_symbolic_build``), which
+    ``MultiWorkerMirroredStrategy`` cannot do eagerly on PerReplica values. A kslim
+    ``TrainOp`` is a built functional model with no compiled losses or metrics: only
+    its optimizer is left to build, which needs no data. Anything else goes to Keras.
+    """
+
+    def _maybe_symbolic_build(self, iterator: Any = None, data_batch: Any = None) -> None:
+        if not has_explicit_strategy(self) or not all(layer.built for layer in all_layers(self)):
+            return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+        with self.distribute_strategy.scope():
+            if self.optimizer is not None and not self.optimizer.built:
+                self.optimizer.build(self.trainable_variables)
+        return None
