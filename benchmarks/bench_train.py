@@ -45,7 +45,7 @@ from _contenders import CONTENDERS, WORKLOADS  # noqa: E402
 
 DEFAULT_JSON = _HERE / "results" / "bench_train.json"
 # (warm-up steps, measured steps) per workload: full run and --quick.
-STEPS = {"mlp": (200, 3000), "lenet": (20, 200)}
+STEPS = {"mlp": (200, 2000), "lenet": (10, 150)}
 QUICK_STEPS = {"mlp": (20, 200), "lenet": (5, 20)}
 # (workload, numerator, denominator, metric, minimum ratio or None, maximum ratio or None)
 TARGETS = [
@@ -223,7 +223,7 @@ def main(argv=None) -> int:
         "--steps",
         type=int,
         default=None,
-        help="measured steps per run (default: mlp 3000, lenet 200)",
+        help="measured steps per run (default: mlp 2000, lenet 150)",
     )
     parser.add_argument(
         "--warmup",
