@@ -13,7 +13,7 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from kslim.metrics.ranking import _at_k_name, _maybe_expand_labels
+from kslim.metrics.ranking import at_k_name, maybe_expand_labels
 from kslim.metrics.state import (
     MetricInputs,
     MetricSpec,
@@ -35,7 +35,7 @@ def _average_precision(labels: tf.Tensor, predictions_idx: tf.Tensor):
         raise ValueError(
             "The last dimension of predictions_idx must be set. Currently, it is None."
         )
-    labels = _maybe_expand_labels(labels, predictions_idx)
+    labels = maybe_expand_labels(labels, predictions_idx)
     idx_per_k = tf.expand_dims(predictions_idx, -1)
     labels_per_k = tf.tile(
         tf.expand_dims(labels, -2), tf.concat([tf.ones_like(tf.shape(labels)[:-1]), [k, 1]], 0)
@@ -129,7 +129,7 @@ def streaming_sparse_average_precision_at_k(
         {"predictions": predictions, "labels": labels, "weights": weights},
         {"k": int(k)},
         name,
-        _at_k_name("average_precision", k),
+        at_k_name("average_precision", k),
         metrics_collections,
         updates_collections,
     )

@@ -26,7 +26,8 @@ from kslim.metrics.state import (
 from kslim.tensor_types import Collections, TensorLike
 
 
-def _at_k_name(name: str, k: int | None = None, class_id: int | None = None):
+def at_k_name(name: str, k: int | None = None, class_id: int | None = None) -> str:
+    """The default metric name of an ``*_at_k`` metric: ``<name>_at_<k>[_class<id>]``."""
     name = f"{name}_at_{int(k)}" if k is not None else f"{name}_at_k"
     if class_id is not None:
         name = f"{name}_class{int(class_id)}"
@@ -71,7 +72,7 @@ def streaming_recall_at_k(
         "in_top_k",
         {"predictions": predictions, "labels": labels, "weights": weights},
         name,
-        _at_k_name("recall", k),
+        at_k_name("recall", k),
         metrics_collections,
         updates_collections,
         k=int(k),
@@ -79,7 +80,8 @@ def streaming_recall_at_k(
 
 
 # ------------------------------------------------------------- sparse sets
-def _maybe_expand_labels(labels: tf.Tensor, predictions_idx: tf.Tensor):
+def maybe_expand_labels(labels: tf.Tensor, predictions_idx: tf.Tensor) -> tf.Tensor:
+    """``labels`` with a trailing axis when ``predictions_idx`` has one more (as TF's)."""
     lr, pr = labels.shape.rank, predictions_idx.shape.rank
     if lr is not None and pr is not None and pr == lr + 1:
         return tf.expand_dims(labels, -1)
@@ -133,7 +135,7 @@ def _sparse_counts(
 def _topk_names(config: dict[str, Any]):
     k, class_id = config.get("k"), config.get("class_id")
     other = "false_negative" if config["which"] == "recall" else "false_positive"
-    return _at_k_name("true_positive", k, class_id), _at_k_name(other, k, class_id)
+    return at_k_name("true_positive", k, class_id), at_k_name(other, k, class_id)
 
 
 def _topk_variables(config: dict[str, Any], shapes: InputShapes):
@@ -149,7 +151,7 @@ def _predictions_idx(config: dict[str, Any], x: MetricInputs):
 
 def _topk_update(config: dict[str, Any], state: MetricState, x: MetricInputs):
     idx = _predictions_idx(config, x)
-    labels = _maybe_expand_labels(tf.cast(x["labels"], tf.int64), idx)
+    labels = maybe_expand_labels(tf.cast(x["labels"], tf.int64), idx)
     weights = x.get("weights")
     tp_name, other_name = _topk_names(config)
     other_kind = "fn" if config["which"] == "recall" else "fp"
@@ -195,7 +197,7 @@ def _topk_metric(
         {"predictions": predictions, "labels": labels, "weights": weights},
         config,
         name,
-        _at_k_name(which, k, class_id),
+        at_k_name(which, k, class_id),
         metrics_collections,
         updates_collections,
     )
