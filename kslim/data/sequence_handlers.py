@@ -8,8 +8,6 @@ they are re-exported by ``kslim.data.tfexample_decoder``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import tensorflow as tf
 
 from kslim.data.item_handlers import ItemHandler
@@ -29,8 +27,41 @@ def _sparse_stack_last(keys_to_tensors: dict, full_keys: list) -> tf.SparseTenso
     return tf.sparse.concat(2, parts)
 
 
-class BoundingBoxSequence(ItemHandler):
+class _StackedSequence(ItemHandler):
+    """Stacks ``len(DEFAULT_KEYS)`` sparse sequence features into ``[time, n, k]`` items."""
+
+    DEFAULT_KEYS: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        keys: list | None,
+        prefix: str | None,
+        return_dense: bool,
+        default_value: float,
+    ) -> None:
+        expected = len(self.DEFAULT_KEYS)
+        if keys is None:
+            keys = list(self.DEFAULT_KEYS)
+        elif len(keys) != expected:
+            raise ValueError(f"{type(self).__name__} expects {expected} keys but got {len(keys)}")
+        self._prefix = prefix
+        self._full_keys = [(prefix or "") + k for k in keys]
+        self._return_dense = return_dense
+        self._default_value = default_value
+        super().__init__(self._full_keys)
+
+    def tensors_to_item(self, keys_to_tensors: dict) -> tf.Tensor | tf.SparseTensor:
+        """Returns the stacked ``[time, n, k]`` item (dense or sparse)."""
+        stacked = _sparse_stack_last(keys_to_tensors, self._full_keys)
+        if self._return_dense:
+            return tf.sparse.to_dense(stacked, default_value=self._default_value)
+        return stacked
+
+
+class BoundingBoxSequence(_StackedSequence):
     """Concatenates four sparse sequence features into ``[time, num_boxes, 4]`` boxes."""
+
+    DEFAULT_KEYS = ("ymin", "xmin", "ymax", "xmax")
 
     def __init__(
         self,
@@ -52,22 +83,7 @@ class BoundingBoxSequence(ItemHandler):
         Raises:
           ValueError: if ``keys`` is given and does not have exactly 4 keys.
         """
-        if keys is None:
-            keys = ["ymin", "xmin", "ymax", "xmax"]
-        elif len(keys) != 4:
-            raise ValueError(f"BoundingBoxSequence expects 4 keys but got {len(keys)}")
-        self._prefix = prefix
-        self._full_keys = [(prefix or "") + k for k in keys]
-        self._return_dense = return_dense
-        self._default_value = default_value
-        super().__init__(self._full_keys)
-
-    def tensors_to_item(self, keys_to_tensors: dict) -> Any:
-        """Returns the ``[time, num_boxes, 4]`` boxes (dense or sparse)."""
-        boxes = _sparse_stack_last(keys_to_tensors, self._full_keys)
-        if self._return_dense:
-            return tf.sparse.to_dense(boxes, default_value=self._default_value)
-        return boxes
+        super().__init__(keys, prefix, return_dense, default_value)
 
 
 class NumBoxesSequence(ItemHandler):
@@ -116,8 +132,10 @@ class NumBoxesSequence(ItemHandler):
             return tf.identity(num_boxes)
 
 
-class KeypointsSequence(ItemHandler):
+class KeypointsSequence(_StackedSequence):
     """Concatenates two sparse sequence features into ``[time, num_keypoints, 2]``."""
+
+    DEFAULT_KEYS = ("y", "x")
 
     def __init__(
         self,
@@ -137,19 +155,4 @@ class KeypointsSequence(ItemHandler):
         Raises:
           ValueError: if ``keys`` is given and does not have exactly 2 keys.
         """
-        if keys is None:
-            keys = ["y", "x"]
-        elif len(keys) != 2:
-            raise ValueError(f"KeypointsSequence expects 2 keys but got {len(keys)}")
-        self._prefix = prefix
-        self._full_keys = [(prefix or "") + k for k in keys]
-        self._return_dense = return_dense
-        self._default_value = default_value
-        super().__init__(self._full_keys)
-
-    def tensors_to_item(self, keys_to_tensors: dict) -> Any:
-        """Returns the ``[time, num_keypoints, 2]`` keypoints (dense or sparse)."""
-        keypoints = _sparse_stack_last(keys_to_tensors, self._full_keys)
-        if self._return_dense:
-            return tf.sparse.to_dense(keypoints, default_value=self._default_value)
-        return keypoints
+        super().__init__(keys, prefix, return_dense, default_value)
