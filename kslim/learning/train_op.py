@@ -40,6 +40,8 @@ __all__ = [
 
 _log = logging.getLogger("kslim")
 _USE_GLOBAL_STEP = 0
+#: Most summary values (in all) that every step computes (``TrainOp.summaries_in_loop``).
+SUMMARIES_IN_LOOP_SIZE = 1024
 
 
 class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
@@ -151,6 +153,10 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
     # -------------------------------------------------- chunked execution
     def _build_chunk_fn(self):
         strategy = self.distribute_strategy
+        # Summaries that cost nothing every step are computed by every step, so the
+        # start's summary step is a one-step chunk of the loop: one function is traced
+        # and instantiated (and, with XLA, compiled) for the whole run, not two.
+        in_loop = self.summaries_in_loop(strategy)
 
         # learning.train(jit_compile=True): each step (forward, gradients, update) is one
         # XLA computation; the loop around it, which reads the dataset, stays a tf.function.
@@ -175,6 +181,13 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
 
             return tf.nest.map_structure(red, logs), tf.nest.map_structure(red, summaries)
 
+        def values(data: Any, with_summaries: bool) -> dict[str, tf.Tensor]:
+            """One step's logs (float32) and, if asked, summaries, under flat keys."""
+            logs, summaries = one(data, with_summaries)
+            flat = {k: tf.cast(logs[k], tf.float32) for k in self._log_keys()}
+            flat.update({"summaries/" + k: v for k, v in summaries.items()})
+            return flat
+
         # No autograph: the loop is an explicit tf.while_loop and the step has no
         # tensor-dependent Python control flow (as Keras' own train function);
         # converting the model's call graph was most of the first trace's time.
@@ -182,21 +195,21 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
         def chunk(
             iterator: tf.data.Iterator | tf.distribute.DistributedIterator, num_steps: tf.Tensor
         ):
-            tas = {
-                k: tf.TensorArray(tf.float32, size=0, dynamic_size=True) for k in self._log_keys()
-            }
+            dtypes = dict.fromkeys(self._log_keys(), tf.float32)
+            if in_loop:
+                dtypes.update(self._summary_dtypes())
+            tas = {k: tf.TensorArray(d, size=0, dynamic_size=True) for k, d in dtypes.items()}
 
             def step(data: Any, i: tf.Tensor, tas: dict[str, tf.TensorArray]):
-                logs, _ = one(data, False)
-                return {k: tas[k].write(i, tf.cast(logs[k], tf.float32)) for k in tas}
+                flat = values(data, in_loop)
+                return {k: tas[k].write(i, flat[k]) for k in tas}
 
             steps, tas = run_steps(iterator, num_steps, step, tas)
             return steps, {k: ta.stack() for k, ta in tas.items()}
 
         @tf.function(autograph=False)
         def summary_step(data: Any):
-            logs, summaries = one(data, True)
-            return {k: tf.reshape(tf.cast(v, tf.float32), [1]) for k, v in logs.items()}, summaries
+            return {k: tf.expand_dims(v, 0) for k, v in values(data, True).items()}
 
         # Every chunk one step (ChunkPlan.looped False): the step without the loop, its
         # element read in the graph, as Keras' steps_per_execution=1 train function.
@@ -204,10 +217,43 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
         def single_step(
             iterator: tf.data.Iterator | tf.distribute.DistributedIterator,
         ):
-            logs, _ = one(iterator.get_next(), False)
-            return {k: tf.reshape(tf.cast(logs[k], tf.float32), [1]) for k in self._log_keys()}
+            flat = values(iterator.get_next(), in_loop)
+            return {k: tf.expand_dims(v, 0) for k, v in flat.items()}
 
         return chunk, summary_step, single_step
+
+    def summaries_in_loop(self, strategy: tf.distribute.Strategy) -> bool:
+        """Whether every step computes the summaries (so one function runs them all).
+
+        True when they cost nothing to compute every step: no gradient summaries, and
+        output and variable summaries of at most ``SUMMARIES_IN_LOOP_SIZE`` values in
+        all, of fully known shapes. Multi-worker strategies keep the summary step apart
+        (their workers agree on each call's plan).
+
+        Args:
+          strategy: the strategy the model trains under.
+
+        Returns:
+          True if a summary plan runs as a one-step chunk of the compiled loop.
+        """
+        if self.summarize_gradients or _in_multi_worker(self):
+            return False
+        size = 0
+        for tensor in self._summary_tensors().values():
+            shape = tf.TensorShape(tensor.shape)
+            if not shape.is_fully_defined():
+                return False
+            size += shape.num_elements()
+        return size <= SUMMARIES_IN_LOOP_SIZE
+
+    def _summary_tensors(self) -> dict[str, Any]:
+        """``{"summaries/<kind>:<tag>": tensor or variable}`` the summary step returns."""
+        tensors = {k: v for k, v in self.output.items() if k.startswith("summaries/")}
+        tensors.update({"summaries/" + k: v for k, v in self._variable_summaries.items()})
+        return tensors
+
+    def _summary_dtypes(self) -> dict[str, tf.DType]:
+        return {k: tf.as_dtype(v.dtype) for k, v in self._summary_tensors().items()}
 
     def _log_keys(self) -> list[str]:
         return ["loss"] + ["losses/" + n for n in self.loss_names]
@@ -257,16 +303,19 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
           StopIteration: the data ran out before the first step.
         """
         if self._compiled_chunk is None:
-            self._compiled_chunk = self._build_chunk_fn(), _in_multi_worker(self)
-        (chunk, summary_step, single_step), multi_worker = self._compiled_chunk
+            self._compiled_chunk = (
+                self._build_chunk_fn(),
+                _in_multi_worker(self),
+                self.summaries_in_loop(self.distribute_strategy),
+            )
+        (chunk, summary_step, single_step), multi_worker, in_loop = self._compiled_chunk
         if multi_worker:
             plan = self._agree_on_plan(plan)
-        summaries = {}
-        if plan.summaries:
+        if plan.summaries and not in_loop:
             opt = iterator.get_next_as_optional()
             if not opt.has_value():
                 raise StopIteration
-            stacked, summaries = summary_step(opt.get_value())
+            stacked = summary_step(opt.get_value())
             steps = 1
         elif not plan.looped and not multi_worker:
             try:
@@ -279,13 +328,15 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
         steps = int(steps)
         if steps == 0:
             raise StopIteration
-        logs = {k: v[steps - 1] for k, v in stacked.items()}
+        # Keras flattens nested dicts in callback logs, so summaries travel as
+        # top-level "summaries/<kind>:<tag>" entries (only when the plan asked).
+        logs = {
+            k: v[steps - 1]
+            for k, v in stacked.items()
+            if plan.summaries or not k.startswith("summaries/")
+        }
         logs["step_losses"] = stacked["loss"]
         logs["steps_run"] = steps
-        # Keras flattens nested dicts in callback logs, so summaries travel as
-        # top-level "summaries/<kind>:<tag>" entries.
-        for tag, value in summaries.items():
-            logs["summaries/" + tag] = value
         return logs
 
     def make_train_function(self, force: bool = False) -> Callable:
