@@ -9,6 +9,7 @@ Contenders:
 
 * ``kslim``: ``kslim.learning.train`` with slim's defaults (``log_every_n_steps=1``, a logdir,
   ``save_summaries_secs=save_interval_secs=600``), data bound with ``kslim.data.inputs``;
+* ``kslim_xla``: the same with ``jit_compile=True`` (each step one XLA computation);
 * ``tf_slim``: tf_slim 1.1.0 ``learning.train`` in TF1 graph mode, same defaults, data from
   ``tf.compat.v1.data.make_one_shot_iterator``;
 * ``keras``: the same architecture from ``keras.layers``, default ``compile`` settings
@@ -44,7 +45,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-CONTENDERS = ("kslim", "tf_slim", "keras", "bare")
+CONTENDERS = ("kslim", "kslim_xla", "tf_slim", "keras", "bare")
 WORKLOADS = {
     "mlp": {"batch_size": 64, "examples": 4096},
     "lenet": {"batch_size": 32, "examples": 1024},
@@ -210,7 +211,7 @@ def train_slim_timed(
     return {"clock": clock, "final_loss": float(final), "steps_done": steps_done}
 
 
-def run_kslim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
+def run_kslim(workload: str, warmup: int, steps: int, logdir: str, xla: bool = False) -> dict:
     import tensorflow as tf
 
     import kslim as slim
@@ -222,7 +223,12 @@ def run_kslim(workload: str, warmup: int, steps: int, logdir: str) -> dict:
         lambda images: _slim_model(slim, tf, workload, images),
         lambda: _tf1_optimizer(tf, workload),
         logdir,
+        **({"jit_compile": True} if xla else {}),
     )
+
+
+def run_kslim_xla(workload: str, warmup: int, steps: int, logdir: str) -> dict:
+    return run_kslim(workload, warmup, steps, logdir, xla=True)
 
 
 def _patch_tensorflow(tf) -> None:
@@ -372,7 +378,13 @@ def run_bare(workload: str, warmup: int, steps: int, logdir: str) -> dict:
     return {"clock": clock, "final_loss": float(loss), "steps_done": clock.total}
 
 
-RUNNERS = {"kslim": run_kslim, "tf_slim": run_tf_slim, "keras": run_keras, "bare": run_bare}
+RUNNERS = {
+    "kslim": run_kslim,
+    "kslim_xla": run_kslim_xla,
+    "tf_slim": run_tf_slim,
+    "keras": run_keras,
+    "bare": run_bare,
+}
 
 
 def run(contender: str, workload: str, warmup: int, steps: int) -> dict:

@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     parser.add_argument("--nets", nargs="+", choices=tuple(NETS), default=list(NETS))
     parser.add_argument("--contenders", nargs="+", choices=CONTENDERS, default=list(CONTENDERS))
     parser.add_argument("--repeats", type=int, default=None, help="default 3 (1 with --quick)")
-    parser.add_argument("--steps", type=int, default=None, help="measured steps (default 8)")
+    parser.add_argument("--steps", type=int, default=None, help="measured steps (default 20)")
     parser.add_argument("--warmup", type=int, default=None, help="warm-up steps (default 3)")
     parser.add_argument("--quick", action="store_true", help="small sizes, few steps, one run")
     parser.add_argument("--json", default=None, help=f"results file (default {DEFAULT_JSON.name})")
@@ -124,7 +124,7 @@ def main(argv=None) -> int:
         if value is not None and value < 1:
             parser.error(f"--{name} must be >= 1, got {value}")
     repeats = args.repeats or (1 if args.quick else 3)
-    steps = args.steps or (2 if args.quick else 8)
+    steps = args.steps or (2 if args.quick else 20)
     warmup = args.warmup or (2 if args.quick else 3)
     json_path = Path(args.json) if args.json else (None if args.quick else DEFAULT_JSON)
     started = time.time()
