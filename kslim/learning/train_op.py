@@ -151,12 +151,12 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
         return logs
 
     # -------------------------------------------------- chunked execution
-    def _build_chunk_fn(self):
+    def _build_chunk_fn(self, in_loop: bool):
+        # in_loop (summaries_in_loop()): summaries that cost nothing every step are
+        # computed by every step, so the start's summary step is a one-step chunk of the
+        # loop: one function is traced and instantiated (and, with XLA, compiled) for the
+        # whole run, not two.
         strategy = self.distribute_strategy
-        # Summaries that cost nothing every step are computed by every step, so the
-        # start's summary step is a one-step chunk of the loop: one function is traced
-        # and instantiated (and, with XLA, compiled) for the whole run, not two.
-        in_loop = self.summaries_in_loop(strategy)
 
         # learning.train(jit_compile=True): each step (forward, gradients, update) is one
         # XLA computation; the loop around it, which reads the dataset, stays a tf.function.
@@ -222,16 +222,13 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
 
         return chunk, summary_step, single_step
 
-    def summaries_in_loop(self, strategy: tf.distribute.Strategy) -> bool:
+    def summaries_in_loop(self) -> bool:
         """Whether every step computes the summaries (so one function runs them all).
 
         True when they cost nothing to compute every step: no gradient summaries, and
         output and variable summaries of at most ``SUMMARIES_IN_LOOP_SIZE`` values in
         all, of fully known shapes. Multi-worker strategies keep the summary step apart
         (their workers agree on each call's plan).
-
-        Args:
-          strategy: the strategy the model trains under.
 
         Returns:
           True if a summary plan runs as a one-step chunk of the compiled loop.
@@ -303,11 +300,8 @@ class TrainOp(keras_graph.OptimizerOnlySymbolicBuild, keras.Model):
           StopIteration: the data ran out before the first step.
         """
         if self._compiled_chunk is None:
-            self._compiled_chunk = (
-                self._build_chunk_fn(),
-                _in_multi_worker(self),
-                self.summaries_in_loop(self.distribute_strategy),
-            )
+            in_loop = self.summaries_in_loop()
+            self._compiled_chunk = self._build_chunk_fn(in_loop), _in_multi_worker(self), in_loop
         (chunk, summary_step, single_step), multi_worker, in_loop = self._compiled_chunk
         if multi_worker:
             plan = self._agree_on_plan(plan)

@@ -75,7 +75,7 @@ def _traces(train_op) -> dict[str, int]:
 def test_scalar_summaries_run_in_the_loop_traced_once(tmp_path, step_traces):
     logdir = str(tmp_path / "train")
     train_op = _train(logdir, summary="scalar")
-    assert train_op.summaries_in_loop(train_op.distribute_strategy)
+    assert train_op.summaries_in_loop()
     assert _traces(train_op) == {"chunk": 1, "summary_step": 0, "single_step": 0}
     assert step_traces == {True: 1, False: 0}
     tags = _tags(logdir)
@@ -93,7 +93,7 @@ def test_summaries_in_the_loop_with_xla_trace_once(tmp_path, step_traces):
 def test_histogram_summaries_keep_their_own_summary_step(tmp_path, step_traces):
     logdir = str(tmp_path / "train")
     train_op = _train(logdir, summary="histogram")
-    assert not train_op.summaries_in_loop(train_op.distribute_strategy)
+    assert not train_op.summaries_in_loop()
     # The summary step computes them; the loop's step does not.
     assert _traces(train_op) == {"chunk": 1, "summary_step": 1, "single_step": 0}
     assert step_traces == {True: 1, False: 1}
@@ -102,13 +102,13 @@ def test_histogram_summaries_keep_their_own_summary_step(tmp_path, step_traces):
 
 def test_gradient_summaries_keep_their_own_summary_step(tmp_path, step_traces):
     train_op = _train(str(tmp_path / "train"), summarize_gradients=True)
-    assert not train_op.summaries_in_loop(train_op.distribute_strategy)
+    assert not train_op.summaries_in_loop()
     assert step_traces == {True: 1, False: 1}
 
 
 def test_summaries_in_the_loop_train_and_summarize_as_a_summary_step(tmp_path, monkeypatch):
     in_loop = _train(str(tmp_path / "a"), summary="scalar")
-    monkeypatch.setattr(TrainOp, "summaries_in_loop", lambda self, strategy: False)
+    monkeypatch.setattr(TrainOp, "summaries_in_loop", lambda self: False)
     apart = _train(str(tmp_path / "b"), summary="scalar")
     for a, b in zip(in_loop.trainable_weights, apart.trainable_weights, strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
