@@ -2,8 +2,10 @@
 
 ``run_json_process`` runs one contender script (``_contenders.py``, ``_zoo_contenders.py``,
 ``bench_input_pipeline.py --contender ...``) in its own interpreter and reads the JSON it
-writes; ``stats`` is the median with min/max of one metric over interleaved runs;
-``write_report`` writes a results file with the command, the date and the machine.
+writes; ``PausedContender`` runs one that waits between its measured windows, so that
+several warmed-up contenders can take turns; ``stats`` is the median with min/max of one
+metric over interleaved runs; ``write_report`` writes a results file with the command, the
+date and the machine.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import select
 import statistics
 import subprocess
 import sys
@@ -54,6 +57,97 @@ def run_json_process(
         tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(args[:3])} failed (exit {rc}); log {log}:\n{tail}")
     return json.loads(out.read_text())
+
+
+class PausedContender:
+    """A contender process that waits at each window boundary until told to go on.
+
+    The process (``_zoo_contenders.py ... --windows R``) gets the read end of a control
+    pipe and the write end of a report pipe (``--control-fd``, ``--report-fd``); it reports
+    one JSON line when warmed up and after each window, then waits for ``go``. Its output
+    goes to ``log``, its final JSON to ``out``.
+
+    Args:
+      args: the script and its arguments (``sys.executable`` is prepended, the two
+        ``--*-fd`` options appended).
+      out: the JSON file the process writes when it ends.
+      log: where its stdout and stderr go.
+    """
+
+    def __init__(self, args: list[str], out: Path, log: Path) -> None:
+        control_r, control_w = os.pipe()
+        report_r, report_w = os.pipe()
+        self.args, self.out, self.log = args, out, log
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+        with open(log, "w") as log_file:
+            self.proc = subprocess.Popen(
+                [sys.executable, *args, "--control-fd", str(control_r), "--report-fd",
+                 str(report_w)],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env=env,
+                pass_fds=(control_r, report_w),
+            )  # fmt: skip
+        os.close(control_r)
+        os.close(report_w)
+        self._control = os.fdopen(control_w, "w")
+        self._report = os.fdopen(report_r, "r")
+
+    def _failure(self, what: str) -> RuntimeError:
+        self.kill()
+        tail = self.log.read_text(errors="replace")[-3000:]
+        name = " ".join(self.args[:3])
+        return RuntimeError(f"{name} {what} (exit {self.proc.returncode}); log {self.log}:\n{tail}")
+
+    def next_report(self, timeout: float = 900.0) -> dict:
+        """The process's next report line, decoded.
+
+        Raises:
+          RuntimeError: it ended or did not report within ``timeout`` seconds (it is killed).
+        """
+        ready, _, _ = select.select([self._report], [], [], timeout)
+        line = self._report.readline() if ready else None
+        if not line:
+            raise self._failure("ended before reporting" if ready else "timed out")
+        return json.loads(line)
+
+    def go(self) -> None:
+        """Lets the process run its next window (or, after the last one, finish)."""
+        try:
+            self._control.write("go\n")
+            self._control.flush()
+        except BrokenPipeError:
+            raise self._failure("ended early") from None
+
+    def finish(self, timeout: float = 900.0) -> dict:
+        """Lets the process finish and returns the JSON it wrote.
+
+        Raises:
+          RuntimeError: it failed, timed out or wrote nothing.
+        """
+        self.go()
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise self._failure("timed out finishing") from None
+        if rc != 0 or not self.out.exists():
+            raise self._failure("failed")
+        self._close()
+        return json.loads(self.out.read_text())
+
+    def kill(self) -> None:
+        """Ends the process now (nothing is read from it after this)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._close()
+
+    def _close(self) -> None:
+        for f in (self._control, self._report):
+            try:
+                f.close()
+            except OSError:
+                pass
 
 
 def stats(values: list[float | None]) -> dict | None:

@@ -107,6 +107,87 @@ class _Clock:
         if step >= self.total:
             self.mark("last")
 
+    def next_boundary(self, step: int) -> int:
+        """The next step after ``step`` at which a mark is due (a kslim chunk ends there)."""
+        return self.warmup if step < self.warmup else self.total
+
+
+class _WindowClock(_Clock):
+    """A run measured in ``windows`` windows of ``steps`` steps, each started by a controller.
+
+    At step ``warmup`` and at the end of every window the process reports on ``report_fd``
+    (one JSON line: ``{"event": "ready", ...}`` after the warm-up, ``{"event": "window",
+    "steps_per_sec", "cpu_steps_per_sec"}`` after a window) and then waits, inside the
+    training loop's step hook, until the controller writes ``go`` on ``control_fd``. So
+    several contenders, each warmed up once in its own process, run their windows in turn
+    (``_bench_util.PausedContender``), and a window never shares the cores with another
+    contender's window. The waits are outside every window; the ``go`` after the last window
+    lets the run finish (``teardown_s`` is counted from then).
+    """
+
+    def __init__(
+        self, warmup: int, steps: int, windows: int, control_fd: int, report_fd: int
+    ) -> None:
+        super().__init__(warmup, warmup + steps * windows)
+        self.steps = steps
+        self.windows: list[dict] = []
+        self._control = os.fdopen(control_fd, "r")
+        self._report = os.fdopen(report_fd, "w")
+        self._next = warmup
+        self._start: tuple[int, float, float] | None = None
+
+    def next_boundary(self, step: int) -> int:
+        if step < self.warmup:
+            return self.warmup
+        return min(self.total, self.warmup + ((step - self.warmup) // self.steps + 1) * self.steps)
+
+    def at_step(self, step: int) -> None:
+        super().at_step(step)
+        if step < self._next or self._next > self.total:
+            return
+        wall, cpu = time.perf_counter(), time.process_time()
+        if self._start is None:
+            event = {
+                "event": "ready",
+                "time_to_first_step_s": self.marks["first"],
+                "warmup_s": self.marks["warm"],
+            }
+        else:
+            done = step - self._start[0]
+            event = {
+                "event": "window",
+                "steps": done,
+                "steps_per_sec": done / (wall - self._start[1]),
+                "cpu_steps_per_sec": done / max(cpu - self._start[2], 1e-9),
+            }
+            self.windows.append(event)
+        self._report.write(json.dumps(event) + "\n")
+        self._report.flush()
+        command = self._control.readline().strip()
+        if command != "go":
+            raise RuntimeError(f"the benchmark controller said {command!r}, not 'go': stopping")
+        self._next = step + self.steps
+        if self._next > self.total:  # the last window has been reported: the run ends
+            self.marks["last"] = time.perf_counter() - self.t0
+            self.cpu["last"] = time.process_time()
+        self._start = (step, time.perf_counter(), time.process_time())
+
+    def timings(self, label: str, steps: int) -> dict:
+        """The windows' rates and the process's start-up and teardown times.
+
+        Raises:
+          RuntimeError: fewer windows than asked for, or a mark never reached.
+        """
+        expected = (self.total - self.warmup) // self.steps
+        if len(self.windows) != expected or not {"first", "warm", "return"} <= set(self.marks):
+            raise RuntimeError(f"{label}: {len(self.windows)} of {expected} windows measured")
+        return {
+            "windows": self.windows,
+            "time_to_first_step_s": self.marks["first"],
+            "warmup_s": self.marks["warm"],
+            "teardown_s": self.marks["return"] - self.marks["last"],
+        }
+
 
 def _random_arrays(workload: str):
     import numpy as np
@@ -180,7 +261,7 @@ def train_slim_timed(
         """Ends a chunk at the warm-up step and stamps the step marks."""
 
         def steps_until_event(self, step: int) -> int:
-            return clock.warmup - step if step < clock.warmup else clock.total
+            return clock.next_boundary(step) - step
 
         def on_train_batch_begin(self, batch, logs=None):
             clock.mark("first_begin")

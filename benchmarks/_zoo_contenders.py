@@ -1,9 +1,13 @@
 """One zoo-net benchmark contender per process: trains a zoo net and writes its timings as JSON.
 
-Run by ``bench_zoo.py`` (one fresh interpreter per contender)::
+Run by ``bench_zoo.py`` (one fresh interpreter per contender and net)::
 
     python benchmarks/_zoo_contenders.py CONTENDER NET --steps N --warmup W --out RESULT.json
-        [--image-size S] [--batch-size B]
+        [--image-size S] [--batch-size B] [--windows R --control-fd FD --report-fd FD]
+
+With ``--windows`` the process warms up once, then trains ``R`` measured windows of ``N``
+steps, each when ``bench_zoo.py`` says so on the control pipe, so the contenders of a net
+take turns (``_contenders._WindowClock``). Without it, it times one window and exits.
 
 Nets (slim's file from ``kslim/nets``, NHWC, 10 classes, ``weight_decay=0``, batch norm in
 training mode) and the equivalent ``keras.applications`` model (``weights=None``):
@@ -45,7 +49,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE))
 
-from _contenders import _Clock, _patch_tensorflow, train_slim_timed  # noqa: E402
+from _contenders import _Clock, _patch_tensorflow, _WindowClock, train_slim_timed  # noqa: E402
 
 CONTENDERS = ("kslim", "kslim_xla", "tf_slim", "keras")
 NUM_CLASSES = 10
@@ -80,7 +84,7 @@ def _slim_net(slim, module, scope_module, net: str, images):
     return logits
 
 
-def run_kslim(net: str, size: int, batch: int, warmup: int, steps: int, logdir: str, xla: bool):
+def run_kslim(net: str, size: int, batch: int, clock: _Clock, logdir: str, xla: bool):
     import tensorflow as tf
 
     import kslim as slim
@@ -90,7 +94,7 @@ def run_kslim(net: str, size: int, batch: int, warmup: int, steps: int, logdir: 
     module = importlib.import_module(f"kslim.nets.{module_name}")
     scope_module = importlib.import_module(f"kslim.nets.{scope_module_name}")
     return train_slim_timed(
-        _Clock(warmup, warmup + steps),
+        clock,
         lambda: _dataset(tf, size, batch),
         lambda images: _slim_net(slim, module, scope_module, net, images),
         lambda: tf.compat.v1.train.MomentumOptimizer(0.01, 0.9),
@@ -99,7 +103,7 @@ def run_kslim(net: str, size: int, batch: int, warmup: int, steps: int, logdir: 
     )
 
 
-def run_tf_slim(net: str, size: int, batch: int, warmup: int, steps: int, logdir: str):
+def run_tf_slim(net: str, size: int, batch: int, clock: _Clock, logdir: str):
     import tensorflow as tf
 
     tf.compat.v1.disable_eager_execution()
@@ -120,7 +124,6 @@ def run_tf_slim(net: str, size: int, batch: int, warmup: int, steps: int, logdir
         # ``import kslim as slim``): slim's own copy of the net, shipped in tf_slim.nets.
         module = importlib.import_module(f"tf_slim.nets.{module_name}")
         scope_module = importlib.import_module(f"tf_slim.nets.{scope_module_name}")
-    clock = _Clock(warmup, warmup + steps)
     done = {"steps": 0}
 
     def train_step_fn(sess, train_op, global_step, train_step_kwargs):
@@ -149,18 +152,20 @@ def run_tf_slim(net: str, size: int, batch: int, warmup: int, steps: int, logdir
     return {"clock": clock, "final_loss": float(final), "steps_done": done["steps"]}
 
 
-def run_keras(net: str, size: int, batch: int, warmup: int, steps: int, logdir: str):
+def run_keras(net: str, size: int, batch: int, clock: _Clock, logdir: str):
     del logdir
     import keras
     import tensorflow as tf
 
-    clock = _Clock(warmup, warmup + steps)
-
     class Timer(keras.callbacks.Callback):
         async_safe = True  # keeps fit's asynchronous callback dispatch, as with no callback
 
-        def on_train_batch_end(self, batch, logs=None):
-            clock.at_step(batch + 1)
+        def on_train_batch_begin(self, batch, logs=None):
+            # Called in fit's own thread before step ``batch`` (0-based) begins, when the
+            # ``batch`` steps before it have run (a step's function call returns when the
+            # step is done), so a window clock may pause the training here; hence one
+            # extra step at the end, after the last mark.
+            clock.at_step(batch)
 
     app = getattr(keras.applications, NETS[net][6])
     model = app(weights=None, input_shape=(size, size, 3), classes=NUM_CLASSES)
@@ -172,7 +177,7 @@ def run_keras(net: str, size: int, batch: int, warmup: int, steps: int, logdir: 
     history = model.fit(
         _dataset(tf, size, batch),
         epochs=1,
-        steps_per_epoch=clock.total,
+        steps_per_epoch=clock.total + 1,
         verbose=0,
         callbacks=[Timer()],
     )
@@ -191,8 +196,13 @@ def run(
     steps: int,
     image_size: int | None = None,
     batch_size: int | None = None,
+    windows: tuple[int, int, int] | None = None,
 ) -> dict:
     """Trains ``net`` with ``contender`` for ``warmup + steps`` steps in this process.
+
+    With ``windows=(count, control_fd, report_fd)`` it trains ``warmup + count * steps``
+    steps instead, measured in ``count`` windows that a controller starts one by one (see
+    ``_contenders._WindowClock``).
 
     Args:
       contender: one of ``CONTENDERS``.
@@ -201,9 +211,11 @@ def run(
       steps: measured steps (>= 1).
       image_size: input height and width (default: the net's in ``NETS``).
       batch_size: examples per step (default: the net's in ``NETS``).
+      windows: the number of measured windows and the controller's two pipe ends.
 
     Returns:
-      A JSON-able dict of timings, rates, the final loss and the peak RSS.
+      A JSON-able dict of timings, rates (``windows``: one dict per window), the final loss
+      and the peak RSS.
 
     Raises:
       ValueError: an unknown contender or net, or non-positive counts.
@@ -214,20 +226,27 @@ def run(
         raise ValueError(f"net must be one of {tuple(NETS)}, got {net!r}")
     size = image_size or NETS[net][4]
     batch = batch_size or NETS[net][5]
-    for name, value in (("warmup", warmup), ("steps", steps), ("size", size), ("batch", batch)):
+    counts = [("warmup", warmup), ("steps", steps), ("size", size), ("batch", batch)]
+    if windows is not None:
+        counts.append(("windows", windows[0]))
+    for name, value in counts:
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value!r}")
     start = time.perf_counter()
     import tensorflow  # noqa: F401  (import cost reported separately)
 
     import_s = time.perf_counter() - start
+    if windows is None:
+        clock = _Clock(warmup, warmup + steps)
+    else:
+        clock = _WindowClock(warmup, steps, *windows)
     with tempfile.TemporaryDirectory(prefix=f"bench_zoo_{contender}_") as logdir:
         if contender in ("kslim", "kslim_xla"):
-            out = run_kslim(net, size, batch, warmup, steps, logdir, contender == "kslim_xla")
+            out = run_kslim(net, size, batch, clock, logdir, contender == "kslim_xla")
         elif contender == "tf_slim":
-            out = run_tf_slim(net, size, batch, warmup, steps, logdir)
+            out = run_tf_slim(net, size, batch, clock, logdir)
         else:
-            out = run_keras(net, size, batch, warmup, steps, logdir)
+            out = run_keras(net, size, batch, clock, logdir)
     clock = out.pop("clock")
     timings = clock.timings(f"{contender}/{net}", steps)
     return {
@@ -253,9 +272,22 @@ def main(argv=None) -> int:
     parser.add_argument("--image-size", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--windows", type=int, default=None, help="measured windows")
+    parser.add_argument("--control-fd", type=int, default=None, help="with --windows")
+    parser.add_argument("--report-fd", type=int, default=None, help="with --windows")
     args = parser.parse_args(argv)
+    given = [x is not None for x in (args.windows, args.control_fd, args.report_fd)]
+    if any(given) and not all(given):
+        parser.error("--windows, --control-fd and --report-fd go together")
+    windows = (args.windows, args.control_fd, args.report_fd) if all(given) else None
     result = run(
-        args.contender, args.net, args.warmup, args.steps, args.image_size, args.batch_size
+        args.contender,
+        args.net,
+        args.warmup,
+        args.steps,
+        args.image_size,
+        args.batch_size,
+        windows,
     )
     Path(args.out).write_text(json.dumps(result, indent=2))
     return 0

@@ -4,8 +4,15 @@ Each contender trains each net in its own fresh process (``_zoo_contenders.py`` 
 each does): ``resnet_v1_50`` (96x96, batch 8), ``inception_v3`` (107x107, batch 4) and
 ``mobilenet_v1`` (128x128, batch 16), NHWC, against ``keras.applications`` ``ResNet50``,
 ``InceptionV3`` and ``MobileNet`` (``weights=None``), plus kslim with ``jit_compile=True``.
-Contenders are interleaved within each repeat, so a burst of load hits all of them; each
-figure is the median of the repeats with min and max.
+
+Per net, the contenders' processes start and warm up one after the other (the earlier ones
+waiting), then take turns: each repeat is one measured window of ``--steps`` steps per
+contender, one window at a time, the order rotated every repeat, so a burst of load hits
+all of them and no two windows share the cores. Rates are the median of the windows with
+min and max; time to first step and peak RSS are one figure per process. One process per
+contender and net, not per repeat: the contenders' start-up (imports, tracing, XLA
+compiles, Keras' first inception_v3 step of 16-21 s) was three quarters of the zoo run when
+every repeat was a fresh process.
 
 Targets (issue 12): steps/s kslim >= 1.0x tf_slim and >= 0.95x Keras; peak RSS kslim <= 1.1x
 Keras; the XLA ratio kslim_xla / kslim is reported.
@@ -31,7 +38,7 @@ from pathlib import Path
 _HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(_HERE))
 
-from _bench_util import fmt, ratio, run_json_process, stats, write_report  # noqa: E402
+from _bench_util import PausedContender, fmt, ratio, stats, write_report  # noqa: E402
 from _zoo_contenders import CONTENDERS, NETS  # noqa: E402
 
 DEFAULT_JSON = _HERE / "results" / "bench_zoo.json"
@@ -43,18 +50,20 @@ TARGETS = [
     ("kslim", "keras", "peak_rss_mb", None, 1.1),
     ("kslim_xla", "kslim", "steps_per_sec", None, None),
 ]
-METRICS = ("steps_per_sec", "cpu_steps_per_sec", "time_to_first_step_s", "peak_rss_mb")
 
 
-def summarize(runs: dict[tuple[str, str], list[dict]]) -> dict:
-    """``{net: {contender: {metric: stats}}}`` over the runs."""
+def summarize(results: dict[tuple[str, str], dict]) -> dict:
+    """``{net: {contender: {metric: stats}}}``: rates over the windows, the rest per process."""
     table: dict = {}
-    for (net, contender), results in runs.items():
-        row = {m: stats([r.get(m) for r in results]) for m in METRICS}
-        row["final_loss"] = [r.get("final_loss") for r in results]
-        if "log_lines" in results[0]:
-            row["log_lines"] = results[0]["log_lines"]
-            row["expected_log_lines"] = results[0]["warmup_steps"] + results[0]["measured_steps"]
+    for (net, contender), result in results.items():
+        windows = result["windows"]
+        row = {m: stats([w[m] for w in windows]) for m in ("steps_per_sec", "cpu_steps_per_sec")}
+        for m in ("time_to_first_step_s", "warmup_s", "peak_rss_mb"):
+            row[m] = stats([result.get(m)])
+        row["final_loss"] = result.get("final_loss")
+        if "log_lines" in result:
+            row["log_lines"] = result["log_lines"]
+            row["expected_log_lines"] = result["warmup_steps"] + sum(w["steps"] for w in windows)
         table.setdefault(net, {})[contender] = row
     return table
 
@@ -109,6 +118,78 @@ def format_report(table: dict, checks: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def run_net(
+    net: str,
+    contenders: list[str],
+    repeats: int,
+    steps: int,
+    warmup: int,
+    quick: bool,
+    tmp: Path,
+) -> dict[str, dict]:
+    """Trains ``net`` with each contender, one process each, their windows interleaved.
+
+    Each contender's process starts and warms up in turn, while those started before it
+    wait. Then the ``repeats`` windows of ``steps`` steps run one at a time, every contender
+    once per repeat (the order rotated each repeat), and the processes finish.
+
+    Returns:
+      ``{contender: the process's result}`` (``windows``: one rate dict per repeat).
+
+    Raises:
+      RuntimeError: a contender failed or timed out (the others are killed).
+    """
+    procs: dict[str, PausedContender] = {}
+    try:
+        for contender in contenders:
+            stem = tmp / f"{net}_{contender}"
+            cmd = [
+                str(_HERE / "_zoo_contenders.py"),
+                contender,
+                net,
+                "--steps",
+                str(steps),
+                "--warmup",
+                str(warmup),
+                "--out",
+                f"{stem}.json",
+                "--windows",
+                str(repeats),
+            ]
+            if quick:
+                cmd += ["--image-size", str(QUICK_SIZES[net]), "--batch-size", "2"]
+            procs[contender] = PausedContender(cmd, Path(f"{stem}.json"), Path(f"{stem}.log"))
+            ready = procs[contender].next_report()
+            print(
+                f"{net:13} {contender:10} warmed up: first step {ready['time_to_first_step_s']:.1f}"
+                f" s, step {warmup} at {ready['warmup_s']:.1f} s",
+                flush=True,
+            )
+        for repeat in range(repeats):
+            shift = repeat % len(contenders)
+            for contender in contenders[shift:] + contenders[:shift]:
+                procs[contender].go()
+                window = procs[contender].next_report()
+                print(
+                    f"[{repeat + 1}/{repeats}] {net:13} {contender:10} "
+                    f"{window['steps_per_sec']:7.2f} steps/s "
+                    f"({window['cpu_steps_per_sec']:.2f}/cpu-s)",
+                    flush=True,
+                )
+        results = {}
+        for contender, proc in procs.items():
+            result = proc.finish()
+            if contender != "keras":
+                text = proc.log.read_text(errors="replace").splitlines()
+                result["log_lines"] = sum("global step " in x for x in text)
+            print(f"{net:13} {contender:10} peak RSS {result['peak_rss_mb']:.0f} MB", flush=True)
+            results[contender] = result
+        return results
+    finally:
+        for proc in procs.values():
+            proc.kill()
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nets", nargs="+", choices=tuple(NETS), default=list(NETS))
@@ -118,6 +199,7 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=None, help="warm-up steps (default 3)")
     parser.add_argument("--quick", action="store_true", help="small sizes, few steps, one run")
     parser.add_argument("--json", default=None, help=f"results file (default {DEFAULT_JSON.name})")
+    parser.add_argument("--keep-logs", default=None, help="folder for the contenders' logs")
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
     for name in ("repeats", "steps", "warmup"):
         value = getattr(args, name)
@@ -128,43 +210,21 @@ def main(argv=None) -> int:
     warmup = args.warmup or (2 if args.quick else 3)
     json_path = Path(args.json) if args.json else (None if args.quick else DEFAULT_JSON)
     started = time.time()
-    runs: dict[tuple[str, str], list[dict]] = {}
+    results: dict[tuple[str, str], dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench_zoo_") as tmp:
-        for repeat in range(repeats):
-            for net in args.nets:
-                for contender in args.contenders:
-                    stem = Path(tmp) / f"{net}_{contender}_{repeat}"
-                    cmd = [
-                        str(_HERE / "_zoo_contenders.py"),
-                        contender,
-                        net,
-                        "--steps",
-                        str(steps),
-                        "--warmup",
-                        str(warmup),
-                        "--out",
-                        f"{stem}.json",
-                    ]
-                    if args.quick:
-                        cmd += ["--image-size", str(QUICK_SIZES[net]), "--batch-size", "2"]
-                    log = Path(f"{stem}.log")
-                    try:
-                        result = run_json_process(cmd, Path(f"{stem}.json"), log)
-                    except RuntimeError as e:
-                        print(e, file=sys.stderr)
-                        return 1
-                    if contender != "keras":
-                        text = log.read_text(errors="replace").splitlines()
-                        result["log_lines"] = sum("global step " in x for x in text)
-                    runs.setdefault((net, contender), []).append(result)
-                    print(
-                        f"[{repeat + 1}/{repeats}] {net:13} {contender:10} "
-                        f"{result['steps_per_sec']:7.2f} steps/s "
-                        f"({result['cpu_steps_per_sec']:.2f}/cpu-s), first step "
-                        f"{result['time_to_first_step_s']:.1f} s, {result['peak_rss_mb']:.0f} MB",
-                        flush=True,
-                    )
-    table = summarize(runs)
+        if args.keep_logs:
+            tmp = args.keep_logs
+            Path(tmp).mkdir(parents=True, exist_ok=True)
+        for net in args.nets:
+            try:
+                for contender, result in run_net(
+                    net, args.contenders, repeats, steps, warmup, args.quick, Path(tmp)
+                ).items():
+                    results[(net, contender)] = result
+            except RuntimeError as e:
+                print(e, file=sys.stderr)
+                return 1
+    table = summarize(results)
     checks = check_targets(table)
     print()
     print(format_report(table, checks))
@@ -174,7 +234,7 @@ def main(argv=None) -> int:
             "bench_zoo.py",
             argv if argv is not None else sys.argv[1:],
             started,
-            {"summary": table, "targets": checks, "runs": [r for v in runs.values() for r in v]},
+            {"summary": table, "targets": checks, "runs": list(results.values())},
         )
         print(f"\nwrote {json_path}")
     return 0

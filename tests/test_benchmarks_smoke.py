@@ -280,3 +280,85 @@ def test_input_pipeline_and_scaling_benchmarks_run_quick(tmp_path):
     table = json.loads(out.read_text())["ms_per_step"]
     assert set(table["lenet"]["kslim"]) == {"8", "16"}
     assert table["mlp"]["keras"]["16"]["ms_per_step"]["median"] > 0
+
+
+_FAKE_WINDOWED_CONTENDER = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from _contenders import _WindowClock
+
+args = dict(zip(sys.argv[2::2], sys.argv[3::2]))
+clock = _WindowClock(2, 3, 2, int(args["--control-fd"]), int(args["--report-fd"]))
+steps = []
+step = 0
+while step < clock.total:
+    step = clock.next_boundary(step)  # a kslim chunk runs to the next boundary
+    steps.append(step)
+    clock.at_step(step)
+if args.get("--die") == "yes":
+    sys.exit(3)
+clock.mark("return")
+result = {**clock.timings("fake", 3), "chunk_ends": steps}
+open(args["--out"], "w").write(json.dumps(result))
+"""
+
+
+def _fake_windowed(tmp_path, name, die="no"):
+    util = _load("_bench_util")
+    script = tmp_path / "fake_contender.py"
+    script.write_text(_FAKE_WINDOWED_CONTENDER)
+    out = tmp_path / f"{name}.json"
+    args = [str(script), str(_BENCH.parent), "--out", str(out), "--die", die]
+    return util.PausedContender(args, out, tmp_path / f"{name}.log")
+
+
+def test_paused_contenders_warm_up_once_and_take_turns_window_by_window(tmp_path):
+    a, b = _fake_windowed(tmp_path, "a"), _fake_windowed(tmp_path, "b")
+    try:
+        assert a.next_report()["event"] == "ready"
+        assert b.next_report()["event"] == "ready"
+        for _ in range(2):
+            for proc in (a, b):
+                proc.go()
+                window = proc.next_report()
+                assert window["event"] == "window"
+                assert window["steps"] == 3
+                assert window["steps_per_sec"] > 0 and window["cpu_steps_per_sec"] > 0
+        result = a.finish()
+        assert b.finish()["chunk_ends"] == result["chunk_ends"] == [2, 5, 8]
+    finally:
+        a.kill()
+        b.kill()
+    assert [w["steps"] for w in result["windows"]] == [3, 3]
+    assert result["time_to_first_step_s"] <= result["warmup_s"]
+    assert result["teardown_s"] >= 0
+
+
+def test_paused_contender_that_fails_raises_with_its_log(tmp_path):
+    proc = _fake_windowed(tmp_path, "dies", die="yes")
+    proc.next_report()
+    for _ in range(2):
+        proc.go()
+        proc.next_report()
+    with pytest.raises(RuntimeError, match=r"failed \(exit 3\); log .*dies\.log"):
+        proc.finish()
+
+
+def test_zoo_summary_takes_rates_over_windows_and_the_rest_once_per_process():
+    zoo = _load("bench_zoo")
+    result = {
+        "windows": [
+            {"steps": 20, "steps_per_sec": r, "cpu_steps_per_sec": r / 2} for r in (3.0, 1.0, 2.0)
+        ],
+        "time_to_first_step_s": 4.0,
+        "warmup_s": 5.0,
+        "peak_rss_mb": 900.0,
+        "final_loss": 2.3,
+        "warmup_steps": 3,
+        "log_lines": 63,
+    }
+    row = zoo.summarize({("resnet_v1_50", "kslim"): result})["resnet_v1_50"]["kslim"]
+    assert row["steps_per_sec"] == {"median": 2.0, "min": 1.0, "max": 3.0, "n": 3}
+    assert row["cpu_steps_per_sec"]["median"] == 1.0
+    assert row["peak_rss_mb"] == {"median": 900.0, "min": 900.0, "max": 900.0, "n": 1}
+    assert row["expected_log_lines"] == row["log_lines"] == 63
